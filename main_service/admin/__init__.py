@@ -1,0 +1,12 @@
+"""The admin blueprint: staff sign in here and do the day's work."""
+
+from flask import Blueprint
+from flask_login import LoginManager
+
+bp = Blueprint("admin", __name__, template_folder="../templates", static_folder="../static", static_url_path="/static")
+login_manager = LoginManager()
+login_manager.login_view = "admin.login"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
+
+from main_service.admin import routes  # noqa: E402,F401

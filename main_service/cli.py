@@ -1,0 +1,96 @@
+"""Command-line tools of SPEC §4, run as ``flask --app main_service <command>``."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+import click
+from flask import Flask
+from sqlalchemy import func, inspect, select
+
+from shared.db import db
+from shared.errors import DomainError, ValidationFailed
+from shared.models import User
+from shared.models.enums import API_SCOPES, ROLES
+from shared.services import Actor, create_api_key, create_user
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _domain_message(exc: DomainError) -> str:
+    if isinstance(exc, ValidationFailed):
+        return "; ".join(f"{field} {msg}" for field, msgs in exc.errors.items() for msg in msgs)
+    return exc.message
+
+
+def _require_schema() -> None:
+    if not inspect(db.engine).has_table("users"):
+        _fail("the database has no tables yet; run: flask --app main_service db upgrade")
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.option("--email", required=True, help="Sign-in e-mail address.")
+    @click.option("--name", required=True, help="Name shown in the UI and on activity.")
+    @click.option("--role", type=click.Choice(ROLES), required=True, help="admin or staff.")
+    @click.option("--password", default=None, help="Password; prompted when omitted, '-' reads it from stdin.")
+    def create_user_command(email: str, name: str, role: str, password: str | None) -> None:
+        """Create a user who can sign in to /admin."""
+        _require_schema()
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        elif password == "-":
+            password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            user = create_user(
+                db.session, actor=Actor.system("cli"), email=email, name=name, role=role, password=password
+            )
+        except DomainError as exc:
+            _fail(_domain_message(exc))
+        click.echo(f"Created {user.role} {user.email}.")
+
+    @app.cli.command("create-api-key")
+    @click.option("--name", required=True, help="Which system uses the key.")
+    @click.option("--scope", type=click.Choice(API_SCOPES), default="write", show_default=True)
+    def create_api_key_command(name: str, scope: str) -> None:
+        """Create an API key; it is printed once, alone on the last line."""
+        _require_schema()
+        try:
+            key, secret = create_api_key(db.session, actor=Actor.system("cli"), name=name, scope=scope)
+        except DomainError as exc:
+            _fail(_domain_message(exc))
+        click.echo(f"Created {key.scope} API key {key.name!r} (prefix {key.prefix}). Store it now; it is not shown again:")
+        click.echo(secret)
+
+    @app.cli.command("ensure-admin")
+    @click.option("--email", default="admin@example.com", show_default=True)
+    def ensure_admin_command(email: str) -> None:
+        """Create a first admin with a generated password when there are no users."""
+        _require_schema()
+        if db.session.scalar(select(func.count()).select_from(User)):
+            click.echo("Users exist already; no admin created.")
+            return
+        password = secrets.token_urlsafe(12)
+        create_user(db.session, actor=Actor.system("setup"), email=email, name="Administrator", role="admin", password=password)
+        click.echo("First admin created. Sign in at /admin with:")
+        click.echo(f"  e-mail:   {email}")
+        click.echo(f"  password: {password}")
+        click.echo("This password is shown only once.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--invoices", type=click.IntRange(0, 200_000), default=None, help="Extra random invoices to add.")
+    @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed, for repeatable data.")
+    def seed_demo_command(invoices: int | None, seed: int) -> None:
+        """Fill the database with a realistic demo company."""
+        from shared.demo import seed_demo
+
+        _require_schema()
+        try:
+            summary = seed_demo(db.session, seed=seed, extra_invoices=invoices or 0, echo=click.echo)
+        except DomainError as exc:
+            _fail(_domain_message(exc))
+        click.echo(summary)

@@ -1,0 +1,146 @@
+"""The declarative base, column types and engine set-up shared by all services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from decimal import Decimal
+from typing import Annotated, Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, String, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SCALE = 4
+_QUANT = Decimal(1).scaleb(-SCALE)
+_FACTOR = 10**SCALE
+
+
+class Fixed4(TypeDecorator):
+    """An exact decimal with four places: money, quantities and tax rates.
+
+    Postgres stores NUMERIC(20, 4). SQLite has no decimal type and would keep a
+    float, losing cents on large sums, so there the value is stored as an
+    integer count of ten-thousandths; SUM() and comparisons stay exact. Floats
+    are refused outright so a stray float can never reach the books.
+    Because of the scaling, CHECK constraints on these columns compare only
+    with 0 or with other Fixed4 columns (both scale-invariant); upper bounds
+    such as "tax rate at most 100" are enforced by ``shared.services``.
+    """
+
+    impl = Numeric(20, SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(20, SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money and quantities must be Decimal, never float")
+        value = Decimal(value).quantize(_QUANT)
+        if dialect.name == "sqlite":
+            return int(value * _FACTOR)
+        return value
+
+    def process_result_value(self, value: Any, dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / _FACTOR).quantize(_QUANT)
+        return Decimal(value).quantize(_QUANT)
+
+    @property
+    def python_type(self) -> type:
+        return Decimal
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored as naive UTC, returned as aware UTC on every database."""
+
+    impl = DateTime()
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+Money = Annotated[Decimal, mapped_column(Fixed4())]
+Timestamp = Annotated[dt.datetime, mapped_column(UTCDateTime())]
+Str40 = Annotated[str, mapped_column(String(40))]
+Str200 = Annotated[str, mapped_column(String(200))]
+
+
+class Base(DeclarativeBase):
+    # The map lives on an explicit registry: Flask-SQLAlchemy subclasses Base
+    # and SQLAlchemy refuses a per-class type_annotation_map in that case.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={
+            Decimal: Fixed4(),
+            dt.datetime: UTCDateTime(),
+            str: String(255),
+        },
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+_configured: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def configure_engine(engine: Engine) -> Engine:
+    """Give SQLite the behaviour the domain relies on.
+
+    Foreign keys on, WAL so readers never wait for the writer, and every
+    transaction started with BEGIN IMMEDIATE: SQLite then has exactly one
+    writer at a time (our single-writer claim and numbering lock) instead of
+    failing a deferred transaction that tries to upgrade to a write.
+    Postgres needs nothing here. Safe to call more than once.
+    """
+    if engine.dialect.name != "sqlite" or engine in _configured:
+        return engine
+    _configured.add(engine)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,26 @@
+"""Typed SQLAlchemy 2.0 models. Invariants the database can hold are declared here."""
+
+from shared.models.activity import Activity
+from shared.models.api_keys import ApiKey, IdempotencyRecord
+from shared.models.clients import Client
+from shared.models.expenses import Expense
+from shared.models.invoices import Invoice, InvoiceLine
+from shared.models.notifications import QueuedMessage
+from shared.models.payments import Payment
+from shared.models.settings import NumberCounter, Settings
+from shared.models.users import User
+
+__all__ = [
+    "Activity",
+    "ApiKey",
+    "Client",
+    "Expense",
+    "IdempotencyRecord",
+    "Invoice",
+    "InvoiceLine",
+    "NumberCounter",
+    "Payment",
+    "QueuedMessage",
+    "Settings",
+    "User",
+]

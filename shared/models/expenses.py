@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import db, utcnow
+from shared.models.enums import EXPENSE_STATES, one_of
+
+
+class Expense(db.Model):
+    """Company expenditure: requested by staff, approved or declined by an admin."""
+
+    __tablename__ = "expenses"
+    __table_args__ = (
+        CheckConstraint(one_of("status", EXPENSE_STATES), name="status"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "(status = 'pending') = (decided_at IS NULL)", name="decided_iff_not_pending"
+        ),
+        Index("ix_expenses_status_expense_date", "status", "expense_date"),
+        Index("ix_expenses_expense_date", "expense_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expense_date: Mapped[dt.date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(100))
+    payee: Mapped[str] = mapped_column(String(200), default="")
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_by: Mapped[str] = mapped_column(String(200))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Expense {self.id} {self.title!r} {self.status}>"

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared import money
+from shared.db import db, utcnow
+from shared.models.enums import DISCOUNT_TYPES, INVOICE_STATES, TAX_ROUNDING_MODES, one_of
+
+
+class Invoice(db.Model):
+    """An invoice; a draft until issued, then frozen and only ever voided.
+
+    Totals are written by ``shared.services`` from ``shared.money`` and never
+    computed anywhere else. ``amount_paid`` is kept in step with live payments
+    in the same transaction that records or voids one.
+    """
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint(one_of("status", INVOICE_STATES), name="status"),
+        CheckConstraint(f"discount_type IS NULL OR {one_of('discount_type', DISCOUNT_TYPES)}", name="discount_type"),
+        CheckConstraint(one_of("tax_rounding", TAX_ROUNDING_MODES), name="tax_rounding"),
+        CheckConstraint("(status = 'draft') = (number IS NULL)", name="number_iff_issued"),
+        CheckConstraint(
+            "subtotal >= 0 AND discount_total >= 0 AND tax_total >= 0 AND total >= 0",
+            name="totals_not_negative",
+        ),
+        CheckConstraint("discount_value IS NULL OR discount_value >= 0", name="discount_not_negative"),
+        CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="amount_paid_in_range"),
+        CheckConstraint("due_date >= issue_date", name="due_after_issue"),
+        Index("ix_invoices_status_due_date", "status", "due_date"),
+        Index("ix_invoices_client_id", "client_id"),
+        Index("ix_invoices_issue_date", "issue_date"),
+        Index("ix_invoices_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"))
+    currency: Mapped[str] = mapped_column(String(3))
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    purchase_order: Mapped[str] = mapped_column(String(100), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    discount_type: Mapped[str | None] = mapped_column(String(10))
+    discount_value: Mapped[Decimal | None]
+    tax_rounding: Mapped[str] = mapped_column(String(10), default="line")
+    subtotal: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    discount_total: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    tax_total: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    total: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    amount_paid: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    client_snapshot: Mapped[dict | None] = mapped_column(JSON)
+    public_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    issued_at: Mapped[dt.datetime | None]
+    issued_by: Mapped[str | None] = mapped_column(String(200))
+    voided_at: Mapped[dt.datetime | None]
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    last_emailed_at: Mapped[dt.datetime | None]
+    viewed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    client = relationship("Client", lazy="joined")
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice",
+        order_by="InvoiceLine.position",
+        cascade="all, delete-orphan",
+    )
+    payments = relationship("Payment", back_populates="invoice", order_by="Payment.id")
+
+    @property
+    def balance_due(self) -> Decimal:
+        return money.round_money(self.total - self.amount_paid, self.currency)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """Derived, never stored: past due with something still owed."""
+        return self.status in ("open", "partially_paid") and self.due_date < today and self.balance_due > 0
+
+    def amount(self, name: str) -> Decimal:
+        """A stored amount quantized to the currency's exponent (``total``, ...)."""
+        return money.round_money(getattr(self, name), self.currency)
+
+    @property
+    def billed_to(self) -> dict:
+        """Client details as they stand on the document (frozen once issued)."""
+        return self.client_snapshot or self.client.snapshot()
+
+    def __repr__(self) -> str:
+        return f"<Invoice {self.id} {self.number or 'draft'} {self.status}>"
+
+
+class InvoiceLine(db.Model):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_position"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+        CheckConstraint("tax_rate >= 0", name="tax_rate_not_negative"),
+        CheckConstraint("amount >= 0 AND discount >= 0 AND tax >= 0", name="amounts_not_negative"),
+        CheckConstraint("discount <= amount", name="discount_within_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal]
+    unit_price: Mapped[Decimal]
+    tax_rate: Mapped[Decimal]
+    amount: Mapped[Decimal]
+    discount: Mapped[Decimal]
+    tax: Mapped[Decimal]
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+    def __repr__(self) -> str:
+        return f"<InvoiceLine {self.invoice_id}/{self.position} {self.description!r}>"

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, CheckConstraint, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import db, utcnow
+from shared.models.enums import TAX_ROUNDING_MODES, one_of
+
+DEFAULT_REMINDER_OFFSETS = [-3, 0, 3]
+
+
+class Settings(db.Model):
+    """The company profile and business settings: a single row, id 1."""
+
+    __tablename__ = "settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint(one_of("tax_rounding", TAX_ROUNDING_MODES), name="tax_rounding"),
+        CheckConstraint("payment_terms_days >= 0", name="terms_not_negative"),
+        CheckConstraint("reminder_repeat_days >= 0", name="repeat_not_negative"),
+        CheckConstraint("reminder_max >= 0", name="max_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    company_name: Mapped[str] = mapped_column(String(200), default="Your Company")
+    company_address: Mapped[str] = mapped_column(Text, default="")
+    company_email: Mapped[str] = mapped_column(String(254), default="")
+    company_phone: Mapped[str] = mapped_column(String(40), default="")
+    company_tax_id: Mapped[str] = mapped_column(String(60), default="")
+    company_website: Mapped[str] = mapped_column(String(200), default="")
+    payment_instructions: Mapped[str] = mapped_column(Text, default="")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_mime: Mapped[str | None] = mapped_column(String(40))
+    invoice_number_format: Mapped[str] = mapped_column(String(60), default="INV-{year}-{seq:05d}")
+    receipt_number_format: Mapped[str] = mapped_column(String(60), default="RCT-{year}-{seq:05d}")
+    default_currency: Mapped[str] = mapped_column(String(3), default="NGN")
+    payment_terms_days: Mapped[int] = mapped_column(default=14)
+    tax_rounding: Mapped[str] = mapped_column(String(10), default="line")
+    # Days relative to the due date (negative = before), then every
+    # reminder_repeat_days after the last offset, reminder_max stages in all.
+    reminder_offsets: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS))
+    reminder_repeat_days: Mapped[int] = mapped_column(default=7)
+    reminder_max: Mapped[int] = mapped_column(default=6)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NumberCounter(db.Model):
+    """The last number handed out per series and year; locked while issuing."""
+
+    __tablename__ = "number_counters"
+    __table_args__ = (CheckConstraint("last_value >= 0", name="last_value_not_negative"),)
+
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,232 @@
+"""Exact money arithmetic and the invoice totals calculation (SPEC §5, §5.1).
+
+An invoice's numbers appear in the admin UI, the PDF, the e-mail, the API and
+the reports, and they must agree to the last minor unit everywhere.  So the
+totals formula exists exactly once, here, and every caller uses
+``compute_totals`` instead of adding numbers up itself.
+
+Money is ``decimal.Decimal`` end to end, never float: binary floats cannot hold
+0.10 exactly and their errors surface as totals that are a cent off.  Each
+currency's minor-unit exponent ``e`` comes from Babel's maintained ISO 4217
+data rather than a hand-typed table.  Every amount returned here carries exactly
+``e`` decimal places (``Decimal('500')`` for JPY, ``Decimal('0.00')`` for USD)
+so that its string form is the same wherever it is shown or stored.
+
+Input bounds (line count, quantity, price and rate ranges) are the services'
+job; this module checks only what the formula itself needs: the currency, the
+discount and the tax rounding mode.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Literal
+
+from babel.numbers import get_currency_precision, is_currency
+
+# SPEC §5: commercial rounding, halves away from zero (not banker's rounding).
+ROUND = ROUND_HALF_UP
+TAX_ROUNDING_MODES = ("line", "document")
+
+# q (<= 1e6, 4 dp) * p (<= 1e9, 4 dp) needs at most 23 digits; 50 leaves ample
+# room so no product or sum below is ever rounded by the context itself.
+_PRECISION = 50
+
+
+class UnknownCurrency(ValueError):
+    """Not an uppercase ISO 4217 code that Babel knows."""
+
+    def __init__(self, currency: object) -> None:
+        super().__init__(f"unknown currency code {currency!r}")
+        self.currency = currency
+
+
+@lru_cache(maxsize=512)  # ISO 4217 has about 300 codes
+def currency_exponent(currency: str) -> int:
+    """Number of minor-unit decimals of ``currency`` (USD 2, JPY 0, KWD 3)."""
+    # Babel's lookup is case-sensitive today; the explicit check keeps 'usd'
+    # rejected even if that changes, so stored codes stay canonical.
+    if (
+        not isinstance(currency, str)
+        or not currency.isupper()
+        or not is_currency(currency)
+    ):
+        raise UnknownCurrency(currency)
+    return get_currency_precision(currency)
+
+
+def is_known_currency(currency: str) -> bool:
+    try:
+        currency_exponent(currency)
+    except UnknownCurrency:
+        return False
+    return True
+
+
+def quantum(currency: str) -> Decimal:
+    """The minor unit as a Decimal: USD -> 0.01, JPY -> 1, KWD -> 0.001."""
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+def _round(x: Decimal, unit: Decimal) -> Decimal:
+    if isinstance(x, float) or not isinstance(x, (Decimal, int)):
+        raise TypeError(f"money must be Decimal, not {type(x).__name__}")
+    x = Decimal(x)
+    if not x.is_finite():
+        raise ValueError(f"money must be a finite number, not {x}")
+    with decimal.localcontext(prec=_PRECISION):
+        r = x.quantize(unit, rounding=ROUND)
+    # A tiny negative rounds to -0.00; documents should never show that.
+    return r.copy_abs() if r.is_zero() else r
+
+
+def round_money(x: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit; the result has exactly e decimals."""
+    return _round(x, quantum(currency))
+
+
+def format_amount(x: Decimal, currency: str) -> str:
+    """Plain machine-readable amount: '29025.00', '550', '1.235' (no grouping, no symbol)."""
+    return format(round_money(x, currency), "f")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal  # percent, e.g. Decimal('7.5')
+
+
+@dataclass(frozen=True)
+class Discount:
+    kind: Literal["percent", "fixed"]
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class LineTotals:
+    amount: Decimal  # a_i
+    discount: Decimal  # D_i, this line's share of the invoice discount
+    taxable: Decimal  # b_i = a_i - D_i
+    tax: Decimal  # t_i = round(b_i * r_i / 100)
+
+
+@dataclass(frozen=True)
+class Totals:
+    currency: str
+    lines: tuple[LineTotals, ...]
+    subtotal: Decimal  # S
+    discount_total: Decimal  # D
+    tax_total: Decimal  # T
+    total: Decimal  # S - D + T
+
+    def balance_due(self, amount_paid: Decimal) -> Decimal:
+        """``total - amount_paid`` in the invoice currency (negative if overpaid)."""
+        with decimal.localcontext(prec=_PRECISION):
+            return round_money(self.total - amount_paid, self.currency)
+
+
+def _discount_amount(
+    discount: Discount | None, subtotal: Decimal, unit: Decimal
+) -> Decimal:
+    if discount is None:
+        return _round(Decimal(0), unit)
+    value = discount.value
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValueError(f"discount value must be a finite Decimal, not {value!r}")
+    if discount.kind == "percent":
+        if not 0 <= value <= 100:
+            raise ValueError(f"percent discount must be between 0 and 100, not {value}")
+        return _round(subtotal * value / 100, unit)
+    if discount.kind == "fixed":
+        if value < 0:
+            raise ValueError(f"fixed discount must not be negative, not {value}")
+        if value != value.quantize(unit):
+            raise ValueError(
+                f"fixed discount {value} has more decimals than the currency ({unit})"
+            )
+        if value > subtotal:
+            raise ValueError(f"fixed discount {value} exceeds the subtotal {subtotal}")
+        return _round(value, unit)
+    raise ValueError(f"unknown discount kind {discount.kind!r}")
+
+
+def _allocate(total: Decimal, amounts: list[Decimal], e: int) -> list[Decimal]:
+    """Split ``total`` over ``amounts`` in proportion, by largest remainder (§5.1 step 3)."""
+    # Worked in integer minor units so truncation and remainders are exact,
+    # independent of any decimal context.
+    units = [int(a.scaleb(e)) for a in amounts]
+    whole, to_share = sum(units), int(total.scaleb(e))
+    if whole == 0:
+        return [Decimal(0).scaleb(-e) for _ in units]
+    shares, remainders = [], []
+    for u in units:
+        share, remainder = divmod(to_share * u, whole)
+        shares.append(share)
+        remainders.append(remainder)
+    # sorted() is stable, so equal remainders keep line order: lower position wins.
+    by_remainder = sorted(range(len(units)), key=lambda i: -remainders[i])
+    for i in by_remainder[: to_share - sum(shares)]:
+        shares[i] += 1
+    return [Decimal(s).scaleb(-e) for s in shares]
+
+
+def compute_totals(
+    lines: Sequence[LineInput],
+    currency: str,
+    discount: Discount | None = None,
+    tax_rounding: str = "line",
+) -> Totals:
+    """Apply SPEC §5.1 to ``lines`` and return every figure an invoice shows.
+
+    ``tax_rounding='line'`` (the default) rounds each line's tax and sums them.
+    ``'document'`` rounds once per distinct tax rate, over the summed taxable
+    bases of the lines at that rate (rates compare by value, so 7.5 and 7.50
+    are one rate).  In document mode each ``LineTotals.tax`` is still that
+    line's own rounded tax, for display only; ``tax_total`` is the per-rate sum
+    and may differ from the sum of the line figures by a few minor units.
+
+    Raises ``UnknownCurrency`` (a ``ValueError``) for a bad currency code and
+    ``ValueError`` for an invalid discount or tax rounding mode.
+    """
+    e = currency_exponent(currency)
+    unit = quantum(currency)
+    if tax_rounding not in TAX_ROUNDING_MODES:
+        raise ValueError(
+            f"unknown tax rounding mode {tax_rounding!r}; expected one of {TAX_ROUNDING_MODES}"
+        )
+    lines = tuple(lines)
+    with decimal.localcontext(prec=_PRECISION):
+        amounts = [_round(li.quantity * li.unit_price, unit) for li in lines]
+        subtotal = _round(sum(amounts, Decimal(0)), unit)
+        discount_total = _discount_amount(discount, subtotal, unit)
+        shares = _allocate(discount_total, amounts, e)
+        bases = [a - d for a, d in zip(amounts, shares)]
+        taxes = [_round(b * li.tax_rate / 100, unit) for b, li in zip(bases, lines)]
+        if tax_rounding == "line":
+            tax_total = sum(taxes, Decimal(0))
+        else:
+            base_by_rate: dict[Decimal, Decimal] = {}
+            for b, li in zip(bases, lines):
+                base_by_rate[li.tax_rate] = (
+                    base_by_rate.get(li.tax_rate, Decimal(0)) + b
+                )
+            tax_total = sum(
+                (_round(r / 100 * b, unit) for r, b in base_by_rate.items()), Decimal(0)
+            )
+        total = subtotal - discount_total + tax_total
+    return Totals(
+        currency=currency,
+        lines=tuple(
+            LineTotals(*(_round(v, unit) for v in row))
+            for row in zip(amounts, shares, bases, taxes)
+        ),
+        subtotal=subtotal,
+        discount_total=discount_total,
+        tax_total=_round(tax_total, unit),
+        total=_round(total, unit),
+    )

@@ -1,0 +1,54 @@
+"""Wiring every service does the same way: settings, database, logging.
+
+Called from each ``create_app``; reads the environment only then, never at
+import, and turns a bad setting into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from flask import Flask
+
+from shared.config import SETTINGS, ConfigError, flask_config, load_config
+from shared.db import configure_engine, db
+
+_SETTING_NAMES = {s.name for s in SETTINGS}
+
+
+def configure_app(app: Flask, test_config: dict[str, Any] | None = None) -> Flask:
+    """Load settings into ``app.config`` and attach the database.
+
+    ``test_config`` may name SPEC §3 settings (checked like environment
+    variables) and any other Flask key (applied as given).
+    """
+    overrides = dict(test_config or {})
+    environ = dict(os.environ)
+    environ.update({k: str(v) for k, v in overrides.items() if k in _SETTING_NAMES})
+    try:
+        values = load_config(environ)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    app.config.from_mapping(flask_config(values))
+    app.config.update({k: v for k, v in overrides.items() if k not in _SETTING_NAMES})
+    if values["APP_ENV"] == "production" and app.debug:
+        print("error: FLASK_DEBUG must be off when APP_ENV=production", file=sys.stderr)
+        raise SystemExit(2)
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    configure_logging(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )

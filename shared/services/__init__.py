@@ -1,0 +1,58 @@
+"""Use cases of SPEC §5: each one transaction, with its activity and queue rows.
+
+The admin UI, the API and the worker call these and nothing else to change
+data, so every business rule lives here once.
+"""
+
+from shared.services.base import Actor, Notify, atomic, get_settings
+from shared.services.clients import archive_client, create_client, delete_client, restore_client, update_client
+from shared.services.expenses import (
+    approve_expense,
+    decline_expense,
+    delete_expense,
+    request_expense,
+    update_expense,
+)
+from shared.services.invoices import (
+    create_draft,
+    delete_draft,
+    issue_invoice,
+    record_invoice_viewed,
+    send_invoice,
+    update_draft,
+    void_invoice,
+)
+from shared.services.notifications import cancel_message, retry_message
+from shared.services.payments import record_payment, void_payment
+from shared.services.users import create_api_key, create_user, revoke_api_key
+
+__all__ = [
+    "Actor",
+    "Notify",
+    "approve_expense",
+    "archive_client",
+    "atomic",
+    "cancel_message",
+    "create_api_key",
+    "create_client",
+    "create_draft",
+    "create_user",
+    "decline_expense",
+    "delete_client",
+    "delete_draft",
+    "delete_expense",
+    "get_settings",
+    "issue_invoice",
+    "record_invoice_viewed",
+    "record_payment",
+    "request_expense",
+    "restore_client",
+    "retry_message",
+    "revoke_api_key",
+    "send_invoice",
+    "update_client",
+    "update_draft",
+    "update_expense",
+    "void_invoice",
+    "void_payment",
+]

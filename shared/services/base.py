@@ -1,0 +1,241 @@
+"""What every use case shares: who acts, one transaction, input parsing, activity."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.errors import NotFound, ValidationFailed
+from shared.models import Activity, Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_DEPTH = "unit_of_work_depth"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change: recorded on activity rows and documents."""
+
+    type: str  # user | api_key | worker | system | public
+    id: int | None
+    label: str
+
+    @classmethod
+    def user(cls, user: Any) -> Actor:
+        return cls("user", user.id, user.email)
+
+    @classmethod
+    def api_key(cls, key: Any) -> Actor:
+        return cls("api_key", key.id, f"API key {key.name} ({key.prefix})")
+
+    @classmethod
+    def worker(cls, name: str = "worker") -> Actor:
+        return cls("worker", None, name)
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls("system", None, label)
+
+    @classmethod
+    def public(cls) -> Actor:
+        return cls("public", None, "client (public link)")
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Which channels a change should notify the client on."""
+
+    email: bool = False
+    sms: bool = False
+
+    def __bool__(self) -> bool:
+        return self.email or self.sms
+
+
+def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a use case as one transaction: commit on success, roll back on any error.
+
+    Inside :func:`atomic` (the API wraps a use case and its idempotency record
+    together) the outer block commits instead.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        session: Session = args[0]  # type: ignore[assignment]
+        if session.info.get(_DEPTH):
+            result = fn(*args, **kwargs)
+            session.flush()
+            return result
+        with atomic(session):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def atomic(session: Session) -> Iterator[Session]:
+    """One transaction around several use cases; nested use cases do not commit."""
+    if session.info.get(_DEPTH):
+        yield session
+        return
+    session.info[_DEPTH] = 1
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_DEPTH, None)
+
+
+def get_or_404(session: Session, model: type, object_id: Any, *, lock: bool = False, label: str | None = None):
+    """Load a row by id or raise NotFound naming what was missing."""
+    name = label or model.__name__.lower()
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"{name} {object_id!r} does not exist") from None
+    options = {"with_for_update": True, "populate_existing": True} if lock else {}
+    obj = session.get(model, object_id, **options)
+    if obj is None:
+        raise NotFound(f"{name} {object_id} does not exist")
+    return obj
+
+
+def get_settings(session: Session) -> Settings:
+    """The company settings row, created with defaults on first use."""
+    settings = session.get(Settings, 1)
+    if settings is not None:
+        return settings
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {c.name: c.default.arg for c in Settings.__table__.columns if c.default is not None}
+    values = {k: (v(None) if callable(v) else v) for k, v in values.items()}
+    values["id"] = 1
+    session.execute(insert(Settings).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+    settings = session.execute(select(Settings).where(Settings.id == 1)).scalar_one()
+    return settings
+
+
+def record_activity(
+    session: Session,
+    actor: Actor,
+    verb: str,
+    subject: Any,
+    *,
+    summary: str = "",
+    invoice_id: int | None = None,
+    client_id: int | None = None,
+    details: dict | None = None,
+) -> Activity:
+    """Add a timeline entry (SPEC §5.7) to the current transaction."""
+    session.flush()  # the subject needs its id
+    entry = Activity(
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label[:200],
+        verb=verb,
+        subject_type=getattr(subject, "activity_subject", type(subject).__name__.lower()),
+        subject_id=subject.id,
+        invoice_id=invoice_id,
+        client_id=client_id,
+        summary=summary[:500],
+        details=details,
+    )
+    session.add(entry)
+    return entry
+
+
+# --- input parsing shared by the doors: strict, never through float ---------
+
+
+def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
+    """Parse a decimal string or int (or Decimal) with at most ``places`` decimals."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValidationFailed.one(field, "must be a decimal string such as \"12.50\"")
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip().replace("_", "x"))
+        except InvalidOperation:
+            raise ValidationFailed.one(field, f"{value!r} is not a number") from None
+    else:
+        raise ValidationFailed.one(field, "must be a number")
+    if not number.is_finite():
+        raise ValidationFailed.one(field, "must be a finite number")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        # Trailing zeros beyond the limit are harmless: "1.50000" is 1.5.
+        normalized = number.normalize()
+        if normalized.as_tuple().exponent < -places:
+            noun = "decimal" if places == 1 else "decimals"
+            raise ValidationFailed.one(field, f"must have at most {places} {noun}")
+        number = normalized
+    return number
+
+
+def to_date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationFailed.one(field, "must be a date in the form YYYY-MM-DD")
+
+
+def clean_text(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
+    """Strip a text field and enforce its length; None becomes ''."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed.one(field, "must be text")
+    value = value.strip()
+    if "\x00" in value:
+        raise ValidationFailed.one(field, "must not contain NUL characters")
+    if required and not value:
+        raise ValidationFailed.one(field, "is required")
+    if len(value) > max_length:
+        raise ValidationFailed.one(field, f"must be at most {max_length} characters")
+    return value
+
+
+class FieldErrors:
+    """Collects several field errors so a form shows them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(message)
+
+    @contextlib.contextmanager
+    def collect(self) -> Iterator[None]:
+        try:
+            yield
+        except ValidationFailed as exc:
+            for field, messages in exc.errors.items():
+                for message in messages:
+                    self.add(field, message)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)

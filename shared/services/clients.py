@@ -1,0 +1,178 @@
+"""Client use cases (SPEC §5.4): create, edit, archive; never delete one with invoices."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared import money
+from shared.errors import Conflict, ValidationFailed
+from shared.models import Client, Invoice
+from shared.models.enums import CLIENT_TYPES
+from shared.services.base import Actor, FieldErrors, clean_text, get_or_404, record_activity, unit_of_work
+from shared.db import utcnow
+
+CLIENT_FIELDS = (
+    "name",
+    "client_type",
+    "email",
+    "phone",
+    "billing_address",
+    "postal_address",
+    "default_currency",
+    "sms_opt_in",
+    "reminders_opt_out",
+)
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def normalize_email(value: Any, field: str = "email") -> str | None:
+    text = clean_text(value, field, max_length=254)
+    if not text:
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationFailed.one(field, f"is not a valid e-mail address ({exc})") from None
+
+
+def normalize_phone(value: Any, field: str = "phone") -> str | None:
+    """E.164 (``+2348031234567``); spaces, dashes, dots and brackets are dropped."""
+    text = clean_text(value, field, max_length=40)
+    if not text:
+        return None
+    compact = re.sub(r"[\s\-().]", "", text)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not _E164.match(compact):
+        raise ValidationFailed.one(field, "must be an international number in E.164 form, such as +2348031234567")
+    return compact
+
+
+def normalize_currency(value: Any, field: str) -> str | None:
+    text = clean_text(value, field, max_length=3)
+    if not text:
+        return None
+    code = text.upper()
+    if not money.is_known_currency(code):
+        raise ValidationFailed.one(field, f"{text!r} is not an ISO 4217 currency code")
+    return code
+
+
+def _flag(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValidationFailed.one(field, "must be true or false")
+
+
+def clean_client_fields(data: dict[str, Any], *, partial: bool = False, prefix: str = "") -> dict[str, Any]:
+    """Check client fields; collects every problem before refusing."""
+    unknown = set(data) - set(CLIENT_FIELDS)
+    errors = FieldErrors()
+    for name in sorted(unknown):
+        errors.add(prefix + name, "is not a known field")
+    cleaned: dict[str, Any] = {}
+    checks = {
+        "name": lambda v, f: clean_text(v, f, max_length=200, required=True),
+        "client_type": _client_type,
+        "email": normalize_email,
+        "phone": normalize_phone,
+        "billing_address": lambda v, f: clean_text(v, f, max_length=2000),
+        "postal_address": lambda v, f: clean_text(v, f, max_length=2000),
+        "default_currency": normalize_currency,
+        "sms_opt_in": _flag,
+        "reminders_opt_out": _flag,
+    }
+    for name, check in checks.items():
+        if name not in data:
+            if not partial and name == "name":
+                errors.add(prefix + name, "is required")
+            continue
+        with errors.collect():
+            cleaned[name] = check(data[name], prefix + name)
+    errors.raise_if_any()
+    return cleaned
+
+
+def _client_type(value: Any, field: str) -> str:
+    if value not in CLIENT_TYPES:
+        raise ValidationFailed.one(field, f"must be one of {', '.join(CLIENT_TYPES)}")
+    return value
+
+
+def _check_sms(cleaned: dict[str, Any], client: Client | None = None, prefix: str = "") -> None:
+    phone = cleaned.get("phone", client.phone if client else None)
+    if cleaned.get("sms_opt_in", client.sms_opt_in if client else False) and not phone:
+        raise ValidationFailed.one(prefix + "sms_opt_in", "needs a phone number to send SMS to")
+
+
+@unit_of_work
+def create_client(session: Session, *, actor: Actor, data: dict[str, Any]) -> Client:
+    cleaned = clean_client_fields(data)
+    _check_sms(cleaned)
+    client = Client(**cleaned)
+    session.add(client)
+    record_activity(session, actor, "created", client, client_id=None, summary=f"Client {client.name} created")
+    return client
+
+
+def find_client_by_email(session: Session, email: str) -> Client | None:
+    return session.execute(
+        select(Client).where(func.lower(Client.email) == email.lower()).order_by(Client.id).limit(1)
+    ).scalar_one_or_none()
+
+
+@unit_of_work
+def update_client(session: Session, *, actor: Actor, client_id: int, data: dict[str, Any]) -> Client:
+    client = get_or_404(session, Client, client_id)
+    cleaned = clean_client_fields(data, partial=True)
+    _check_sms(cleaned, client)
+    changed = {k: v for k, v in cleaned.items() if getattr(client, k) != v}
+    for name, value in changed.items():
+        setattr(client, name, value)
+    if changed:
+        record_activity(
+            session,
+            actor,
+            "edited",
+            client,
+            client_id=client.id,
+            summary="Changed " + ", ".join(sorted(changed)),
+        )
+    return client
+
+
+@unit_of_work
+def archive_client(session: Session, *, actor: Actor, client_id: int) -> Client:
+    """Hide a client from pickers; its invoices and history stay."""
+    client = get_or_404(session, Client, client_id)
+    if client.archived_at is not None:
+        raise Conflict(f"client {client.name} is already archived")
+    client.archived_at = utcnow()
+    record_activity(session, actor, "archived", client, client_id=client.id, summary=f"Client {client.name} archived")
+    return client
+
+
+@unit_of_work
+def restore_client(session: Session, *, actor: Actor, client_id: int) -> Client:
+    client = get_or_404(session, Client, client_id)
+    if client.archived_at is None:
+        raise Conflict(f"client {client.name} is not archived")
+    client.archived_at = None
+    record_activity(session, actor, "restored", client, client_id=client.id, summary=f"Client {client.name} restored")
+    return client
+
+
+@unit_of_work
+def delete_client(session: Session, *, actor: Actor, client_id: int) -> None:
+    """Delete a client that never had an invoice; one with invoices is archived."""
+    client = get_or_404(session, Client, client_id)
+    has_invoices = session.execute(select(Invoice.id).where(Invoice.client_id == client.id).limit(1)).first()
+    if has_invoices:
+        raise Conflict(f"client {client.name} has invoices; archive the client instead of deleting it")
+    record_activity(session, actor, "deleted", client, summary=f"Client {client.name} deleted")
+    session.delete(client)

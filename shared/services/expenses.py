@@ -1,0 +1,140 @@
+"""Expenses (SPEC §5.5): staff request, an admin approves or declines with a note."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shared import money
+from shared.db import utcnow
+from shared.errors import Conflict, PermissionDenied, ValidationFailed
+from shared.models import Expense
+from shared.services.base import (
+    Actor,
+    FieldErrors,
+    clean_text,
+    get_or_404,
+    get_settings,
+    record_activity,
+    to_date,
+    to_decimal,
+    unit_of_work,
+)
+from shared.services.clients import normalize_currency
+
+EXPENSE_FIELDS = ("expense_date", "title", "description", "category", "payee", "amount", "currency")
+MAX_EXPENSE = 10**12
+
+
+def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | None) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ValidationFailed.one("body", "must be an object")
+    errors = FieldErrors()
+    for name in sorted(set(data) - set(EXPENSE_FIELDS)):
+        errors.add(name, "is not a known field")
+    cleaned: dict[str, Any] = {}
+    partial = expense is not None
+    texts = {"title": (200, True), "description": (5000, False), "category": (100, True), "payee": (200, False)}
+    for name, (limit, required) in texts.items():
+        if name in data or not partial:
+            with errors.collect():
+                cleaned[name] = clean_text(data.get(name), name, max_length=limit, required=required)
+    if "expense_date" in data or not partial:
+        with errors.collect():
+            raw = data.get("expense_date")
+            cleaned["expense_date"] = to_date(raw, "expense_date") if raw else dt.date.today()
+    if "currency" in data or not partial:
+        with errors.collect():
+            cleaned["currency"] = normalize_currency(data.get("currency"), "currency") or (
+                expense.currency if expense else get_settings(session).default_currency
+            )
+    if "amount" in data or not partial:
+        with errors.collect():
+            if data.get("amount") in (None, ""):
+                raise ValidationFailed.one("amount", "is required")
+            amount = to_decimal(data["amount"], "amount", places=4)
+            currency = cleaned.get("currency") or expense.currency
+            if amount != amount.quantize(money.quantum(currency)):
+                exponent = money.currency_exponent(currency)
+                raise ValidationFailed.one("amount", f"must have at most {exponent} decimals in {currency}")
+            if amount <= 0 or amount > MAX_EXPENSE:
+                raise ValidationFailed.one("amount", "must be more than 0 and at most 1,000,000,000,000")
+            cleaned["amount"] = amount
+    errors.raise_if_any()
+    return cleaned
+
+
+@unit_of_work
+def request_expense(
+    session: Session, *, actor: Actor, data: dict[str, Any], user_id: int | None = None
+) -> Expense:
+    cleaned = _clean_expense(session, data, None)
+    expense = Expense(status="pending", requested_by=actor.label[:200], requested_by_user_id=user_id, **cleaned)
+    session.add(expense)
+    record_activity(
+        session,
+        actor,
+        "expense_requested",
+        expense,
+        summary=f"{expense.title}: {money.format_amount(expense.amount, expense.currency)} {expense.currency} requested",
+    )
+    return expense
+
+
+def _pending(session: Session, expense_id: int) -> Expense:
+    expense = get_or_404(session, Expense, expense_id, lock=True)
+    if expense.status != "pending":
+        raise Conflict(f"expense {expense.id} is already {expense.status}; only pending expenses can be changed")
+    return expense
+
+
+@unit_of_work
+def update_expense(session: Session, *, actor: Actor, expense_id: int, data: dict[str, Any]) -> Expense:
+    expense = _pending(session, expense_id)
+    cleaned = _clean_expense(session, data, expense)
+    changed = sorted(k for k, v in cleaned.items() if getattr(expense, k) != v)
+    for name in changed:
+        setattr(expense, name, cleaned[name])
+    if changed:
+        record_activity(session, actor, "edited", expense, summary="Changed " + ", ".join(changed))
+    return expense
+
+
+@unit_of_work
+def delete_expense(session: Session, *, actor: Actor, expense_id: int) -> None:
+    expense = _pending(session, expense_id)
+    record_activity(session, actor, "deleted", expense, summary=f"Pending expense {expense.title} withdrawn")
+    session.delete(expense)
+
+
+def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: str, is_admin: bool) -> Expense:
+    if not is_admin:
+        raise PermissionDenied("only an admin can approve or decline expenses")
+    note = clean_text(note, "note", max_length=2000, required=status == "declined")
+    expense = _pending(session, expense_id)
+    expense.status = status
+    expense.decided_by = actor.label[:200]
+    expense.decided_at = utcnow()
+    expense.decision_note = note
+    record_activity(
+        session,
+        actor,
+        f"expense_{status}",
+        expense,
+        summary=f"{expense.title}: {money.format_amount(expense.amount, expense.currency)} {expense.currency} {status}"
+        + (f" ({note})" if note else ""),
+    )
+    return expense
+
+
+@unit_of_work
+def approve_expense(session: Session, *, actor: Actor, expense_id: int, note: str = "", is_admin: bool) -> Expense:
+    return _decide(session, actor, expense_id, "approved", note, is_admin)
+
+
+@unit_of_work
+def decline_expense(session: Session, *, actor: Actor, expense_id: int, note: str, is_admin: bool) -> Expense:
+    """Declining needs a note so the requester knows why."""
+    return _decide(session, actor, expense_id, "declined", note, is_admin)

@@ -1,0 +1,135 @@
+"""Queue rows of the ``email_queue`` table, written inside the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shared.db import utcnow
+from shared.errors import Conflict, ValidationFailed
+from shared.models import Client, Invoice, Payment, QueuedMessage
+from shared.services.base import Actor, Notify, get_or_404, record_activity, unit_of_work
+
+
+def _recipients(client: Client | dict, notify: Notify, prefix: str = "notify") -> list[tuple[str, str]]:
+    email = client["email"] if isinstance(client, dict) else client.email
+    phone = client["phone"] if isinstance(client, dict) else client.phone
+    found: list[tuple[str, str]] = []
+    if notify.email:
+        if not email:
+            raise ValidationFailed.one(f"{prefix}.email", "the client has no e-mail address")
+        found.append(("email", email))
+    if notify.sms:
+        if not phone:
+            raise ValidationFailed.one(f"{prefix}.sms", "the client has no phone number")
+        found.append(("sms", phone))
+    return found
+
+
+def queue_invoice_messages(
+    session: Session, invoice: Invoice, notify: Notify, *, actor: Actor, kind: str = "invoice"
+) -> list[QueuedMessage]:
+    """Queue the invoice to its client on the chosen channels."""
+    rows = [
+        QueuedMessage(
+            kind=kind,
+            channel=channel,
+            recipient=recipient,
+            invoice_id=invoice.id,
+            client_id=invoice.client_id,
+            requested_by=actor.label[:200],
+        )
+        for channel, recipient in _recipients(invoice.billed_to, notify)
+    ]
+    session.add_all(rows)
+    return rows
+
+
+def queue_receipt_messages(session: Session, payment: Payment, notify: Notify, *, actor: Actor) -> list[QueuedMessage]:
+    invoice = payment.invoice
+    rows = [
+        QueuedMessage(
+            kind="receipt",
+            channel=channel,
+            recipient=recipient,
+            invoice_id=invoice.id,
+            payment_id=payment.id,
+            client_id=invoice.client_id,
+            requested_by=actor.label[:200],
+        )
+        for channel, recipient in _recipients(invoice.billed_to, notify)
+    ]
+    session.add_all(rows)
+    return rows
+
+
+def cancel_queued(session: Session, invoice_id: int, kinds: tuple[str, ...], reason: str) -> int:
+    """Cancel rows not yet taken by a worker (a paid invoice needs no reminder)."""
+    result = session.execute(
+        update(QueuedMessage)
+        .where(
+            QueuedMessage.invoice_id == invoice_id,
+            QueuedMessage.kind.in_(kinds),
+            QueuedMessage.state == "queued",
+        )
+        .values(state="cancelled", last_error=reason, updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
+
+
+def messages_for_invoice(session: Session, invoice_id: int) -> list[QueuedMessage]:
+    return list(
+        session.execute(
+            select(QueuedMessage).where(QueuedMessage.invoice_id == invoice_id).order_by(QueuedMessage.id)
+        ).scalars()
+    )
+
+
+@unit_of_work
+def retry_message(session: Session, *, actor: Actor, message_id: int) -> QueuedMessage:
+    """Put a failed (or cancelled) row back in the queue for another round of attempts."""
+    row = get_or_404(session, QueuedMessage, message_id, lock=True, label="notification")
+    if row.state not in ("failed", "cancelled"):
+        raise Conflict(f"notification {row.id} is {row.state}; only failed or cancelled ones can be retried")
+    if row.invoice is not None and row.invoice.status == "void" and row.kind != "receipt":
+        raise Conflict(f"invoice {row.invoice.number} is void; its messages cannot be sent again")
+    row.state = "queued"
+    row.attempts = 0
+    row.next_attempt_at = utcnow()
+    row.lease_owner = None
+    row.lease_expires_at = None
+    if row.invoice is not None:
+        record_activity(
+            session,
+            actor,
+            "retried",
+            row,
+            invoice_id=row.invoice_id,
+            client_id=row.client_id,
+            summary=f"{row.kind.capitalize()} {row.channel} to {row.recipient} queued again",
+        )
+    return row
+
+
+@unit_of_work
+def cancel_message(session: Session, *, actor: Actor, message_id: int) -> QueuedMessage:
+    row = get_or_404(session, QueuedMessage, message_id, lock=True, label="notification")
+    if row.state != "queued":
+        raise Conflict(f"notification {row.id} is {row.state}; only queued ones can be cancelled")
+    row.state = "cancelled"
+    row.last_error = f"cancelled by {actor.label}"
+    record_activity(
+        session,
+        actor,
+        "cancelled",
+        row,
+        invoice_id=row.invoice_id,
+        client_id=row.client_id,
+        summary=f"{row.kind.capitalize()} {row.channel} to {row.recipient} cancelled",
+    )
+    return row
+
+

@@ -1,0 +1,151 @@
+"""Payments and receipts (SPEC §5.3): record one against the balance, void it, never delete it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shared import money
+from shared.db import utcnow
+from shared.errors import Conflict, ValidationFailed
+from shared.models import Invoice, Payment, QueuedMessage
+from shared.models.enums import PAYMENT_METHODS
+from shared.numbering import next_number
+from shared.services.base import (
+    Actor,
+    FieldErrors,
+    Notify,
+    clean_text,
+    get_or_404,
+    get_settings,
+    record_activity,
+    to_date,
+    to_decimal,
+    unit_of_work,
+)
+from shared.services.notifications import cancel_queued, queue_receipt_messages
+
+
+def _status_for(invoice: Invoice) -> str:
+    if invoice.amount_paid >= invoice.total:
+        return "paid"
+    return "partially_paid" if invoice.amount_paid > 0 else "open"
+
+
+@unit_of_work
+def record_payment(
+    session: Session,
+    *,
+    actor: Actor,
+    invoice_id: int,
+    amount: Any,
+    paid_on: Any = None,
+    method: str = "bank_transfer",
+    reference: str = "",
+    note: str = "",
+    notify: Notify = Notify(),
+    today: dt.date | None = None,
+) -> tuple[Payment, list[QueuedMessage]]:
+    """Record money received, issue its receipt and move the invoice on.
+
+    The invoice row is locked first, so two payments racing for the last of a
+    balance are decided one after the other: the second sees the new balance.
+    """
+    today = today or dt.date.today()
+    invoice = get_or_404(session, Invoice, invoice_id, lock=True)
+    if invoice.status == "draft":
+        raise Conflict("this invoice is a draft; issue it before recording a payment")
+    if invoice.status == "void":
+        raise Conflict(f"invoice {invoice.number} is void; it takes no payments")
+
+    errors = FieldErrors()
+    with errors.collect():
+        amount = to_decimal(amount, "amount", places=4)
+        exponent = money.currency_exponent(invoice.currency)
+        if amount != amount.quantize(money.quantum(invoice.currency)):
+            raise ValidationFailed.one("amount", f"must have at most {exponent} decimals in {invoice.currency}")
+        if amount <= 0:
+            raise ValidationFailed.one("amount", "must be more than 0")
+    with errors.collect():
+        paid_on = today if paid_on in (None, "") else to_date(paid_on, "paid_on")
+        if paid_on > today:
+            raise ValidationFailed.one("paid_on", "cannot be in the future")
+    if method not in PAYMENT_METHODS:
+        errors.add("method", f"must be one of {', '.join(PAYMENT_METHODS)}")
+    with errors.collect():
+        reference = clean_text(reference, "reference", max_length=200)
+    with errors.collect():
+        note = clean_text(note, "note", max_length=2000)
+    errors.raise_if_any()
+
+    if invoice.status == "paid":
+        raise Conflict(f"invoice {invoice.number} is already paid in full")
+    balance = invoice.balance_due
+    if amount > balance:
+        raise Conflict(
+            f"payment of {money.format_amount(amount, invoice.currency)} exceeds the balance due of "
+            f"{money.format_amount(balance, invoice.currency)}"
+        )
+
+    settings = get_settings(session)
+    payment = Payment(
+        invoice=invoice,
+        receipt_number=next_number(session, "receipt", paid_on.year, settings.receipt_number_format),
+        amount=amount,
+        currency=invoice.currency,
+        paid_on=paid_on,
+        method=method,
+        reference=reference,
+        note=note,
+        recorded_by=actor.label[:200],
+    )
+    session.add(payment)
+    invoice.amount_paid = invoice.amount_paid + amount
+    invoice.status = _status_for(invoice)
+    if invoice.status == "paid":
+        cancel_queued(session, invoice.id, ("reminder",), "invoice paid")
+    session.flush()
+    shown = money.format_amount(amount, invoice.currency)
+    record_activity(
+        session,
+        actor,
+        "payment_recorded",
+        invoice,
+        invoice_id=invoice.id,
+        client_id=invoice.client_id,
+        summary=f"Payment of {shown} {invoice.currency} by {method.replace('_', ' ')}; receipt {payment.receipt_number}",
+        details={"payment_id": payment.id},
+    )
+    messages = queue_receipt_messages(session, payment, notify, actor=actor) if notify else []
+    return payment, messages
+
+
+@unit_of_work
+def void_payment(session: Session, *, actor: Actor, payment_id: int, reason: str = "") -> Payment:
+    """Void a payment: the balance returns to the invoice, the receipt shows VOID."""
+    payment = get_or_404(session, Payment, payment_id)
+    invoice = get_or_404(session, Invoice, payment.invoice_id, lock=True)
+    session.refresh(payment, with_for_update=True)
+    if payment.voided_at is not None:
+        raise Conflict(f"payment {payment.receipt_number} is already void")
+    reason = clean_text(reason, "reason", max_length=500)
+    payment.voided_at = utcnow()
+    payment.voided_by = actor.label[:200]
+    payment.void_reason = reason
+    invoice.amount_paid = invoice.amount_paid - payment.amount
+    invoice.status = _status_for(invoice)
+    cancel_queued(session, invoice.id, ("receipt",), "payment voided")
+    record_activity(
+        session,
+        actor,
+        "payment_voided",
+        invoice,
+        invoice_id=invoice.id,
+        client_id=invoice.client_id,
+        summary=f"Payment {payment.receipt_number} of {money.format_amount(payment.amount, payment.currency)} "
+        f"{payment.currency} voided" + (f": {reason}" if reason else ""),
+        details={"payment_id": payment.id},
+    )
+    return payment

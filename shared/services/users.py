@@ -1,0 +1,93 @@
+"""Staff accounts and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared.db import utcnow
+from shared.errors import Conflict, ValidationFailed
+from shared.models import ApiKey, User
+from shared.models.enums import API_SCOPES, ROLES
+from shared.services.base import Actor, FieldErrors, clean_text, get_or_404, record_activity, unit_of_work
+from shared.services.clients import normalize_email
+
+MIN_PASSWORD_LENGTH = 10
+API_KEY_PREFIX = "inv"
+
+
+def check_password_strength(password: str, field: str = "password") -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed.one(field, f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 256:
+        raise ValidationFailed.one(field, "must be at most 256 characters")
+    if password.strip() != password:
+        raise ValidationFailed.one(field, "must not start or end with spaces")
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.execute(select(User).where(func.lower(User.email) == email.strip().lower())).scalar_one_or_none()
+
+
+@unit_of_work
+def create_user(session: Session, *, actor: Actor, email: str, name: str, role: str, password: str) -> User:
+    errors = FieldErrors()
+    with errors.collect():
+        email = normalize_email(email)
+        if not email:
+            raise ValidationFailed.one("email", "is required")
+    with errors.collect():
+        name = clean_text(name, "name", max_length=200, required=True)
+    if role not in ROLES:
+        errors.add("role", f"must be one of {', '.join(ROLES)}")
+    with errors.collect():
+        check_password_strength(password)
+    errors.raise_if_any()
+    if find_user_by_email(session, email):
+        raise Conflict(f"a user with e-mail {email} already exists")
+    user = User(email=email, name=name, role=role)
+    user.set_password(password)
+    session.add(user)
+    record_activity(session, actor, "created", user, summary=f"User {email} ({role}) created")
+    return user
+
+
+def hash_api_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@unit_of_work
+def create_api_key(session: Session, *, actor: Actor, name: str, scope: str = "write") -> tuple[ApiKey, str]:
+    """Make a key; the secret is returned once and only its hash is kept."""
+    name = clean_text(name, "name", max_length=100, required=True)
+    if scope not in API_SCOPES:
+        raise ValidationFailed.one("scope", f"must be one of {', '.join(API_SCOPES)}")
+    prefix = secrets.token_hex(4)
+    secret = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(name=name, prefix=prefix, key_hash=hash_api_key(secret), scope=scope, created_by=actor.label[:200])
+    session.add(key)
+    record_activity(session, actor, "created", key, summary=f"API key {name} ({scope}) created")
+    return key, secret
+
+
+def find_api_key(session: Session, secret: str) -> ApiKey | None:
+    """The active key for a presented secret, or None."""
+    if not secret or len(secret) > 200:
+        return None
+    key = session.execute(select(ApiKey).where(ApiKey.key_hash == hash_api_key(secret))).scalar_one_or_none()
+    if key is None or key.revoked_at is not None:
+        return None
+    return key
+
+
+@unit_of_work
+def revoke_api_key(session: Session, *, actor: Actor, key_id: int) -> ApiKey:
+    key = get_or_404(session, ApiKey, key_id, label="API key")
+    if key.revoked_at is not None:
+        raise Conflict(f"API key {key.name} is already revoked")
+    key.revoked_at = utcnow()
+    record_activity(session, actor, "revoked", key, summary=f"API key {key.name} revoked")
+    return key

@@ -1,0 +1,187 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``TEST_DATABASE_URL`` (default: the local server's
+``postgres`` database, used only to create a throwaway database per run).
+Outside CI a missing server skips the Postgres half; with ``CI=true`` it fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+import shared.models  # noqa: F401
+from shared.db import configure_engine, db
+from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _pg_admin_engine() -> sa.Engine | None:
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return engine
+    except sa.exc.OperationalError:
+        engine.dispose()
+        return None
+
+
+class Databases:
+    """One database per backend for the whole run, emptied between tests."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.urls: dict[str, str] = {}
+        self.engines: dict[str, sa.Engine] = {}
+        self.pg_admin: sa.Engine | None = None
+        self.pg_name: str | None = None
+        self.pg_missing = False
+        self._created: list[str] = []
+
+    def create_database(self, backend: str, suffix: str = "") -> str:
+        """A new empty database (no tables) and its URL."""
+        if backend == "sqlite":
+            return f"sqlite:///{self.tmp / f'test-{uuid.uuid4().hex[:8]}{suffix}.db'}"
+        admin = self._admin()
+        name = f"invoicing_test_{uuid.uuid4().hex[:10]}{suffix}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self._created.append(name)
+        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+    def _admin(self) -> sa.Engine:
+        if self.pg_admin is None and not self.pg_missing:
+            self.pg_admin = _pg_admin_engine()
+            self.pg_missing = self.pg_admin is None
+        if self.pg_admin is None:
+            message = f"PostgreSQL is not reachable at {PG_ADMIN_URL}"
+            if IN_CI:
+                pytest.fail(message + " (required in CI)")
+            pytest.skip(message)
+        return self.pg_admin
+
+    def url(self, backend: str) -> str:
+        if backend not in self.urls:
+            self.urls[backend] = self.create_database(backend)
+            engine = self.engine(backend)
+            db.metadata.create_all(engine)
+        return self.urls[backend]
+
+    def engine(self, backend: str) -> sa.Engine:
+        if backend not in self.engines:
+            url = self.url(backend) if backend not in self.urls else self.urls[backend]
+            self.engines[backend] = configure_engine(sa.create_engine(url))
+        return self.engines[backend]
+
+    def empty(self, backend: str) -> None:
+        engine = self.engines[backend]
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with engine.begin() as conn:
+            if backend == "postgresql":
+                conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            else:
+                for name in tables:
+                    conn.exec_driver_sql(f"DELETE FROM {name}")
+                conn.exec_driver_sql("DELETE FROM sqlite_sequence")
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            engine.dispose()
+        if self.pg_admin is not None:
+            with self.pg_admin.connect() as conn:
+                for name in self._created:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            self.pg_admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory) -> Iterator[Databases]:
+    dbs = Databases(tmp_path_factory.mktemp("db"))
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def engine(databases: Databases, backend: str) -> Iterator[sa.Engine]:
+    databases.url(backend)
+    engine = databases.engine(backend)
+    yield engine
+    databases.empty(backend)
+
+
+@pytest.fixture
+def database_url(databases: Databases, backend: str, engine: sa.Engine) -> str:
+    return databases.urls[backend]
+
+
+@pytest.fixture
+def session(engine: sa.Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor.system("tests")
+
+
+@pytest.fixture
+def make_client(session: Session, actor: Actor):
+    counter = iter(range(1, 10_000))
+
+    def make(**fields):
+        n = next(counter)
+        data = {"name": f"Client {n}", "email": f"client{n}@example.com", "phone": "+2348030000000"}
+        data.update(fields)
+        return create_client(session, actor=actor, data=data)
+
+    return make
+
+
+@pytest.fixture
+def make_invoice(session: Session, actor: Actor, make_client):
+    """A draft (or, with ``issue=True``, an issued invoice) with ``lines`` lines."""
+
+    def make(*, lines: int = 1, issue: bool = False, client=None, notify: Notify = Notify(), **fields):
+        client = client or make_client()
+        data = {
+            "client_id": client.id,
+            "currency": "USD",
+            "issue_date": dt.date.today().isoformat(),
+            "items": [
+                {"description": f"Item {i + 1}", "quantity": "1", "unit_price": "100.00", "tax_rate": "0"}
+                for i in range(lines)
+            ],
+        }
+        data.update(fields)
+        invoice = create_draft(session, actor=actor, data=data)
+        if issue:
+            invoice, _ = issue_invoice(session, actor=actor, invoice_id=invoice.id, notify=notify)
+        return invoice
+
+    return make
+
+
+def app_config(database_url: str, **extra) -> dict:
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "APP_ENV": "testing",
+        **extra,
+    }
