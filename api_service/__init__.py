@@ -14,7 +14,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path()))
     configure_app(app, test_config)
     import shared.models  # noqa: F401
-
     from api_service.errors import register_error_handlers
     from api_service.routes import bp
 

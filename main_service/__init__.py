@@ -22,7 +22,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     migrate.init_app(app, db, directory=str(Path(PROJECT_ROOT) / "migrations"), render_as_batch=True, compare_type=True)
 
-    from main_service.admin import bp as admin_bp, login_manager
+    from main_service.admin import bp as admin_bp
+    from main_service.admin import login_manager
     from main_service.cli import register_commands
 
     login_manager.init_app(app)

@@ -36,11 +36,15 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--email", required=True, help="Sign-in e-mail address.")
     @click.option("--name", required=True, help="Name shown in the UI and on activity.")
-    @click.option("--role", type=click.Choice(ROLES), required=True, help="admin or staff.")
+    # Checked in the command, not by click.Choice, so a bad value gets the same
+    # one-line "error: ..." as every other refusal instead of a usage block.
+    @click.option("--role", required=True, metavar="|".join(ROLES), help="admin or staff.")
     @click.option("--password", default=None, help="Password; prompted when omitted, '-' reads it from stdin.")
     def create_user_command(email: str, name: str, role: str, password: str | None) -> None:
         """Create a user who can sign in to /admin."""
         _require_schema()
+        if role not in ROLES:
+            _fail(f"--role must be one of {', '.join(ROLES)} (got {role!r})")
         if password is None:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         elif password == "-":
@@ -55,15 +59,21 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("create-api-key")
     @click.option("--name", required=True, help="Which system uses the key.")
-    @click.option("--scope", type=click.Choice(API_SCOPES), default="write", show_default=True)
+    @click.option(
+        "--scope", default="write", show_default=True, metavar="|".join(API_SCOPES), help="read, write or admin."
+    )
     def create_api_key_command(name: str, scope: str) -> None:
         """Create an API key; it is printed once, alone on the last line."""
         _require_schema()
+        if scope not in API_SCOPES:
+            _fail(f"--scope must be one of {', '.join(API_SCOPES)} (got {scope!r})")
         try:
             key, secret = create_api_key(db.session, actor=Actor.system("cli"), name=name, scope=scope)
         except DomainError as exc:
             _fail(_domain_message(exc))
-        click.echo(f"Created {key.scope} API key {key.name!r} (prefix {key.prefix}). Store it now; it is not shown again:")
+        click.echo(
+            f"Created {key.scope} API key {key.name!r} (prefix {key.prefix}). Store it now; it is not shown again:"
+        )
         click.echo(secret)
 
     @app.cli.command("ensure-admin")
@@ -75,7 +85,17 @@ def register_commands(app: Flask) -> None:
             click.echo("Users exist already; no admin created.")
             return
         password = secrets.token_urlsafe(12)
-        create_user(db.session, actor=Actor.system("setup"), email=email, name="Administrator", role="admin", password=password)
+        try:
+            create_user(
+                db.session,
+                actor=Actor.system("setup"),
+                email=email,
+                name="Administrator",
+                role="admin",
+                password=password,
+            )
+        except DomainError as exc:
+            _fail(_domain_message(exc))
         click.echo("First admin created. Sign in at /admin with:")
         click.echo(f"  e-mail:   {email}")
         click.echo(f"  password: {password}")

@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from shared.db import Fixed4, UTCDateTime
+from shared.db import alembic_compare_type, alembic_render_item
 
 config = context.config
 if config.config_file_name:
@@ -19,38 +19,14 @@ config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_passwo
 target_metadata = migrate_ext.db.metadata
 
 
-def render_item(type_, obj, autogen_context):
-    """Write our column types as imports of shared.db, not as their impl."""
-    if type_ == "type" and isinstance(obj, (Fixed4, UTCDateTime)):
-        autogen_context.imports.add("import shared.db")
-        return f"shared.db.{type(obj).__name__}()"
-    return False
-
-
-def compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
-    """Compare our decorated types by what they store on this database."""
-    if isinstance(metadata_type, (Fixed4, UTCDateTime)):
-        stored = metadata_type.load_dialect_impl(context.dialect)
-        if isinstance(metadata_type, UTCDateTime):
-            stored = metadata_type.impl
-        return context.impl.compare_type(inspected_column, _with_type(metadata_column, stored))
-    return None
-
-
-def _with_type(column, type_):
-    copy = column._copy()
-    copy.type = type_
-    return copy
-
-
 def options():
     return {
+        **migrate_ext.configure_args,
         "target_metadata": target_metadata,
         "render_as_batch": True,
-        "compare_type": compare_type,
-        "render_item": render_item,
-        **migrate_ext.configure_args,
-    } | {"compare_type": compare_type}
+        "compare_type": alembic_compare_type,
+        "render_item": alembic_render_item,
+    }
 
 
 def run_migrations_offline():

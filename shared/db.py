@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, String, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -79,16 +79,16 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("timestamps must be timezone-aware")
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 Money = Annotated[Decimal, mapped_column(Fixed4())]
@@ -119,10 +119,12 @@ _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 def configure_engine(engine: Engine) -> Engine:
     """Give SQLite the behaviour the domain relies on.
 
-    Foreign keys on, WAL so readers never wait for the writer, and every
-    transaction started with BEGIN IMMEDIATE: SQLite then has exactly one
-    writer at a time (our single-writer claim and numbering lock) instead of
-    failing a deferred transaction that tries to upgrade to a write.
+    Foreign keys on, WAL so readers never wait for the writer, a 30 s busy
+    timeout, and transactions we begin ourselves: plain reads start a
+    deferred transaction, while a unit of work asks (through
+    :func:`begin_write`) for BEGIN IMMEDIATE, so SQLite has exactly one writer
+    at a time (our single-writer queue claim and numbering lock) instead of
+    failing a read transaction that later tries to upgrade to a write.
     Postgres needs nothing here. Safe to call more than once.
     """
     if engine.dialect.name != "sqlite" or engine in _configured:
@@ -141,6 +143,57 @@ def configure_engine(engine: Engine) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+_BEGIN_OPTION = "sqlite_begin"
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a write transaction.
+
+    On SQLite this takes the database's single write lock up front (waiting up
+    to the busy timeout); a read transaction already open with nothing pending
+    is ended first, because upgrading it to a write could fail outright.
+    Postgres needs no such step: row locks are taken where the data is.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        connection = session.connection()
+        if connection.get_execution_options().get(_BEGIN_OPTION) == "IMMEDIATE":
+            return
+        if session.new or session.dirty or session.deleted:
+            return  # the caller's pending changes must not be thrown away
+        session.rollback()
+    session.connection(execution_options={_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def alembic_compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
+    """Alembic type comparison that knows what our decorated types store.
+
+    Fixed4 is BIGINT on SQLite and NUMERIC(20, 4) elsewhere; UTCDateTime is a
+    plain DATETIME. Other types get Alembic's own comparison (None).
+    """
+    if isinstance(metadata_type, Fixed4):
+        stored = metadata_type.load_dialect_impl(context.dialect)
+    elif isinstance(metadata_type, UTCDateTime):
+        stored = metadata_type.impl
+    else:
+        return None
+    column = metadata_column._copy()
+    column.type = stored
+    return context.impl.compare_type(inspected_column, column)
+
+
+def alembic_render_item(type_, obj, autogen_context):
+    """Write our column types into migrations as ``shared.db.X()``."""
+    if type_ == "type" and isinstance(obj, (Fixed4, UTCDateTime)):
+        autogen_context.imports.add("import shared.db")
+        return f"shared.db.{type(obj).__name__}()"
+    return False

@@ -40,5 +40,5 @@ class ValidationFailed(DomainError):
         super().__init__(message)
 
     @classmethod
-    def one(cls, field: str, message: str) -> "ValidationFailed":
+    def one(cls, field: str, message: str) -> ValidationFailed:
         return cls({field: [message]})

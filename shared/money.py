@@ -205,13 +205,13 @@ def compute_totals(
         subtotal = _round(sum(amounts, Decimal(0)), unit)
         discount_total = _discount_amount(discount, subtotal, unit)
         shares = _allocate(discount_total, amounts, e)
-        bases = [a - d for a, d in zip(amounts, shares)]
-        taxes = [_round(b * li.tax_rate / 100, unit) for b, li in zip(bases, lines)]
+        bases = [a - d for a, d in zip(amounts, shares, strict=False)]
+        taxes = [_round(b * li.tax_rate / 100, unit) for b, li in zip(bases, lines, strict=False)]
         if tax_rounding == "line":
             tax_total = sum(taxes, Decimal(0))
         else:
             base_by_rate: dict[Decimal, Decimal] = {}
-            for b, li in zip(bases, lines):
+            for b, li in zip(bases, lines, strict=False):
                 base_by_rate[li.tax_rate] = (
                     base_by_rate.get(li.tax_rate, Decimal(0)) + b
                 )
@@ -223,7 +223,7 @@ def compute_totals(
         currency=currency,
         lines=tuple(
             LineTotals(*(_round(v, unit) for v in row))
-            for row in zip(amounts, shares, bases, taxes)
+            for row in zip(amounts, shares, bases, taxes, strict=False)
         ),
         subtotal=subtotal,
         discount_total=discount_total,

@@ -93,7 +93,6 @@ class Databases:
             else:
                 for name in tables:
                     conn.exec_driver_sql(f"DELETE FROM {name}")
-                conn.exec_driver_sql("DELETE FROM sqlite_sequence")
 
     def close(self) -> None:
         for engine in self.engines.values():

@@ -67,7 +67,7 @@ class Invoice(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    client = relationship("Client", lazy="joined")
+    client = relationship("Client")
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice",
         order_by="InvoiceLine.position",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shared.db import begin_write
 from shared.errors import NotFound, ValidationFailed
 from shared.models import Activity, Settings
 
@@ -91,6 +92,7 @@ def atomic(session: Session) -> Iterator[Session]:
         return
     session.info[_DEPTH] = 1
     try:
+        begin_write(session)
         yield session
         session.commit()
     except BaseException:
@@ -107,7 +109,7 @@ def get_or_404(session: Session, model: type, object_id: Any, *, lock: bool = Fa
         object_id = int(object_id)
     except (TypeError, ValueError):
         raise NotFound(f"{name} {object_id!r} does not exist") from None
-    options = {"with_for_update": True, "populate_existing": True} if lock else {}
+    options = {"with_for_update": {"of": model}, "populate_existing": True} if lock else {}
     obj = session.get(model, object_id, **options)
     if obj is None:
         raise NotFound(f"{name} {object_id} does not exist")
@@ -163,7 +165,7 @@ def record_activity(
 
 def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
     """Parse a decimal string or int (or Decimal) with at most ``places`` decimals."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValidationFailed.one(field, "must be a decimal string such as \"12.50\"")
     if isinstance(value, Decimal):
         number = value

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared import money
+from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.models import Client, Invoice
 from shared.models.enums import CLIENT_TYPES
 from shared.services.base import Actor, FieldErrors, clean_text, get_or_404, record_activity, unit_of_work
-from shared.db import utcnow
 
 CLIENT_FIELDS = (
     "name",

@@ -7,7 +7,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from shared import money
 from shared.db import utcnow
@@ -241,7 +241,10 @@ def _apply(invoice: Invoice, cleaned: dict[str, Any]) -> None:
     invoice.discount_total = totals.discount_total
     invoice.tax_total = totals.tax_total
     invoice.total = totals.total
-    invoice.lines.clear()
+    if invoice.lines:
+        invoice.lines.clear()
+        # Delete the old lines before inserting new ones at the same positions.
+        object_session(invoice).flush()
     for position, (item, line) in enumerate(zip(cleaned["items"], totals.lines, strict=True), start=1):
         invoice.lines.append(
             InvoiceLine(

@@ -381,7 +381,7 @@ def test_totals_properties(inv) -> None:
         doc.tax_total,
         doc.total,
     ]
-    for li, inp in zip(t.lines, lines):
+    for li, inp in zip(t.lines, lines, strict=False):
         values += [li.amount, li.discount, li.taxable, li.tax]
         assert li.discount <= li.amount
         assert li.taxable == li.amount - li.discount

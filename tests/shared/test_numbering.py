@@ -1,0 +1,132 @@
+"""Gapless numbers per series and year (SPEC §5.2)."""
+
+import datetime as dt
+import multiprocessing
+import os
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shared.errors import ValidationFailed
+from shared.models import Invoice
+from shared.numbering import check_number_format, next_number
+from shared.services import Actor, create_draft, issue_invoice
+
+
+def test_drafts_have_no_number(make_invoice):
+    assert make_invoice().number is None
+
+
+def test_issuing_numbers_invoices_consecutively(make_invoice):
+    numbers = [make_invoice(issue=True).number for _ in range(3)]
+    year = dt.date.today().year
+    assert numbers == [f"INV-{year}-00001", f"INV-{year}-00002", f"INV-{year}-00003"]
+
+
+def test_each_year_has_its_own_sequence(make_invoice):
+    last_year = dt.date.today().replace(month=1, day=1) - dt.timedelta(days=1)
+    first = make_invoice(issue=True)
+    old = make_invoice(issue=True, issue_date=last_year.isoformat(), due_date=last_year.isoformat())
+    second = make_invoice(issue=True)
+    assert old.number == f"INV-{last_year.year}-00001"
+    assert first.number.endswith("-00001") and second.number.endswith("-00002")
+
+
+def test_receipts_have_their_own_series(session, make_invoice, actor):
+    from shared.services import record_payment
+
+    invoice = make_invoice(issue=True)
+    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="10.00")
+    assert payment.receipt_number == f"RCT-{dt.date.today().year}-00001"
+    assert invoice.number.endswith("-00001")
+
+
+def test_a_rolled_back_issue_leaves_no_gap(session, make_invoice):
+    year = dt.date.today().year
+    fmt = "INV-{year}-{seq:05d}"
+    assert next_number(session, "invoice", year, fmt) == f"INV-{year}-00001"
+    session.rollback()
+    assert next_number(session, "invoice", year, fmt) == f"INV-{year}-00001"
+    session.commit()
+    assert next_number(session, "invoice", year, fmt) == f"INV-{year}-00002"
+    session.commit()
+
+
+def test_a_refused_issue_does_not_use_a_number(session, make_invoice, make_client, actor):
+    from shared.errors import ValidationFailed as VF
+    from shared.services import Notify
+
+    no_email = make_client(email="")
+    draft = make_invoice(client=no_email)
+    with pytest.raises(VF):
+        issue_invoice(session, actor=actor, invoice_id=draft.id, notify=Notify(email=True))
+    session.expire_all()
+    assert session.get(Invoice, draft.id).number is None
+    assert make_invoice(issue=True).number.endswith("-00001")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "message"),
+    [
+        ("INV-{year}", "{seq}"),
+        ("INV-{seq}", "{year}"),
+        ("INV-{year}-{seq:05d}-{client}", "{client}"),
+        ("INV-{year-{seq}", "valid format"),
+        ("{year}{seq:050d}", "40 characters"),
+    ],
+)
+def test_bad_number_formats_are_refused(fmt, message):
+    with pytest.raises(ValidationFailed, match=message.replace("{", r"\{").replace("}", r"\}")):
+        check_number_format(fmt)
+
+
+def test_custom_format_is_used(session, make_invoice):
+    from shared.services import get_settings
+
+    get_settings(session).invoice_number_format = "{year}/{seq:04d}"
+    session.commit()
+    assert make_invoice(issue=True).number == f"{dt.date.today().year}/0001"
+
+
+def _issue_many(url: str, client_id: int, count: int, queue) -> None:
+    from shared.db import configure_engine
+
+    engine = configure_engine(sa.create_engine(url))
+    numbers = []
+    actor = Actor.system(f"process {os.getpid()}")
+    with Session(engine) as session:
+        for _ in range(count):
+            draft = create_draft(
+                session,
+                actor=actor,
+                data={
+                    "client_id": client_id,
+                    "currency": "USD",
+                    "items": [{"description": "Work", "quantity": "1", "unit_price": "5.00"}],
+                },
+            )
+            invoice, _ = issue_invoice(session, actor=actor, invoice_id=draft.id)
+            numbers.append(invoice.number)
+    engine.dispose()
+    queue.put(numbers)
+
+
+@pytest.mark.slow
+def test_two_processes_issuing_at_once_get_consecutive_unique_numbers(backend, database_url, session, make_client):
+    client_id = make_client().id
+    session.close()  # hold no lock while the processes work
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    workers = [ctx.Process(target=_issue_many, args=(database_url, client_id, 50, queue)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    results = [queue.get(timeout=180) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    numbers = sorted(results[0] + results[1])
+    year = dt.date.today().year
+    assert numbers == [f"INV-{year}-{n:05d}" for n in range(1, 101)]
+    # Both processes really did interleave their work.
+    assert len(results[0]) == len(results[1]) == 50
