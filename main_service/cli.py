@@ -8,6 +8,7 @@ import sys
 import click
 from flask import Flask
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import OperationalError
 
 from shared.db import db
 from shared.errors import DomainError, ValidationFailed
@@ -28,7 +29,13 @@ def _domain_message(exc: DomainError) -> str:
 
 
 def _require_schema() -> None:
-    if not inspect(db.engine).has_table("users"):
+    try:
+        migrated = inspect(db.engine).has_table("users")
+    except OperationalError as exc:
+        reason = (str(exc.orig or exc).strip().splitlines() or ["unknown error"])[0]
+        where = db.engine.url.render_as_string(hide_password=True)
+        _fail(f"cannot reach the database at {where} (DATABASE_URL): {reason}")
+    if not migrated:
         _fail("the database has no tables yet; run: flask --app main_service db upgrade")
 
 

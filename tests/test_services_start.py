@@ -1,0 +1,397 @@
+"""The three services start, refuse bad settings cleanly, and stop on a signal (SPEC §2–§4, §6, §7)."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import ROOT, app_config
+from sqlalchemy.orm import Session
+
+import api_service
+import main_service
+from shared.config import SETTINGS
+from shared.db import db
+from shared.services import Actor, create_user
+
+FLASK = str(Path(sys.executable).parent / "flask")
+SECRET = "s" * 40
+PASSWORD = "a-long-enough-password"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test process's environment without any of our settings or Flask's."""
+    names = {s.name for s in SETTINGS}
+    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith("FLASK_")}
+    env.update(extra)
+    return env
+
+
+# ---------------------------------------------------------------- refusing bad settings
+
+REFUSALS = {
+    # case id: (environment, the variable the one line must name)
+    "no-secret-in-production": ({"APP_ENV": "production"}, "SECRET_KEY"),
+    "sqlite-in-production": (
+        {"APP_ENV": "production", "SECRET_KEY": SECRET, "DATABASE_URL": "sqlite:////tmp/never-created.db"},
+        "DATABASE_URL",
+    ),
+    "poll-not-a-number": (
+        {"SECRET_KEY": SECRET, "DATABASE_URL": "sqlite:////tmp/never-created.db", "WORKER_POLL_SECONDS": "abc"},
+        "WORKER_POLL_SECONDS",
+    ),
+}
+
+COMMANDS = {
+    "flask-routes": [FLASK, "--app", "main_service", "routes"],
+    "worker-once": [sys.executable, "-m", "background_service", "--once"],
+}
+
+
+def assert_one_line_naming(stderr: str, variable: str) -> None:
+    assert "Traceback" not in stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert variable in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
+@pytest.mark.parametrize("case", REFUSALS.values(), ids=REFUSALS.keys())
+def test_bad_setting_stops_a_command_with_one_line(command, case):
+    environment, variable = case
+    result = subprocess.run(
+        command, cwd=ROOT, env=clean_env(**environment), capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout
+    assert_one_line_naming(result.stderr, variable)
+
+
+@pytest.mark.parametrize("factory", [api_service.create_app, main_service.create_app], ids=["api", "main"])
+@pytest.mark.parametrize("case", REFUSALS.values(), ids=REFUSALS.keys())
+def test_bad_setting_stops_an_app_factory_with_one_line(factory, case, monkeypatch, capsys):
+    environment, variable = case
+    for setting in SETTINGS:
+        monkeypatch.delenv(setting.name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exc_info:
+        factory()
+    assert exc_info.value.code not in (0, None)
+    captured = capsys.readouterr()
+    assert_one_line_naming(captured.err, variable)
+    assert captured.out == ""
+
+
+# ---------------------------------------------------------------- the admin app
+
+
+class FormInspector(HTMLParser):
+    """Collects the inputs of a page and the ``for`` of its labels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: list[dict[str, str | None]] = []
+        self.label_for: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag in ("input", "select", "textarea"):
+            self.inputs.append({"tag": tag, **attributes})
+        elif tag == "label" and attributes.get("for"):
+            self.label_for.add(attributes["for"])
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def location_path(response) -> tuple[str, dict[str, list[str]], str]:
+    parts = urlsplit(response.headers["Location"])
+    return parts.path, parse_qs(parts.query), parts.netloc
+
+
+@pytest.fixture
+def admin_app(database_url, engine):
+    app = main_service.create_app(app_config(database_url))
+    with Session(engine) as s:
+        create_user(
+            s, actor=Actor.system("tests"), email="ada@example.com", name="Ada Admin", role="admin", password=PASSWORD
+        )
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(admin_app):
+    return admin_app.test_client()
+
+
+def log_in(client, email="ada@example.com", password=PASSWORD, next_url=None):
+    page = client.get("/admin/login")
+    url = "/admin/login" if next_url is None else "/admin/login?" + f"next={next_url}"
+    return client.post(url, data={"email": email, "password": password, "csrf_token": csrf_token(page.text)})
+
+
+def test_dashboard_needs_a_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    path, query, netloc = location_path(response)
+    assert netloc in ("", "localhost")
+    assert path == "/admin/login"
+    assert query["next"] == ["/admin/"]
+
+
+def test_root_leads_to_the_admin(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert location_path(response)[0] == "/admin/"
+
+
+def test_login_page_has_a_labelled_form_with_csrf(client):
+    response = client.get("/admin/login")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = FormInspector()
+    page.feed(response.text)
+    assert csrf_token(response.text)
+    visible = [i for i in page.inputs if i.get("type") not in ("hidden", "submit")]
+    assert {i.get("name") for i in visible} >= {"email", "password"}
+    for field in visible:
+        assert field.get("id") in page.label_for, field
+    assert any(i.get("name") == "password" and i.get("type") == "password" for i in visible)
+
+
+def test_login_with_valid_credentials_shows_the_dashboard(client):
+    response = log_in(client)
+    assert response.status_code == 302
+    assert location_path(response)[0] == "/admin/"
+    dashboard = client.get("/admin/")
+    assert dashboard.status_code == 200
+    assert "Dashboard" in dashboard.text
+    assert "Ada Admin" in dashboard.text
+    # Signed in, the login page sends you on.
+    assert client.get("/admin/login").status_code == 302
+
+
+def test_login_email_is_case_insensitive(client):
+    assert location_path(log_in(client, email="ADA@Example.com"))[0] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_wrong_password_shows_an_error_and_stays_logged_out(client):
+    response = log_in(client, password=PASSWORD + "-wrong")
+    assert response.status_code == 200
+    assert "do not match" in response.text
+    assert PASSWORD not in response.text
+    assert client.get("/admin/").status_code == 302
+
+
+def test_unknown_user_gets_the_same_error(client):
+    response = log_in(client, email="nobody@example.com")
+    assert response.status_code == 200
+    assert "do not match" in response.text
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(client):
+    client.get("/admin/login")
+    response = client.post("/admin/login", data={"email": "ada@example.com", "password": PASSWORD})
+    assert response.status_code in (200, 400)
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "https:evil.example", "/\\evil.example"],
+    ids=["absolute", "scheme-relative", "no-slashes", "backslash"],
+)
+def test_login_does_not_follow_an_offsite_next(client, target):
+    from urllib.parse import quote
+
+    response = log_in(client, next_url=quote(target, safe=""))
+    assert response.status_code == 302
+    path, _query, netloc = location_path(response)
+    assert netloc in ("", "localhost")
+    assert path == "/admin/"
+    assert "evil" not in response.headers["Location"]
+
+
+def test_login_follows_a_same_site_next(client):
+    response = log_in(client, next_url="/admin/%3Fpage%3D2")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/?page=2")
+
+
+def test_logout_is_post_only(client):
+    log_in(client)
+    assert client.get("/admin/logout").status_code == 405
+    dashboard = client.get("/admin/")
+    assert dashboard.status_code == 200  # still signed in after the GET
+
+    response = client.post("/admin/logout", data={"csrf_token": csrf_token(dashboard.text)})
+    assert response.status_code == 302
+    assert location_path(response)[0] == "/admin/login"
+    assert client.get("/admin/").status_code == 302
+
+
+def test_logout_without_csrf_keeps_the_session(client):
+    log_in(client)
+    client.post("/admin/logout", data={})
+    assert client.get("/admin/").status_code == 200
+
+
+def test_admin_pages_send_security_headers(client):
+    response = client.get("/admin/login")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+# ---------------------------------------------------------------- the API app
+
+
+@pytest.fixture
+def api_client(database_url):
+    app = api_service.create_app(app_config(database_url))
+    yield app.test_client()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_api_index_answers_json(api_client):
+    response = api_client.get("/api/v1/")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert isinstance(response.get_json(), dict)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/nope/deeper", "/nothing-here"])
+def test_api_unknown_path_is_a_problem_document(api_client, path):
+    response = api_client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert {"type", "title", "status", "detail"} <= set(body)
+    assert body["status"] == 404
+
+
+def test_api_wrong_method_is_a_problem_document(api_client):
+    response = api_client.delete("/api/v1/")
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json(force=True)["status"] == 405
+
+
+# ---------------------------------------------------------------- the worker
+
+
+def worker_env(database_url: str) -> dict[str, str]:
+    return clean_env(DATABASE_URL=database_url, SECRET_KEY=SECRET, WORKER_POLL_SECONDS="1")
+
+
+def test_worker_once_exits_zero(database_url):
+    result = subprocess.run(
+        [sys.executable, "-m", "background_service", "--once"],
+        cwd=ROOT,
+        env=worker_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_worker_once_without_tables_says_to_migrate(databases, backend):
+    url = databases.create_database(backend)
+    result = subprocess.run(
+        [sys.executable, "-m", "background_service", "--once"],
+        cwd=ROOT,
+        env=worker_env(url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "db upgrade" in result.stderr
+
+
+class LineReader:
+    """Reads a pipe on a thread so the test can wait for a line without blocking forever."""
+
+    def __init__(self, stream) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, stream) -> None:
+        for line in stream:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if text in line:
+                return True
+        return False
+
+    def rest(self) -> str:
+        self.thread.join(timeout=5)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get_nowait())
+        return "".join(self.seen)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_worker_runs_until_signalled_and_exits_zero(database_url, signum):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "background_service"],
+        cwd=ROOT,
+        env=worker_env(database_url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        reader = LineReader(process.stderr)
+        assert reader.wait_for("worker ready", 30), reader.rest()
+        assert process.poll() is None, "the worker exited on its own"
+        process.send_signal(signum)
+        try:
+            code = process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the worker did not stop within 20 s of " + signum.name)
+        output = reader.rest()
+        assert code == 0, output
+        assert "Traceback" not in output
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if process.stderr:
+            process.stderr.close()
