@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "https://invoicing.example/problems/"
 
 
-def problem(status: int, title: str, detail: str = "", *, errors: dict | None = None, slug: str | None = None) -> Response:
+def problem(
+    status: int, title: str, detail: str = "", *, errors: dict | None = None, slug: str | None = None
+) -> Response:
     body = {
         "type": PROBLEM_TYPE_BASE + (slug or title.lower().replace(" ", "-")),
         "title": title,
@@ -27,14 +29,24 @@ def problem(status: int, title: str, detail: str = "", *, errors: dict | None = 
     return Response(json.dumps(body), status=status, mimetype="application/problem+json")
 
 
-TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "Validation failed"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    422: "Validation failed",
+}
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         errors = exc.errors if isinstance(exc, ValidationFailed) else None
-        return problem(exc.status, TITLES.get(exc.status, "Error"), exc.message, errors=errors)
+        response = problem(exc.status, TITLES.get(exc.status, "Error"), exc.message, errors=errors)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="invoicing"'
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -1,31 +1,73 @@
-"""The ``/api/v1`` blueprint and its route table."""
+"""The ``/api/v1`` blueprint and its route table (SPEC §7)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
-from flask_restful import Api, Resource
+from flask_restful import Api
+
+from api_service.resources.clients import ClientItem, ClientList
+from api_service.resources.expenses import ExpenseApprove, ExpenseDecline, ExpenseItem, ExpenseList
+from api_service.resources.invoices import (
+    InvoiceIssue,
+    InvoiceItem,
+    InvoiceList,
+    InvoicePdf,
+    InvoiceSend,
+    InvoiceVoid,
+)
+from api_service.resources.meta import Docs, Index, OpenApiDocument
+from api_service.resources.notifications import (
+    NotificationCancel,
+    NotificationItem,
+    NotificationList,
+    NotificationRetry,
+)
+from api_service.resources.payments import (
+    InvoicePayments,
+    PaymentItem,
+    PaymentList,
+    PaymentReceiptPdf,
+    PaymentVoid,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1", static_folder="static", static_url_path="/static")
 
 
 class ProblemApi(Api):
-    """Flask-RESTful, but every error is answered by the app's problem+json handlers.
+    """Leave every error to the app's problem+json handlers, not Flask-RESTful's."""
 
-    Flask-RESTful's own ``handle_error`` would answer a 405 (or any HTTP error
-    in a resource) with ``{"message": ...}`` as application/json, and turn a
-    DomainError raised in a resource into a 500. Re-raising here makes its
-    error router fall back to the handlers of :mod:`api_service.errors`.
-    """
-
-    def handle_error(self, e):
-        raise e
+    def error_router(self, original_handler, e):
+        return original_handler(e)
 
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-api = ProblemApi(bp)
+api = ProblemApi(bp, catch_all_404s=False)
 
+ROUTES = [
+    (Index, "/", "index"),
+    (OpenApiDocument, "/openapi.json", "openapi"),
+    (Docs, "/docs", "docs"),
+    (ClientList, "/clients", "clients"),
+    (ClientItem, "/clients/<int:client_id>", "client"),
+    (InvoiceList, "/invoices", "invoices"),
+    (InvoiceItem, "/invoices/<int:invoice_id>", "invoice"),
+    (InvoiceIssue, "/invoices/<int:invoice_id>/issue", "invoice_issue"),
+    (InvoiceSend, "/invoices/<int:invoice_id>/send", "invoice_send"),
+    (InvoiceVoid, "/invoices/<int:invoice_id>/void", "invoice_void"),
+    (InvoicePdf, "/invoices/<int:invoice_id>/pdf", "invoice_pdf"),
+    (InvoicePayments, "/invoices/<int:invoice_id>/payments", "invoice_payments"),
+    (PaymentList, "/payments", "payments"),
+    (PaymentItem, "/payments/<int:payment_id>", "payment"),
+    (PaymentVoid, "/payments/<int:payment_id>/void", "payment_void"),
+    (PaymentReceiptPdf, "/payments/<int:payment_id>/receipt.pdf", "payment_receipt"),
+    (ExpenseList, "/expenses", "expenses"),
+    (ExpenseItem, "/expenses/<int:expense_id>", "expense"),
+    (ExpenseApprove, "/expenses/<int:expense_id>/approve", "expense_approve"),
+    (ExpenseDecline, "/expenses/<int:expense_id>/decline", "expense_decline"),
+    (NotificationList, "/notifications", "notifications"),
+    (NotificationItem, "/notifications/<int:notification_id>", "notification"),
+    (NotificationRetry, "/notifications/<int:notification_id>/retry", "notification_retry"),
+    (NotificationCancel, "/notifications/<int:notification_id>/cancel", "notification_cancel"),
+]
 
-class Index(Resource):
-    def get(self):
-        return {"name": "Invoicing API", "version": "v1"}
-
-
-api.add_resource(Index, "/")
+for resource, path, endpoint in ROUTES:
+    api.add_resource(resource, path, endpoint=endpoint)

@@ -75,9 +75,7 @@ def _read(setting: Setting, environ: Mapping[str, str]) -> Any:
         return None
     raw = raw.strip()
     if setting.choices and raw not in setting.choices:
-        raise ConfigError(
-            f"{setting.name} must be one of {', '.join(setting.choices)} (got {raw!r})"
-        )
+        raise ConfigError(f"{setting.name} must be one of {', '.join(setting.choices)} (got {raw!r})")
     if setting.kind == "int":
         low, high = INT_BOUNDS[setting.name]
         try:
@@ -118,9 +116,7 @@ def resolve_database_url(url: str, folder: Path) -> str:
         # Heroku-style URLs: SQLAlchemy only knows the postgresql scheme.
         return "postgresql://" + url[len("postgres://") :]
     if not (url.startswith("sqlite:") or url.startswith("postgresql")):
-        raise ConfigError(
-            f"DATABASE_URL must be a sqlite:/// or postgresql:// URL (got {url.split(':')[0]}:...)"
-        )
+        raise ConfigError(f"DATABASE_URL must be a sqlite:/// or postgresql:// URL (got {url.split(':')[0]}:...)")
     return url
 
 

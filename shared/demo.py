@@ -148,9 +148,7 @@ def seed_demo(
         return create_draft(session, actor=actor, data=data)
 
     def issue(invoice):
-        return issue_invoice(
-            session, actor=actor, invoice_id=invoice.id, notify=Notify()
-        )[0]
+        return issue_invoice(session, actor=actor, invoice_id=invoice.id, notify=Notify())[0]
 
     plan = [
         ("draft", clients[0], 1, 14, 2, None),
@@ -177,14 +175,8 @@ def seed_demo(
         if state != "draft":
             invoice = issue(invoice)
         if state in ("partially_paid", "paid"):
-            paid_on = min(
-                today, invoice.issue_date + dt.timedelta(days=rng.randint(1, 10))
-            )
-            amount = (
-                invoice.balance_due
-                if state == "paid"
-                else (invoice.balance_due / 2).quantize(invoice.balance_due)
-            )
+            paid_on = min(today, invoice.issue_date + dt.timedelta(days=rng.randint(1, 10)))
+            amount = invoice.balance_due if state == "paid" else (invoice.balance_due / 2).quantize(invoice.balance_due)
             record_payment(
                 session,
                 actor=actor,
@@ -202,11 +194,7 @@ def seed_demo(
                 reason="Issued to the wrong client",
             )
         counts[state] = counts.get(state, 0) + 1
-    echo(
-        "Created invoices: "
-        + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
-        + "."
-    )
+    echo("Created invoices: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items()) + ".")
 
     for title, category, payee, amount, decision in EXPENSES:
         expense = request_expense(
@@ -217,9 +205,7 @@ def seed_demo(
                 "category": category,
                 "payee": payee,
                 "amount": amount,
-                "expense_date": (
-                    today - dt.timedelta(days=rng.randint(0, 25))
-                ).isoformat(),
+                "expense_date": (today - dt.timedelta(days=rng.randint(0, 25))).isoformat(),
             },
         )
         if decision == "approve":
@@ -265,7 +251,5 @@ def seed_demo(
                     method="bank_transfer",
                 )
             if n % step == 0 or n == extra_invoices:
-                echo(
-                    f"  {n}/{extra_invoices} extra invoices ({n * 100 // extra_invoices}%)"
-                )
+                echo(f"  {n}/{extra_invoices} extra invoices ({n * 100 // extra_invoices}%)")
     return "Demo data ready."

@@ -50,11 +50,7 @@ def currency_exponent(currency: str) -> int:
     """Number of minor-unit decimals of ``currency`` (USD 2, JPY 0, KWD 3)."""
     # Babel's lookup is case-sensitive today; the explicit check keeps 'usd'
     # rejected even if that changes, so stored codes stay canonical.
-    if (
-        not isinstance(currency, str)
-        or not currency.isupper()
-        or not is_currency(currency)
-    ):
+    if not isinstance(currency, str) or not currency.isupper() or not is_currency(currency):
         raise UnknownCurrency(currency)
     return get_currency_precision(currency)
 
@@ -130,9 +126,7 @@ class Totals:
             return round_money(self.total - amount_paid, self.currency)
 
 
-def _discount_amount(
-    discount: Discount | None, subtotal: Decimal, unit: Decimal
-) -> Decimal:
+def _discount_amount(discount: Discount | None, subtotal: Decimal, unit: Decimal) -> Decimal:
     if discount is None:
         return _round(Decimal(0), unit)
     value = discount.value
@@ -146,9 +140,7 @@ def _discount_amount(
         if value < 0:
             raise ValueError(f"fixed discount must not be negative, not {value}")
         if value != value.quantize(unit):
-            raise ValueError(
-                f"fixed discount {value} has more decimals than the currency ({unit})"
-            )
+            raise ValueError(f"fixed discount {value} has more decimals than the currency ({unit})")
         if value > subtotal:
             raise ValueError(f"fixed discount {value} exceeds the subtotal {subtotal}")
         return _round(value, unit)
@@ -196,9 +188,7 @@ def compute_totals(
     e = currency_exponent(currency)
     unit = quantum(currency)
     if tax_rounding not in TAX_ROUNDING_MODES:
-        raise ValueError(
-            f"unknown tax rounding mode {tax_rounding!r}; expected one of {TAX_ROUNDING_MODES}"
-        )
+        raise ValueError(f"unknown tax rounding mode {tax_rounding!r}; expected one of {TAX_ROUNDING_MODES}")
     lines = tuple(lines)
     with decimal.localcontext(prec=_PRECISION):
         amounts = [_round(li.quantity * li.unit_price, unit) for li in lines]
@@ -212,18 +202,13 @@ def compute_totals(
         else:
             base_by_rate: dict[Decimal, Decimal] = {}
             for b, li in zip(bases, lines, strict=False):
-                base_by_rate[li.tax_rate] = (
-                    base_by_rate.get(li.tax_rate, Decimal(0)) + b
-                )
-            tax_total = sum(
-                (_round(r / 100 * b, unit) for r, b in base_by_rate.items()), Decimal(0)
-            )
+                base_by_rate[li.tax_rate] = base_by_rate.get(li.tax_rate, Decimal(0)) + b
+            tax_total = sum((_round(r / 100 * b, unit) for r, b in base_by_rate.items()), Decimal(0))
         total = subtotal - discount_total + tax_total
     return Totals(
         currency=currency,
         lines=tuple(
-            LineTotals(*(_round(v, unit) for v in row))
-            for row in zip(amounts, shares, bases, taxes, strict=False)
+            LineTotals(*(_round(v, unit) for v in row)) for row in zip(amounts, shares, bases, taxes, strict=False)
         ),
         subtotal=subtotal,
         discount_total=discount_total,

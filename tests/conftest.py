@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 import shared.models  # noqa: F401
 from shared.db import configure_engine, db
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
+from support import ROOT, app_config  # noqa: F401  (re-exported for tests)
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ("sqlite", "postgresql")
@@ -175,12 +175,3 @@ def make_invoice(session: Session, actor: Actor, make_client):
         return invoice
 
     return make
-
-
-def app_config(database_url: str, **extra) -> dict:
-    return {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
-        "APP_ENV": "testing",
-        **extra,
-    }

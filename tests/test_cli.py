@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT, app_config
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,7 @@ from shared.config import SETTINGS
 from shared.db import db
 from shared.models import ApiKey, Expense, Invoice, Payment, User
 from shared.models.enums import EXPENSE_STATES, INVOICE_STATES
+from support import ROOT, app_config
 
 FLASK = str(Path(sys.executable).parent / "flask")
 SECRET = "cli-test-secret-key-that-is-long-enough-0123456789"

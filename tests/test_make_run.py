@@ -18,9 +18,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 from shared.config import SETTINGS
+from support import ROOT
 
 FLASK = str(Path(sys.executable).parent / "flask")
 SECRET = "make-run-test-secret-key-0123456789abcdef"

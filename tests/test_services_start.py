@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import ROOT, app_config
 from sqlalchemy.orm import Session
 
 import api_service
@@ -23,6 +22,7 @@ import main_service
 from shared.config import SETTINGS
 from shared.db import db
 from shared.services import Actor, create_user
+from support import ROOT, app_config
 
 FLASK = str(Path(sys.executable).parent / "flask")
 SECRET = "s" * 40

@@ -17,9 +17,7 @@ class Expense(db.Model):
     __table_args__ = (
         CheckConstraint(one_of("status", EXPENSE_STATES), name="status"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(
-            "(status = 'pending') = (decided_at IS NULL)", name="decided_iff_not_pending"
-        ),
+        CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_iff_not_pending"),
         Index("ix_expenses_status_expense_date", "status", "expense_date"),
         Index("ix_expenses_expense_date", "expense_date"),
     )

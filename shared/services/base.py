@@ -166,7 +166,7 @@ def record_activity(
 def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
     """Parse a decimal string or int (or Decimal) with at most ``places`` decimals."""
     if isinstance(value, (bool, float)):
-        raise ValidationFailed.one(field, "must be a decimal string such as \"12.50\"")
+        raise ValidationFailed.one(field, 'must be a decimal string such as "12.50"')
     if isinstance(value, Decimal):
         number = value
     elif isinstance(value, int):

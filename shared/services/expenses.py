@@ -67,9 +67,7 @@ def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | No
 
 
 @unit_of_work
-def request_expense(
-    session: Session, *, actor: Actor, data: dict[str, Any], user_id: int | None = None
-) -> Expense:
+def request_expense(session: Session, *, actor: Actor, data: dict[str, Any], user_id: int | None = None) -> Expense:
     cleaned = _clean_expense(session, data, None)
     expense = Expense(status="pending", requested_by=actor.label[:200], requested_by_user_id=user_id, **cleaned)
     session.add(expense)

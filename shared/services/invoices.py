@@ -263,7 +263,9 @@ def _apply(invoice: Invoice, cleaned: dict[str, Any]) -> None:
 def _draft_or_conflict(session: Session, invoice_id: int) -> Invoice:
     invoice = get_or_404(session, Invoice, invoice_id, lock=True)
     if invoice.status != "draft":
-        raise Conflict(f"invoice {invoice.number} is {invoice.status.replace('_', ' ')}; an issued invoice cannot be changed, void it instead")
+        raise Conflict(
+            f"invoice {invoice.number} is {invoice.status.replace('_', ' ')}; an issued invoice cannot be changed, void it instead"
+        )
     return invoice
 
 
@@ -295,7 +297,9 @@ def update_draft(session: Session, *, actor: Actor, invoice_id: int, data: dict[
     _apply(invoice, cleaned)
     after = money.format_amount(invoice.total, invoice.currency)
     summary = "Draft edited" + (f"; total {before} → {after}" if before != after else "")
-    record_activity(session, actor, "edited", invoice, invoice_id=invoice.id, client_id=invoice.client_id, summary=summary)
+    record_activity(
+        session, actor, "edited", invoice, invoice_id=invoice.id, client_id=invoice.client_id, summary=summary
+    )
     return invoice
 
 
@@ -385,7 +389,9 @@ def void_invoice(session: Session, *, actor: Actor, invoice_id: int, reason: str
     summary = f"Voided{': ' + reason if reason else ''}"
     if cancelled:
         summary += f"; {cancelled} queued message{'s' if cancelled != 1 else ''} cancelled"
-    record_activity(session, actor, "voided", invoice, invoice_id=invoice.id, client_id=invoice.client_id, summary=summary)
+    record_activity(
+        session, actor, "voided", invoice, invoice_id=invoice.id, client_id=invoice.client_id, summary=summary
+    )
     return invoice
 
 

@@ -129,5 +129,3 @@ def cancel_message(session: Session, *, actor: Actor, message_id: int) -> Queued
         summary=f"{row.kind.capitalize()} {row.channel} to {row.recipient} cancelled",
     )
     return row
-
-

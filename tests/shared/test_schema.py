@@ -87,10 +87,10 @@ def test_float_never_reaches_a_money_column(session, make_client):
 
 
 def _upgrade(url: str) -> None:
-    from conftest import app_config
     from flask_migrate import upgrade
 
     from main_service import create_app
+    from support import app_config
 
     app = create_app(app_config(url))
     with app.app_context():

@@ -1,0 +1,138 @@
+"""Safe retries with ``Idempotency-Key`` (SPEC §7), after Stripe's design.
+
+The first request with a key claims a record in its own short transaction.
+Its work and the stored response then commit together, so a record is either
+complete (replayed for 24 hours) or its work never happened. A request that
+finds the key in progress waits for the first to finish and replays it; the
+same key with a different body is refused with 422.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, request
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shared.db import db, utcnow
+from shared.errors import Conflict, ValidationFailed
+from shared.models import ApiKey, IdempotencyRecord
+from shared.services import atomic
+
+HEADER = "Idempotency-Key"
+KEEP_FOR = dt.timedelta(hours=24)
+ABANDONED_AFTER = dt.timedelta(seconds=60)
+WAIT_SECONDS = 15.0
+POLL_SECONDS = 0.05
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def _check_key(key: str) -> str:
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise ValidationFailed.one(HEADER, "must be 1 to 255 printable characters")
+    return key
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = Response(record.response_body, status=record.response_status, mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _claim(api_key: ApiKey, key: str, digest: str) -> IdempotencyRecord | Response:
+    """Own the key (returns the record) or replay its finished response."""
+    session = db.session
+    deadline = time.monotonic() + WAIT_SECONDS
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    while True:
+        now = utcnow()
+        with atomic(session):
+            session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.api_key_id == api_key.id,
+                    IdempotencyRecord.key == key,
+                    IdempotencyRecord.created_at < now - KEEP_FOR,
+                )
+            )
+            claimed = session.execute(
+                insert(IdempotencyRecord)
+                .values(
+                    api_key_id=api_key.id,
+                    key=key,
+                    fingerprint=digest,
+                    method=request.method,
+                    path=request.path,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
+                .returning(IdempotencyRecord.id)
+            ).scalar()
+        if claimed is not None:
+            return session.get(IdempotencyRecord, claimed)
+        record = session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.key == key)
+        ).scalar_one_or_none()
+        session.commit()
+        if record is None:
+            continue  # expired and purged between our statements; try again
+        if record.fingerprint != digest:
+            raise ValidationFailed.one(
+                HEADER, "was already used with a different request; send a new key for a new request"
+            )
+        if record.completed_at is not None:
+            return _replay(record)
+        if now - record.created_at > ABANDONED_AFTER:
+            # Its work never committed (work and completion commit together): take it over.
+            with atomic(session):
+                taken = session.execute(
+                    update(IdempotencyRecord)
+                    .where(IdempotencyRecord.id == record.id, IdempotencyRecord.created_at == record.created_at)
+                    .values(created_at=now)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+            if taken:
+                session.expire(record)
+                return record
+        if time.monotonic() > deadline:
+            raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
+        session.expire_all()
+        time.sleep(POLL_SECONDS)
+
+
+def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], tuple[dict, int]]) -> Any:
+    """Run a POST handler once per key; without the header it simply runs."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return handler()
+    key = _check_key(key)
+    claimed = _claim(api_key, key, fingerprint(request.method, request.path, body))
+    if isinstance(claimed, Response):
+        return claimed
+    record_id = claimed.id
+    session = db.session
+    try:
+        with atomic(session):
+            payload, status = handler()
+            session.execute(
+                update(IdempotencyRecord)
+                .where(IdempotencyRecord.id == record_id)
+                .values(response_status=status, response_body=json.dumps(payload), completed_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+    except BaseException:
+        # Nothing of the work committed; free the key so a corrected retry can run.
+        session.rollback()
+        with atomic(session):
+            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+        raise
+    return payload, status

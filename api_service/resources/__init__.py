@@ -1,0 +1,1 @@
+"""One resource per file; the route table is in ``api_service.routes``."""

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy import func, or_, select
+
+from api_service.resources.base import BaseResource
+from api_service.schemas import ClientIn, ClientPatch
+from api_service.serializers import client_json
+from shared.db import db
+from shared.models import Client
+from shared.services import create_client, delete_client, update_client
+
+
+class ClientList(BaseResource):
+    def get(self):
+        query = select(Client)
+        q = (request.args.get("q") or "").strip()
+        if q:
+            pattern = f"%{q.lower()}%"
+            query = query.where(or_(func.lower(Client.name).like(pattern), func.lower(Client.email).like(pattern)))
+        return self.paginate(query, Client.id, client_json)
+
+    def post(self):
+        client = create_client(db.session, actor=self.actor, data=self.body(ClientIn))
+        return client_json(client), 201
+
+
+class ClientItem(BaseResource):
+    def get(self, client_id: int):
+        return client_json(self.get_object_or_404(Client, client_id))
+
+    def patch(self, client_id: int):
+        data = self.body(ClientPatch)
+        return client_json(update_client(db.session, actor=self.actor, client_id=client_id, data=data))
+
+    def delete(self, client_id: int):
+        delete_client(db.session, actor=self.actor, client_id=client_id)
+        return "", 204

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import make_response, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api_service.resources.base import BaseResource, query_bool, query_choice, query_int
+from api_service.schemas import InvoiceIn, InvoicePatch, IssueIn, ReasonIn, SendIn
+from api_service.serializers import invoice_json
+from shared.db import db
+from shared.errors import ValidationFailed
+from shared.models import Invoice
+from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES
+from shared.services import (
+    Notify,
+    atomic,
+    create_client,
+    create_draft,
+    delete_draft,
+    issue_invoice,
+    send_invoice,
+    update_draft,
+    void_invoice,
+)
+from shared.services.base import to_date
+from shared.services.clients import find_client_by_email, normalize_email
+from shared.services.notifications import messages_for_invoice
+
+
+def respond(invoice: Invoice, status: int = 200):
+    return invoice_json(invoice, messages_for_invoice(db.session, invoice.id)), status
+
+
+def _notify(data: dict | None, default: Notify) -> Notify:
+    if data is None:
+        return default
+    return Notify(email=data.get("email", True), sms=data.get("sms", False))
+
+
+class InvoiceList(BaseResource):
+    def get(self):
+        query = select(Invoice).options(selectinload(Invoice.lines), selectinload(Invoice.client))
+        status = query_choice("status", INVOICE_STATES)
+        if status:
+            query = query.where(Invoice.status == status)
+        client_id = query_int("client_id", low=1, high=2**31 - 1)
+        if client_id:
+            query = query.where(Invoice.client_id == client_id)
+        overdue = query_bool("overdue")
+        today = dt.date.today()
+        if overdue is True:
+            query = query.where(Invoice.status.in_(LIVE_INVOICE_STATES), Invoice.due_date < today)
+        elif overdue is False:
+            query = query.where(~(Invoice.status.in_(LIVE_INVOICE_STATES) & (Invoice.due_date < today)))
+        for name, compare in (("issued_from", Invoice.issue_date.__ge__), ("issued_to", Invoice.issue_date.__le__)):
+            if request.args.get(name):
+                query = query.where(Invoice.status != "draft", compare(to_date(request.args[name], name)))
+        return self.paginate(query, Invoice.id, lambda invoice: invoice_json(invoice, []))
+
+    def post(self):
+        """Create an invoice (and by default issue it and e-mail it) in one transaction."""
+        data = self.body(InvoiceIn)
+        issue = data.pop("issue", True)
+        notify_data = data.pop("notify", None)
+        client_data = data.pop("client", None)
+        if client_data is not None and "client_id" in data:
+            raise ValidationFailed.one("client", "send either client_id or client, not both")
+        if client_data is None and "client_id" not in data:
+            raise ValidationFailed.one("client_id", "is required (or send an inline client)")
+        if not issue and notify_data and (notify_data.get("email", True) or notify_data.get("sms")):
+            raise ValidationFailed.one("notify", "only an issued invoice can be sent; set issue to true")
+        with atomic(db.session):
+            if client_data is not None:
+                client = None
+                email = normalize_email(client_data.get("email"), "client.email")
+                if email:
+                    client = find_client_by_email(db.session, email)
+                if client is None:
+                    client = self._create_inline_client(client_data)
+                data["client_id"] = client.id
+            invoice = create_draft(db.session, actor=self.actor, data=data)
+            if issue:
+                invoice, _ = issue_invoice(
+                    db.session,
+                    actor=self.actor,
+                    invoice_id=invoice.id,
+                    notify=_notify(notify_data, Notify(email=True)),
+                )
+            return respond(invoice, 201)
+
+    def _create_inline_client(self, client_data: dict):
+        try:
+            return create_client(db.session, actor=self.actor, data=client_data)
+        except ValidationFailed as exc:
+            raise ValidationFailed({f"client.{field}": msgs for field, msgs in exc.errors.items()}) from None
+
+
+class InvoiceItem(BaseResource):
+    def get(self, invoice_id: int):
+        return respond(self.get_object_or_404(Invoice, invoice_id))
+
+    def patch(self, invoice_id: int):
+        data = self.body(InvoicePatch)
+        return respond(update_draft(db.session, actor=self.actor, invoice_id=invoice_id, data=data))
+
+    def delete(self, invoice_id: int):
+        delete_draft(db.session, actor=self.actor, invoice_id=invoice_id)
+        return "", 204
+
+
+class InvoiceIssue(BaseResource):
+    def post(self, invoice_id: int):
+        data = self.body(IssueIn)
+        invoice, _ = issue_invoice(
+            db.session, actor=self.actor, invoice_id=invoice_id, notify=_notify(data.get("notify"), Notify())
+        )
+        return respond(invoice)
+
+
+class InvoiceSend(BaseResource):
+    def post(self, invoice_id: int):
+        data = self.body(SendIn)
+        send_invoice(
+            db.session, actor=self.actor, invoice_id=invoice_id, notify=_notify(data.get("notify"), Notify(email=True))
+        )
+        return respond(self.get_object_or_404(Invoice, invoice_id), 202)
+
+
+class InvoiceVoid(BaseResource):
+    def post(self, invoice_id: int):
+        data = self.body(ReasonIn)
+        return respond(void_invoice(db.session, actor=self.actor, invoice_id=invoice_id, reason=data.get("reason", "")))
+
+
+class InvoicePdf(BaseResource):
+    def get(self, invoice_id: int):
+        from shared import documents
+
+        invoice = self.get_object_or_404(Invoice, invoice_id)
+        pdf = documents.render_invoice_pdf(db.session, invoice)
+        response = make_response(pdf)
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = f'inline; filename="{documents.pdf_filename(invoice)}"'
+        return response

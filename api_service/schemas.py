@@ -1,0 +1,360 @@
+"""Request and response shapes of the API, as pydantic v2 models.
+
+Request models check shape only (types, required fields, unknown fields);
+every business rule (bounds, states, money) is checked by ``shared.services``
+with the same field paths. Response models document what the serializers in
+``api_service.serializers`` produce, and feed the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+from shared.models.enums import (
+    CHANNELS,
+    CLIENT_TYPES,
+    EXPENSE_STATES,
+    INVOICE_STATES,
+    MESSAGE_KINDS,
+    MESSAGE_STATES,
+    PAYMENT_METHODS,
+)
+
+# Numbers arrive as JSON strings ("12.50") or JSON numbers parsed straight to
+# Decimal (never through float); both are accepted here.
+DecimalInput = Annotated[
+    Decimal | Annotated[str, StringConstraints(max_length=40)],
+    Field(description='A decimal as a string ("12.50") or a JSON number', examples=["15000.00"]),
+]
+AmountOut = Annotated[
+    str,
+    Field(
+        pattern=r"^-?\d+(\.\d+)?$",
+        description="A decimal string with exactly the currency's minor-unit decimals",
+        examples=["29025.00"],
+    ),
+]
+DecimalOut = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["7.5"])]
+Text = Annotated[str, StringConstraints(max_length=5000)]
+# Dates stay strings here so "2026-11-25" is the only accepted form; the
+# services parse them (and say which field was wrong).
+DateIn = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    Field(json_schema_extra={"format": "date"}, examples=["2026-11-25"]),
+]
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), Field(examples=["NGN"])]
+
+ClientType = Literal[CLIENT_TYPES]  # type: ignore[valid-type]
+InvoiceStatus = Literal[INVOICE_STATES]  # type: ignore[valid-type]
+PaymentMethod = Literal[PAYMENT_METHODS]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ requests
+
+
+class ClientIn(Strict):
+    name: Annotated[str, StringConstraints(max_length=200)] = Field(examples=["Adaeze Okafor"])
+    client_type: ClientType = "individual"
+    email: Annotated[str, StringConstraints(max_length=254)] | None = Field(None, examples=["ada@example.com"])
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = Field(None, examples=["+2348031234567"])
+    billing_address: Text | None = None
+    postal_address: Text | None = None
+    default_currency: Currency | None = None
+    sms_opt_in: StrictBool = False
+    reminders_opt_out: StrictBool = False
+
+
+class ClientPatch(Strict):
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    client_type: ClientType | None = None
+    email: Annotated[str, StringConstraints(max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    billing_address: Text | None = None
+    postal_address: Text | None = None
+    default_currency: Currency | None = None
+    sms_opt_in: StrictBool | None = None
+    reminders_opt_out: StrictBool | None = None
+
+
+class ItemIn(Strict):
+    description: Annotated[str, StringConstraints(max_length=500)] = Field(examples=["Consulting"])
+    quantity: DecimalInput
+    unit_price: DecimalInput
+    tax_rate: DecimalInput | None = None
+
+
+class DiscountIn(Strict):
+    type: Literal["percent", "fixed"]
+    value: DecimalInput
+
+
+class NotifyIn(Strict):
+    email: StrictBool = True
+    sms: StrictBool = False
+
+
+class InvoiceIn(Strict):
+    client_id: StrictInt | None = Field(None, examples=[12])
+    client: ClientIn | None = None
+    currency: Currency | None = None
+    issue_date: DateIn | None = None
+    due_date: DateIn | None = None
+    purchase_order: Annotated[str, StringConstraints(max_length=100)] | None = Field(None, examples=["PO-778"])
+    notes: Text | None = None
+    discount: DiscountIn | None = None
+    items: Annotated[list[ItemIn], Field(max_length=500)]
+    issue: StrictBool = True
+    notify: NotifyIn | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "client": {"name": "Adaeze Okafor", "email": "ada@example.com", "client_type": "individual"},
+                    "currency": "NGN",
+                    "purchase_order": "PO-778",
+                    "discount": {"type": "percent", "value": "10"},
+                    "items": [
+                        {"description": "Consulting", "quantity": "2", "unit_price": "15000.00", "tax_rate": "7.5"}
+                    ],
+                    "notify": {"email": True, "sms": False},
+                }
+            ]
+        },
+    )
+
+
+class InvoicePatch(Strict):
+    client_id: StrictInt | None = None
+    currency: Currency | None = None
+    issue_date: DateIn | None = None
+    due_date: DateIn | None = None
+    purchase_order: Annotated[str, StringConstraints(max_length=100)] | None = None
+    notes: Text | None = None
+    discount: DiscountIn | None = None
+    items: Annotated[list[ItemIn], Field(max_length=500)] | None = None
+
+
+class IssueIn(Strict):
+    notify: NotifyIn | None = None
+
+
+class SendIn(Strict):
+    notify: NotifyIn = NotifyIn()
+
+
+class ReasonIn(Strict):
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class PaymentIn(Strict):
+    amount: DecimalInput
+    paid_on: DateIn | None = None
+    method: PaymentMethod = "bank_transfer"
+    reference: Annotated[str, StringConstraints(max_length=200)] = ""
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    notify: NotifyIn | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount": "10000.00",
+                    "paid_on": "2026-11-26",
+                    "method": "bank_transfer",
+                    "reference": "TRX123",
+                    "notify": {"email": True, "sms": False},
+                }
+            ]
+        },
+    )
+
+
+class ExpenseIn(Strict):
+    title: Annotated[str, StringConstraints(max_length=200)] = Field(examples=["Printer toner"])
+    category: Annotated[str, StringConstraints(max_length=100)] = Field(examples=["Supplies"])
+    amount: DecimalInput
+    currency: Currency | None = None
+    expense_date: DateIn | None = None
+    description: Text | None = None
+    payee: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class ExpensePatch(Strict):
+    title: Annotated[str, StringConstraints(max_length=200)] | None = None
+    category: Annotated[str, StringConstraints(max_length=100)] | None = None
+    amount: DecimalInput | None = None
+    currency: Currency | None = None
+    expense_date: DateIn | None = None
+    description: Text | None = None
+    payee: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class EmptyIn(Strict):
+    """Actions that take no fields still refuse unknown ones."""
+
+
+class DecisionIn(Strict):
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+# ------------------------------------------------------------------ responses
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: Literal[MESSAGE_KINDS]  # type: ignore[valid-type]
+    channel: Literal[CHANNELS]  # type: ignore[valid-type]
+    recipient: str
+    state: Literal[MESSAGE_STATES]  # type: ignore[valid-type]
+    attempts: int
+    last_error: str | None
+    sent_at: dt.datetime | None
+    invoice_id: int | None
+    payment_id: int | None
+    next_attempt_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class ClientOut(BaseModel):
+    id: int
+    name: str
+    client_type: ClientType
+    email: str | None
+    phone: str | None
+    billing_address: str
+    postal_address: str
+    default_currency: str | None
+    sms_opt_in: bool
+    reminders_opt_out: bool
+    archived: bool
+    created_at: dt.datetime
+
+
+class ItemOut(BaseModel):
+    position: int
+    description: str
+    quantity: DecimalOut
+    unit_price: DecimalOut
+    tax_rate: DecimalOut
+    amount: AmountOut
+    discount: AmountOut
+    tax: AmountOut
+
+
+class DiscountOut(BaseModel):
+    type: Literal["percent", "fixed"]
+    value: DecimalOut
+
+
+class InvoiceLinks(BaseModel):
+    pdf: str
+    public: str | None
+
+
+class InvoiceOut(BaseModel):
+    id: int
+    number: str | None
+    status: InvoiceStatus
+    overdue: bool
+    client: ClientOut
+    billed_to: dict
+    currency: str
+    issue_date: dt.date
+    due_date: dt.date
+    purchase_order: str
+    notes: str
+    discount: DiscountOut | None
+    tax_rounding: Literal["line", "document"]
+    items: list[ItemOut]
+    subtotal: AmountOut
+    discount_total: AmountOut
+    tax_total: AmountOut
+    total: AmountOut
+    amount_paid: AmountOut
+    balance_due: AmountOut
+    issued_at: dt.datetime | None
+    voided_at: dt.datetime | None
+    viewed_at: dt.datetime | None
+    created_at: dt.datetime
+    notifications: list[NotificationOut]
+    links: InvoiceLinks
+
+
+class PaymentInvoiceOut(BaseModel):
+    id: int
+    number: str | None
+    status: InvoiceStatus
+    amount_paid: AmountOut
+    balance_due: AmountOut
+
+
+class PaymentOut(BaseModel):
+    id: int
+    receipt_number: str
+    amount: AmountOut
+    currency: str
+    method: PaymentMethod
+    paid_on: dt.date
+    reference: str
+    note: str
+    recorded_by: str
+    void: bool
+    voided_at: dt.datetime | None
+    void_reason: str | None
+    invoice: PaymentInvoiceOut
+    notifications: list[NotificationOut]
+    links: dict[str, str]
+
+
+class ExpenseOut(BaseModel):
+    id: int
+    title: str
+    category: str
+    description: str
+    payee: str
+    amount: AmountOut
+    currency: str
+    expense_date: dt.date
+    status: Literal[EXPENSE_STATES]  # type: ignore[valid-type]
+    requested_by: str
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str
+    created_at: dt.datetime
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: dict[str, list[str]] | None = None
+
+
+def page_of(item: type[BaseModel]) -> type[BaseModel]:
+    return type(
+        f"{item.__name__.removesuffix('Out')}Page",
+        (BaseModel,),
+        {"__annotations__": {"data": list[item], "next_cursor": str | None}},
+    )
+
+
+ClientPage = page_of(ClientOut)
+InvoicePage = page_of(InvoiceOut)
+PaymentPage = page_of(PaymentOut)
+ExpensePage = page_of(ExpenseOut)
+NotificationPage = page_of(NotificationOut)
