@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app main_service
+RUN_DEPS := $(VENV)/.run-deps-installed
 DEPS := $(VENV)/.deps-installed
-APT_PACKAGES := poppler-utils
+APT_RUNTIME := libharfbuzz-subset0
+APT_TEST := poppler-utils chromium curl
 
 .PHONY: run test lint format bench system-packages clean
 
@@ -13,11 +15,16 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+$(RUN_DEPS): $(PY) requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(RUN_DEPS)
+
 $(DEPS): $(PY) requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $(DEPS)
+	touch $(RUN_DEPS) $(DEPS)
 
-# Debian packages the tests read PDFs with; installed only when root and missing.
+# Debian packages: WeasyPrint's font subsetter at run time; for the tests, PDF
+# reading, the browser and curl (README examples). Installed only when root and missing.
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -26,12 +33,14 @@ system-packages:
 	  else echo "note: missing Debian packages:$$missing (install them to run every test)"; fi; \
 	fi
 
-run: $(DEPS)
+run: $(RUN_DEPS)
+	@$(MAKE) --no-print-directory system-packages APT_PACKAGES="$(APT_RUNTIME)"
 	$(FLASK) db upgrade
 	$(FLASK) ensure-admin
 	$(PY) scripts/run_all.py
 
-test: $(DEPS) system-packages
+test: $(DEPS)
+	@$(MAKE) --no-print-directory system-packages APT_PACKAGES="$(APT_RUNTIME) $(APT_TEST)"
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(DEPS)

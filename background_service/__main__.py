@@ -1,9 +1,9 @@
 """``python -m background_service [--once]``: the worker process (SPEC §4, §8).
 
-This build starts, checks the database, reports the queue and idles until
-SIGTERM or SIGINT, then exits 0. Delivery of the queued messages and
-reminders arrive with the documents-and-delivery issue; until then queued
-rows wait untouched in ``email_queue`` (nothing is lost or marked sent).
+Delivers the ``email_queue`` (PDF, e-mail, SMS) and queues payment reminders
+until SIGTERM or SIGINT, then finishes the message in flight and exits 0.
+``--once`` does the work due now and exits: 0 when it did its part (even if
+some messages had to be retried or failed), 1 when it could not work at all.
 """
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ import threading
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 log = logging.getLogger("background_service")
 
+NOT_READY = "error: the database is not reachable or not migrated; run: flask --app main_service db upgrade"
 
-def queue_depth() -> int:
-    from shared.db import db
+
+def queue_depth(session: Session) -> int:
     from shared.models import QueuedMessage
 
-    return db.session.scalar(select(func.count()).where(QueuedMessage.state == "queued")) or 0
+    return session.scalar(select(func.count()).where(QueuedMessage.state == "queued")) or 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,35 +35,58 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from background_service import create_app
+    from background_service.worker import Worker, run_once, worker_name
 
     app = create_app()
     stop = threading.Event()
 
     def request_stop(signum, _frame):
-        log.info("received %s; stopping", signal.Signals(signum).name)
+        log.info("received %s; finishing the message in flight, then stopping", signal.Signals(signum).name)
         stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
-    poll = app.config["WORKER_POLL_SECONDS"]
     with app.app_context():
         from shared.db import db
 
+        engine = db.engine
+    config = dict(app.config)
+    owner = worker_name()
+    try:
+        with Session(engine) as session:
+            waiting = queue_depth(session)
+    except SQLAlchemyError:
+        print(NOT_READY, file=sys.stderr)
+        return 1
+
+    if args.once:
+        log.info("worker ready (%s, once); %d message(s) queued", owner, waiting)
         try:
-            waiting = queue_depth()
+            run_once(engine, config, owner=owner, should_stop=stop.is_set)
         except SQLAlchemyError as exc:
-            log.error("cannot read the database: %s", exc.__class__.__name__)
-            print("error: the database is not reachable or not migrated; run: flask --app main_service db upgrade",
-                  file=sys.stderr)
+            print(
+                f"error: the database failed during the run ({type(exc).__name__}); queued work waits for the next run",
+                file=sys.stderr,
+            )
             return 1
         finally:
-            db.session.remove()
-        log.info("worker ready; %d message(s) queued; delivery is not implemented in this build", waiting)
-        if args.once:
-            return 0
-        while not stop.wait(poll):
-            pass
+            engine.dispose()
+        return 0
+
+    worker = Worker(engine, config, owner=owner)
+    worker.start()
+    log.info(
+        "worker ready (%s); %d message(s) queued; mail via %s, SMS via %s",
+        owner,
+        waiting,
+        config["MAIL_BACKEND"],
+        config["SMS_BACKEND"],
+    )
+    while not stop.wait(1):
+        pass
+    worker.stop()
+    engine.dispose()
     log.info("worker stopped")
     return 0
 

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.models import Client, Invoice, Payment, QueuedMessage
 from shared.services.base import Actor, Notify, get_or_404, record_activity, unit_of_work
+
+NOTIFY_CHANNEL = "email_queue"
+
+
+def notify_workers(session: Session) -> None:
+    """Wake waiting workers once this transaction commits (Postgres LISTEN/NOTIFY).
+
+    NOTIFY is transactional: it is delivered at COMMIT and dropped on rollback,
+    so a worker never wakes for a row that was not written. Elsewhere workers poll.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
 def _recipients(client: Client | dict, notify: Notify, prefix: str = "notify") -> list[tuple[str, str]]:
@@ -42,6 +54,8 @@ def queue_invoice_messages(
         for channel, recipient in _recipients(invoice.billed_to, notify)
     ]
     session.add_all(rows)
+    if rows:
+        notify_workers(session)
     return rows
 
 
@@ -60,6 +74,8 @@ def queue_receipt_messages(session: Session, payment: Payment, notify: Notify, *
         for channel, recipient in _recipients(invoice.billed_to, notify)
     ]
     session.add_all(rows)
+    if rows:
+        notify_workers(session)
     return rows
 
 
@@ -99,6 +115,7 @@ def retry_message(session: Session, *, actor: Actor, message_id: int) -> QueuedM
     row.next_attempt_at = utcnow()
     row.lease_owner = None
     row.lease_expires_at = None
+    notify_workers(session)
     if row.invoice is not None:
         record_activity(
             session,

@@ -1,0 +1,465 @@
+"""The worker's half of the ``email_queue`` (SPEC §5.6, §8): claim, send, record.
+
+Each message goes through three short transactions and one call outside any:
+
+1. **claim**: due rows (``queued`` and due, or ``sending`` with an expired
+   lease) are locked with ``FOR UPDATE SKIP LOCKED`` on Postgres (inside
+   ``BEGIN IMMEDIATE`` on SQLite, the single-writer claim), marked
+   ``sending`` under this worker's lease, and committed;
+2. **build**: the row's e-mail or text is built in a read transaction, which
+   ends before anything leaves the machine;
+3. **send** through the configured backend, with no transaction open;
+4. **record** the outcome, only if the row is still leased by this worker.
+
+A worker that dies mid-send leaves its rows ``sending``; once the lease runs
+out, any worker claims them again. E-mails carry a Message-ID derived from the
+row, so the rare second copy is recognisable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from shared.db import utcnow
+from shared.documents import DocumentError
+from shared.models import QueuedMessage
+from shared.models.enums import LIVE_INVOICE_STATES
+from shared.notifications import (
+    DeliveryCancelled,
+    DeliveryError,
+    EmailBackend,
+    PermanentDeliveryError,
+    SmsBackend,
+    TemporaryDeliveryError,
+    get_email_backend,
+    get_sms_backend,
+)
+from shared.notifications.messages import build_email, build_sms
+from shared.services.base import Actor, atomic, record_activity
+
+log = logging.getLogger("shared.delivery")
+
+RETRY_BASE_SECONDS = 30
+RETRY_CAP_SECONDS = 3600
+BATCH_SIZE = 10
+
+_random = random.Random()
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    lease_seconds: int = 120
+    max_attempts: int = 8
+    batch_size: int = BATCH_SIZE
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> DeliverySettings:
+        return cls(
+            lease_seconds=int(config.get("WORKER_LEASE_SECONDS") or 120),
+            max_attempts=int(config.get("WORKER_MAX_ATTEMPTS") or 8),
+        )
+
+
+@dataclass
+class Backends:
+    """The e-mail and SMS backends one drain uses (connections are reused across messages)."""
+
+    email: EmailBackend
+    sms: SmsBackend
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Backends:
+        return cls(email=get_email_backend(config), sms=get_sms_backend(config))
+
+    def close(self) -> None:
+        for backend in (self.email, self.sms):
+            try:
+                backend.close()
+            except Exception:  # closing must never hide the outcome of the work
+                log.warning("closing %s failed", type(backend).__name__, exc_info=True)
+
+
+def retry_delay(attempt: int, *, rng: random.Random | None = None) -> dt.timedelta:
+    """Exponential backoff with jitter: about 30 s, 1 min, 2 min, ... at most an hour.
+
+    The jitter takes up to a quarter off each step, so messages that failed
+    together do not all come back together, while every delay stays longer
+    than the one before it (until the cap).
+    """
+    ceiling = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return dt.timedelta(seconds=ceiling * (0.75 + 0.25 * (rng or _random).random()))
+
+
+def _due(now: dt.datetime):
+    return or_(
+        and_(QueuedMessage.state == "queued", QueuedMessage.next_attempt_at <= now),
+        and_(QueuedMessage.state == "sending", QueuedMessage.lease_expires_at < now),
+    )
+
+
+def claim_due_messages(
+    session: Session,
+    *,
+    owner: str,
+    limit: int = BATCH_SIZE,
+    lease_seconds: int = 120,
+    max_attempts: int = 8,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Lease up to ``limit`` due rows to ``owner`` and commit; returns their ids.
+
+    Rows whose earlier worker vanished (``sending``, lease expired) are taken
+    again, unless they already used every attempt: those fail instead of
+    being tried forever by workers that keep dying on them.
+    """
+    now = now or utcnow()
+    with atomic(session):
+        candidates = session.execute(
+            select(QueuedMessage.id, QueuedMessage.state, QueuedMessage.attempts)
+            .where(_due(now))
+            .order_by(QueuedMessage.next_attempt_at, QueuedMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        exhausted = [c.id for c in candidates if c.state == "sending" and c.attempts >= max_attempts]
+        claimed = [c.id for c in candidates if c.id not in exhausted]
+        for row_id in exhausted:
+            row = session.get(QueuedMessage, row_id)
+            error = f"gave up after {row.attempts} attempts: the worker sending it stopped (lease expired)"
+            _fail(session, row, error, owner=owner, now=now)
+        if claimed:
+            session.execute(
+                update(QueuedMessage)
+                .where(QueuedMessage.id.in_(claimed))
+                .values(
+                    state="sending",
+                    lease_owner=owner,
+                    lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+                    attempts=QueuedMessage.attempts + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+    return claimed
+
+
+def release_claims(session: Session, row_ids: list[int], *, owner: str) -> int:
+    """Hand back claimed rows not yet attempted (a worker shutting down), uncounted."""
+    if not row_ids:
+        return 0
+    with atomic(session):
+        result = session.execute(
+            update(QueuedMessage)
+            .where(
+                QueuedMessage.id.in_(row_ids),
+                QueuedMessage.state == "sending",
+                QueuedMessage.lease_owner == owner,
+            )
+            .values(
+                state="queued",
+                lease_owner=None,
+                lease_expires_at=None,
+                attempts=QueuedMessage.attempts - 1,
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return result.rowcount or 0
+
+
+def _still_leased(session: Session, row_id: int, owner: str) -> QueuedMessage | None:
+    row = session.get(QueuedMessage, row_id, with_for_update=True, populate_existing=True)
+    if row is None or row.state != "sending" or row.lease_owner != owner:
+        return None
+    return row
+
+
+def _no_longer_wanted(row: QueuedMessage) -> str | None:
+    """Why a claimed row should not go out after all (its invoice changed meanwhile)."""
+    invoice = row.invoice
+    if invoice is None:
+        return None
+    if row.kind in ("invoice", "reminder") and invoice.status == "void":
+        return "invoice voided"
+    if row.kind == "reminder":
+        if invoice.status not in LIVE_INVOICE_STATES or invoice.balance_due <= 0:
+            return "invoice paid"
+        if invoice.client is not None and invoice.client.reminders_opt_out:
+            return "client opted out of reminders"
+        if row.channel == "sms" and invoice.client is not None and not invoice.client.sms_opt_in:
+            return "client opted out of SMS"
+    if row.kind == "receipt" and row.payment is not None and row.payment.is_void:
+        return "payment voided"
+    return None
+
+
+def _describe(row: QueuedMessage) -> str:
+    what = {"invoice": "Invoice", "receipt": "Receipt", "reminder": "Reminder"}.get(row.kind, row.kind.capitalize())
+    if row.kind == "receipt" and row.payment is not None:
+        what = f"Receipt {row.payment.receipt_number}"
+    elif row.kind == "reminder" and row.reminder_stage:
+        what = f"Reminder (stage {row.reminder_stage})"
+    how = "e-mail" if row.channel == "email" else "SMS"
+    return f"{what} {how} to {row.recipient}"
+
+
+def _fail(session: Session, row: QueuedMessage, error: str, *, owner: str, now: dt.datetime) -> None:
+    row.state = "failed"
+    row.last_error = error
+    row.lease_expires_at = None
+    row.updated_at = now
+    record_activity(
+        session,
+        Actor.worker(owner),
+        "delivery_failed",
+        row,
+        invoice_id=row.invoice_id,
+        client_id=row.client_id,
+        summary=f"{_describe(row)} failed: {error}",
+    )
+
+
+def _cancel(session: Session, row: QueuedMessage, reason: str, *, owner: str, now: dt.datetime) -> None:
+    row.state = "cancelled"
+    row.last_error = reason
+    row.lease_expires_at = None
+    row.updated_at = now
+    record_activity(
+        session,
+        Actor.worker(owner),
+        "cancelled",
+        row,
+        invoice_id=row.invoice_id,
+        client_id=row.client_id,
+        summary=f"{_describe(row)} cancelled: {reason}",
+    )
+
+
+@dataclass
+class _Attempt:
+    row_id: int
+    document: str = "-"
+    kind: str = "-"
+    channel: str = "-"
+    attempt: int = 0
+    outcome: str = "lost"
+    detail: str = ""
+
+
+def deliver_message(
+    session: Session,
+    row_id: int,
+    *,
+    owner: str,
+    config: Mapping[str, Any],
+    backends: Backends,
+    settings: DeliverySettings | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """Build and send one claimed row, then record what happened.
+
+    Returns the outcome: ``sent``, ``retry``, ``failed``, ``cancelled`` or
+    ``lost`` (the lease passed to another worker; nothing is recorded).
+    """
+    settings = settings or DeliverySettings.from_config(config)
+    clock = (lambda: now) if now is not None else utcnow
+    started = time.monotonic()
+    attempt = _Attempt(row_id)
+
+    # 1. Renew the lease for this message and check it is still wanted.
+    with atomic(session):
+        row = _still_leased(session, row_id, owner)
+        if row is not None:
+            attempt.kind, attempt.channel, attempt.attempt = row.kind, row.channel, row.attempts
+            attempt.document = _document_number(row)
+            row.lease_expires_at = clock() + dt.timedelta(seconds=settings.lease_seconds)
+            reason = _no_longer_wanted(row)
+            if reason:
+                _cancel(session, row, reason, owner=owner, now=clock())
+                attempt.outcome, attempt.detail = "cancelled", reason
+    if row is None or attempt.outcome == "cancelled":
+        _log_attempt(attempt, started)
+        return attempt.outcome
+
+    # 2. Build the message in a read transaction that ends before sending.
+    error: DeliveryError | None = None
+    payload: Any = None
+    recipient = ""
+    try:
+        row = session.get(QueuedMessage, row_id)
+        recipient = row.recipient
+        if row.channel == "email":
+            payload = build_email(session, row, config, now=clock())
+        else:
+            payload = build_sms(session, row, config, now=clock())
+    except DeliveryError as exc:
+        error = exc
+    except DocumentError as exc:
+        error = PermanentDeliveryError(str(exc))
+    except SQLAlchemyError:
+        session.rollback()
+        raise  # the database is in trouble; the lease brings the row back later
+    except Exception as exc:
+        log.exception("building message %s failed", row_id)
+        error = TemporaryDeliveryError(f"could not build the message: {type(exc).__name__}: {exc}")
+    finally:
+        session.rollback()
+
+    # 3. Send, with no transaction open.
+    provider_id = ""
+    if error is None:
+        try:
+            if attempt.channel == "email":
+                provider_id = backends.email.send(payload, recipient)
+            else:
+                provider_id = backends.sms.send(recipient, payload, reference=f"email-queue-{row_id}")
+        except DeliveryError as exc:
+            error = exc
+        except Exception as exc:  # a backend bug must not lose the row
+            log.exception("sending message %s failed unexpectedly", row_id)
+            error = TemporaryDeliveryError(f"unexpected error while sending: {type(exc).__name__}")
+
+    # 4. Record the outcome, if the row is still ours.
+    message_id = payload["Message-ID"] if attempt.channel == "email" and payload is not None else None
+    attempt.outcome, attempt.detail = _record(
+        session,
+        row_id,
+        owner=owner,
+        settings=settings,
+        now=clock(),
+        error=error,
+        provider_id=provider_id,
+        message_id=message_id,
+    )
+    _log_attempt(attempt, started)
+    return attempt.outcome
+
+
+def _document_number(row: QueuedMessage) -> str:
+    if row.kind == "receipt" and row.payment is not None:
+        return row.payment.receipt_number
+    if row.invoice is not None and row.invoice.number:
+        return row.invoice.number
+    return "-"
+
+
+def _record(
+    session: Session,
+    row_id: int,
+    *,
+    owner: str,
+    settings: DeliverySettings,
+    now: dt.datetime,
+    error: DeliveryError | None,
+    provider_id: str,
+    message_id: str | None,
+) -> tuple[str, str]:
+    with atomic(session):
+        row = _still_leased(session, row_id, owner)
+        if row is None:
+            return "lost", "the lease passed to another worker before the outcome was recorded"
+        actor = Actor.worker(owner)
+        if error is None:
+            row.state = "sent"
+            row.sent_at = now
+            row.provider_message_id = (provider_id or "")[:255] or None
+            row.message_id = message_id
+            row.last_error = None
+            row.lease_expires_at = None
+            row.updated_at = now
+            if row.kind == "invoice" and row.channel == "email" and row.invoice is not None:
+                row.invoice.last_emailed_at = now
+            verb = "reminder_sent" if row.kind == "reminder" else "sent"
+            record_activity(
+                session, actor, verb, row, invoice_id=row.invoice_id, client_id=row.client_id, summary=_describe(row)
+            )
+            return "sent", f"provider_id={row.provider_message_id}"
+        if isinstance(error, DeliveryCancelled):
+            _cancel(session, row, error.message, owner=owner, now=now)
+            return "cancelled", error.message
+        if isinstance(error, PermanentDeliveryError):
+            _fail(session, row, error.message, owner=owner, now=now)
+            return "failed", error.message
+        if row.attempts >= settings.max_attempts:
+            _fail(session, row, f"{error.message} (gave up after {row.attempts} attempts)", owner=owner, now=now)
+            return "failed", error.message
+        delay = retry_delay(row.attempts)
+        row.state = "queued"
+        row.next_attempt_at = now + delay
+        row.last_error = error.message
+        row.lease_expires_at = None
+        row.updated_at = now
+        return "retry", f"next attempt in {int(delay.total_seconds())} s: {error.message}"
+
+
+def _log_attempt(attempt: _Attempt, started: float) -> None:
+    duration_ms = int((time.monotonic() - started) * 1000)
+    level = logging.INFO if attempt.outcome in ("sent", "cancelled") else logging.WARNING
+    log.log(
+        level,
+        "delivery row=%s document=%s kind=%s channel=%s attempt=%s outcome=%s duration_ms=%d %s",
+        attempt.row_id,
+        attempt.document,
+        attempt.kind,
+        attempt.channel,
+        attempt.attempt,
+        attempt.outcome,
+        duration_ms,
+        attempt.detail,
+    )
+
+
+def drain_queue(
+    session: Session,
+    *,
+    owner: str,
+    config: Mapping[str, Any],
+    backends: Backends | None = None,
+    now: dt.datetime | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Counter[str]:
+    """Deliver every message due now, batch by batch, until none is left (or asked to stop).
+
+    Returns how many messages ended in each outcome. With ``now`` given, time
+    stands still (tests drive retries by passing later times).
+    """
+    settings = DeliverySettings.from_config(config)
+    own_backends = backends is None
+    backends = backends or Backends.from_config(config)
+    outcomes: Counter[str] = Counter()
+    try:
+        while not should_stop():
+            claimed = claim_due_messages(
+                session,
+                owner=owner,
+                limit=settings.batch_size,
+                lease_seconds=settings.lease_seconds,
+                max_attempts=settings.max_attempts,
+                now=now,
+            )
+            if not claimed:
+                break
+            for index, row_id in enumerate(claimed):
+                if should_stop():
+                    release_claims(session, claimed[index:], owner=owner)
+                    break
+                outcomes[
+                    deliver_message(
+                        session, row_id, owner=owner, config=config, backends=backends, settings=settings, now=now
+                    )
+                ] += 1
+    finally:
+        if own_backends:
+            backends.close()
+    return outcomes

@@ -1,0 +1,75 @@
+"""How amounts, quantities, rates and dates read on documents, e-mails and texts.
+
+Amounts arrive already rounded by ``shared.money`` (``Invoice.amount(name)``);
+Babel only adds the symbol and digit grouping, so a document can never show a
+figure the books do not hold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
+
+from shared import money
+
+LOCALE = "en"
+DATE_PATTERN = "d MMM y"  # 9 Dec 2026: no day/month order to misread
+NBSP = "\xa0"
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """``$29,025.00``, ``€1,000.00``, ``NGN 29,025.00`` (letter codes get a no-break space).
+
+    Babel's English pattern glues the symbol to the digits; that reads well for
+    ``$`` but not for a three-letter code such as ``NGN``, so letter symbols get
+    the space CLDR's currency-spacing rule asks for.
+    """
+    value = money.round_money(amount, currency)
+    symbol = get_currency_symbol(currency, locale=LOCALE)
+    if symbol.isalpha():
+        return format_currency(value, currency, format=f"¤{NBSP}#,##0.00", locale=LOCALE)
+    return format_currency(value, currency, locale=LOCALE)
+
+
+def format_money_code(amount: Decimal, currency: str) -> str:
+    """``NGN 29,025.00`` with a plain space: ASCII only, for SMS (one GSM-7 segment)."""
+    return f"{currency} {format_number(amount, currency)}"
+
+
+def format_number(amount: Decimal, currency: str) -> str:
+    """``350,000.00``: a line amount in a column whose currency the document states once."""
+    value = money.round_money(amount, currency)
+    return format_currency(value, currency, format="#,##0.00", locale=LOCALE)
+
+
+def format_unit_price(price: Decimal, currency: str) -> str:
+    """A unit price: the currency's decimals at least, up to the four a price may carry."""
+    places = money.currency_exponent(currency)
+    pattern = "#,##0" + ("." + "0" * places + "#" * (4 - places) if places < 4 else ".0000")
+    return format_decimal(price, format=pattern, locale=LOCALE, decimal_quantization=False)
+
+
+def format_quantity(quantity: Decimal) -> str:
+    """``2``, ``1.5``, ``1,000``: no trailing zeros from the four stored places."""
+    return format_decimal(quantity, format="#,##0.####", locale=LOCALE)
+
+
+def format_rate(rate: Decimal) -> str:
+    """A tax rate in percent: ``7.5%``, ``0%``."""
+    return format_decimal(rate, format="#,##0.####", locale=LOCALE) + "%"
+
+
+def format_date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return babel_format_date(value, DATE_PATTERN, locale=LOCALE)
+
+
+def method_label(method: str) -> str:
+    """``bank_transfer`` -> ``Bank transfer``."""
+    return method.replace("_", " ").capitalize()

@@ -1,0 +1,246 @@
+"""Invoice and receipt PDFs: autoescaped Jinja templates rendered by WeasyPrint (SPEC §8).
+
+A PDF is a pure function of the stored document: every figure comes from the
+stored invoice and payment rows (never recomputed), the PDF's dates and
+identifier come from the document itself, and nothing is fetched but our own
+assets and the stored logo. Rendering the same document twice gives the same
+bytes, so a retried e-mail carries exactly the attachment of the first try.
+
+Because of that, the last few PDFs are kept in memory keyed by a hash of the
+rendered HTML (which holds every figure and date) and the logo: a worker
+sending one invoice to several recipients, or a reminder batch, pays
+WeasyPrint's ~0.1 s once per distinct document, never for stale content.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+import re
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import jinja2
+from sqlalchemy.orm import Session
+from weasyprint import HTML
+from weasyprint.text import ffi as weasyprint_ffi
+
+from shared.documents import formatting
+from shared.documents.fetcher import ASSETS_URL, LOGO_URL, DocumentURLFetcher
+from shared.models import Invoice, Payment, Settings
+from shared.services.base import get_settings
+
+_CACHE_SIZE = 64
+_cache: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+_cache_lock = threading.Lock()
+
+environment = jinja2.Environment(
+    loader=jinja2.PackageLoader("shared.documents", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters.update(
+    date=formatting.format_date,
+    quantity=formatting.format_quantity,
+    rate=formatting.format_rate,
+)
+
+
+if weasyprint_ffi.harfbuzz_subset is None:  # pragma: no cover - depends on the system
+    # Without libharfbuzz-subset WeasyPrint subsets fonts with fontTools, which
+    # stamps each embedded font with the current time, so two renders of one
+    # invoice would differ. Pin that timestamp: a PDF must be a pure function
+    # of its document. (Install libharfbuzz-subset0 to take the faster path.)
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    _h_e_a_d.timestampNow = lambda: 0
+
+
+class DocumentError(Exception):
+    """A document could not be rendered (the message says which and why)."""
+
+
+@dataclass(frozen=True)
+class Stamp:
+    word: str  # PAID, VOID, OVERDUE, DRAFT
+    tone: str  # CSS class: good, bad, muted
+
+
+def _w3c(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _company(settings: Settings) -> dict[str, Any]:
+    return {
+        "name": settings.company_name,
+        "address": settings.company_address,
+        "email": settings.company_email,
+        "phone": settings.company_phone,
+        "tax_id": settings.company_tax_id,
+        "website": settings.company_website,
+        "logo_url": LOGO_URL if settings.logo else None,
+        "payment_instructions": settings.payment_instructions,
+    }
+
+
+def invoice_stamp(invoice: Invoice, as_of: dt.date) -> Stamp | None:
+    if invoice.status == "draft":
+        return Stamp("DRAFT", "muted")
+    if invoice.status == "void":
+        return Stamp("VOID", "bad")
+    if invoice.status == "paid":
+        return Stamp("PAID", "good")
+    if invoice.is_overdue(as_of):
+        return Stamp("OVERDUE", "bad")
+    return None
+
+
+def _discount_label(invoice: Invoice) -> str:
+    if invoice.discount_type == "percent" and invoice.discount_value is not None:
+        return f"Discount ({formatting.format_rate(invoice.discount_value)})"
+    return "Discount"
+
+
+def _document_times(invoice: Invoice) -> tuple[dt.datetime, dt.datetime]:
+    """Created and last-changed times of what the document shows (not of the row)."""
+    created = invoice.issued_at or invoice.created_at
+    events = [created, invoice.voided_at]
+    for payment in invoice.payments:
+        events += [payment.created_at, payment.voided_at]
+    if invoice.is_draft:
+        events.append(invoice.updated_at)
+    return created, max(t for t in events if t is not None)
+
+
+def invoice_context(invoice: Invoice, settings: Settings, *, as_of: dt.date) -> dict[str, Any]:
+    """Everything the invoice template shows, formatted, from the stored rows only."""
+    currency = invoice.currency
+
+    def show(name: str) -> str:
+        return formatting.format_money(invoice.amount(name), currency)
+
+    created, modified = _document_times(invoice)
+    title = f"Invoice {invoice.number}" if invoice.number else "Draft invoice"
+    return {
+        "kind": "invoice",
+        "title": title,
+        "created": _w3c(created),
+        "modified": _w3c(modified),
+        "company": _company(settings),
+        "client": invoice.billed_to,
+        "invoice": invoice,
+        "number": invoice.number,
+        "stamp": invoice_stamp(invoice, as_of),
+        "lines": [
+            {
+                "position": line.position,
+                "description": line.description,
+                "quantity": formatting.format_quantity(line.quantity),
+                "unit_price": formatting.format_unit_price(line.unit_price, currency),
+                "tax_rate": formatting.format_rate(line.tax_rate),
+                "amount": formatting.format_number(line.amount, currency),
+            }
+            for line in invoice.lines
+        ],
+        "totals": {
+            "subtotal": show("subtotal"),
+            "discount": show("discount_total") if invoice.discount_total > 0 else None,
+            "discount_label": _discount_label(invoice),
+            "tax": show("tax_total"),
+            "total": show("total"),
+            "amount_paid": show("amount_paid"),
+            "balance_due": formatting.format_money(invoice.balance_due, currency),
+        },
+    }
+
+
+def receipt_context(payment: Payment, settings: Settings) -> dict[str, Any]:
+    invoice = payment.invoice
+    currency = payment.currency
+    # "Paid to date" as it stood once this payment arrived: live payments up to
+    # and including this one, so a later payment does not change this receipt.
+    paid_to_date = sum((p.amount for p in invoice.payments if not p.is_void and p.id <= payment.id), Decimal(0))
+    remaining = invoice.total - paid_to_date
+    modified = payment.voided_at or payment.created_at
+    return {
+        "kind": "receipt",
+        "title": f"Receipt {payment.receipt_number}",
+        "created": _w3c(payment.created_at),
+        "modified": _w3c(modified),
+        "company": _company(settings),
+        "client": invoice.billed_to,
+        "invoice": invoice,
+        "payment": payment,
+        "number": payment.receipt_number,
+        "stamp": Stamp("VOID", "bad") if payment.is_void else None,
+        "method": formatting.method_label(payment.method),
+        "amounts": {
+            "received": formatting.format_money(payment.amount, currency),
+            "invoice_total": formatting.format_money(invoice.total, currency),
+            "paid_to_date": formatting.format_money(paid_to_date, currency),
+            "remaining": formatting.format_money(remaining, currency),
+        },
+    }
+
+
+def render_html(template: str, context: dict[str, Any]) -> str:
+    return environment.get_template(template).render(**context)
+
+
+def _write_pdf(html: str, settings: Settings, identifier: str) -> bytes:
+    logo = settings.logo or b""
+    key = hashlib.sha256(html.encode() + b"\0" + hashlib.sha256(logo).digest() + identifier.encode()).hexdigest()
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    fetcher = DocumentURLFetcher(settings.logo, settings.logo_mime)
+    try:
+        document = HTML(string=html, base_url=ASSETS_URL, url_fetcher=fetcher)
+        pdf = document.write_pdf(pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode())
+    except Exception as exc:  # WeasyPrint raises many types; the caller needs one
+        raise DocumentError(f"PDF rendering failed: {type(exc).__name__}: {exc}") from exc
+    with _cache_lock:
+        _cache[key] = pdf
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return pdf
+
+
+def clear_cache() -> None:
+    """Forget rendered PDFs (tests use it to prove re-rendering gives the same bytes)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def render_invoice_pdf(session: Session, invoice: Invoice, *, as_of: dt.date | None = None) -> bytes:
+    """The invoice as a PDF. ``as_of`` decides the OVERDUE stamp (default: today).
+
+    A draft renders with a DRAFT stamp and no number, for review before issuing.
+    """
+    settings = get_settings(session)
+    context = invoice_context(invoice, settings, as_of=as_of or dt.date.today())
+    return _write_pdf(render_html("invoice.html", context), settings, f"invoice:{invoice.public_token}")
+
+
+def render_receipt_pdf(session: Session, payment: Payment) -> bytes:
+    """The receipt of a payment as a PDF; a voided payment's receipt shows VOID."""
+    settings = get_settings(session)
+    context = receipt_context(payment, settings)
+    return _write_pdf(render_html("receipt.html", context), settings, f"receipt:{payment.id}:{payment.receipt_number}")
+
+
+def pdf_filename(document: Invoice | Payment) -> str:
+    """``INV-2026-00001.pdf``, ``RCT-2026-00001.pdf``, ``draft-invoice-12.pdf``: safe as a file name."""
+    if isinstance(document, Payment):
+        name = document.receipt_number
+    elif document.number:
+        name = document.number
+    else:
+        name = f"draft-invoice-{document.id}"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") + ".pdf"

@@ -1,0 +1,34 @@
+"""The interface every e-mail backend keeps: send one message, say what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any, ClassVar
+
+
+class EmailBackend:
+    """Sends one :class:`EmailMessage` to the address it is for.
+
+    ``send`` returns the provider's id for the message and raises
+    ``TemporaryDeliveryError`` or ``PermanentDeliveryError`` (see
+    ``shared.notifications.errors``) when it did not go out. A backend may keep
+    a connection open between messages; ``close`` ends it.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+
+    def send(self, message: EmailMessage, recipient: str) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release any connection held between messages."""
+
+    def __enter__(self) -> EmailBackend:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

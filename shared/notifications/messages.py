@@ -1,0 +1,249 @@
+"""What a queued row says: the e-mail (text, HTML, PDF) or the SMS text (SPEC §8).
+
+Built at send time from the stored rows, so a reminder shows the balance as it
+is when it leaves. Every figure is formatted from ``Invoice.amount(...)`` and
+``balance_due`` (``shared.money``), never added up here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+
+import jinja2
+from sqlalchemy.orm import Session
+
+from shared.db import utcnow
+from shared.documents import pdf_filename, render_invoice_pdf, render_receipt_pdf
+from shared.documents.formatting import format_date, format_money, format_money_code, method_label
+from shared.models import Invoice, Payment, QueuedMessage
+from shared.notifications.errors import PermanentDeliveryError
+from shared.notifications.sms_length import sms_segments
+from shared.services.base import get_settings
+
+environment = jinja2.Environment(
+    loader=jinja2.PackageLoader("shared.notifications", "templates"),
+    # HTML bodies are escaped; plain-text bodies and SMS are not markup.
+    autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def _one_line(text: str | None) -> str:
+    """Header-safe: no line breaks, no runs of spaces (names come from users)."""
+    return " ".join((text or "").split())
+
+
+def public_link(config: Mapping[str, Any], invoice: Invoice) -> str:
+    return f"{config['PUBLIC_BASE_URL'].rstrip('/')}/i/{invoice.public_token}"
+
+
+def reminder_timing(due_date: dt.date, today: dt.date) -> tuple[str, int]:
+    """``("before", 3)``, ``("today", 0)`` or ``("overdue", 5)``: wording for the day it is sent."""
+    days = (due_date - today).days
+    if days > 0:
+        return "before", days
+    if days == 0:
+        return "today", 0
+    return "overdue", -days
+
+
+def _days_phrase(timing: str, days: int) -> str:
+    unit = "day" if days == 1 else "days"
+    if timing == "before":
+        return "tomorrow" if days == 1 else f"in {days} {unit}"
+    return f"{days} {unit} overdue"
+
+
+def _payment(row: QueuedMessage) -> Payment:
+    if row.payment is None:
+        raise PermanentDeliveryError(f"receipt message {row.id} names no payment")
+    return row.payment
+
+
+def message_context(
+    session: Session, row: QueuedMessage, config: Mapping[str, Any], *, today: dt.date, money=format_money
+) -> dict[str, Any]:
+    """The facts every template of ``row.kind`` may show, already formatted."""
+    invoice = row.invoice
+    if invoice is None or invoice.number is None:
+        raise PermanentDeliveryError(f"message {row.id} names no issued invoice")
+    if row.kind not in ("invoice", "receipt", "reminder"):
+        raise PermanentDeliveryError(f"{row.kind} messages are not supported")
+    settings = get_settings(session)
+    currency = invoice.currency
+    timing, days = reminder_timing(invoice.due_date, today)
+    context: dict[str, Any] = {
+        "kind": row.kind,
+        "company": {
+            "name": settings.company_name,
+            "address": settings.company_address,
+            "email": settings.company_email,
+            "phone": settings.company_phone,
+            "payment_instructions": settings.payment_instructions,
+        },
+        "company_name": _one_line(settings.company_name),
+        "client_name": _one_line(invoice.billed_to.get("name")) or "customer",
+        "number": invoice.number,
+        "issue_date": format_date(invoice.issue_date),
+        "due_date": format_date(invoice.due_date),
+        "total": money(invoice.amount("total"), currency),
+        "amount_paid": money(invoice.amount("amount_paid"), currency),
+        "balance_due": money(invoice.balance_due, currency),
+        "link": public_link(config, invoice),
+        "timing": timing,
+        "days": days,
+        "days_phrase": _days_phrase(timing, days),
+        "show_instructions": row.kind != "receipt" and invoice.balance_due > 0,
+        "receipt": None,
+    }
+    if row.kind == "receipt":
+        payment = _payment(row)
+        remaining = invoice.balance_due
+        context["receipt"] = {
+            "number": payment.receipt_number,
+            "amount": money(payment.amount, payment.currency),
+            "paid_on": format_date(payment.paid_on),
+            "method": method_label(payment.method),
+            "remaining": money(remaining, currency),
+            "remaining_is_zero": remaining == 0,
+        }
+    return context
+
+
+def _facts(context: dict[str, Any]) -> list[tuple[str, str]]:
+    if context["kind"] == "receipt":
+        receipt = context["receipt"]
+        return [
+            ("Receipt number", receipt["number"]),
+            ("Amount received", receipt["amount"]),
+            ("Payment date", receipt["paid_on"]),
+            ("Method", receipt["method"]),
+            ("Invoice", context["number"]),
+            ("Balance remaining", receipt["remaining"]),
+        ]
+    facts = [("Invoice number", context["number"]), ("Invoice total", context["total"])]
+    if context["kind"] == "reminder" or context["balance_due"] != context["total"]:
+        facts.append(("Balance due", context["balance_due"]))
+    facts.append(("Due date", context["due_date"]))
+    return facts
+
+
+def email_subject(context: dict[str, Any]) -> str:
+    number, company = context["number"], context["company_name"]
+    if context["kind"] == "invoice":
+        return f"Invoice {number} from {company}"
+    if context["kind"] == "receipt":
+        return f"Receipt {context['receipt']['number']} for invoice {number} from {company}"
+    if context["timing"] == "before":
+        return f"Reminder: invoice {number} is due on {context['due_date']}"
+    if context["timing"] == "today":
+        return f"Invoice {number} is due today"
+    return f"Overdue: invoice {number} was due on {context['due_date']}"
+
+
+def message_id(row: QueuedMessage, config: Mapping[str, Any]) -> str:
+    """``<email-queue-12.3f9a0c1b2d4e@example.com>``: the same for every attempt at one row.
+
+    The hash of the row's identity keeps two databases (say, staging and
+    production) from ever minting the same id for their row 12.
+    """
+    domain = email.utils.parseaddr(config.get("MAIL_FROM") or "")[1].rpartition("@")[2] or "localhost"
+    created = row.created_at.isoformat() if row.created_at else ""
+    digest = hashlib.sha256(f"{row.id}|{row.kind}|{row.channel}|{row.recipient}|{created}".encode()).hexdigest()[:12]
+    return f"<email-queue-{row.id}.{digest}@{domain}>"
+
+
+def _attachment_name(row: QueuedMessage) -> str:
+    return pdf_filename(_payment(row) if row.kind == "receipt" else row.invoice)
+
+
+def _attachment(session: Session, row: QueuedMessage) -> bytes:
+    if row.kind == "receipt":
+        return render_receipt_pdf(session, _payment(row))
+    # The stamp (OVERDUE or not) is decided as of the day the row was queued,
+    # so every retry of this row attaches byte-identical PDFs.
+    as_of = row.created_at.date() if row.created_at else None
+    return render_invoice_pdf(session, row.invoice, as_of=as_of)
+
+
+def build_email_parts(
+    session: Session,
+    row: QueuedMessage,
+    config: Mapping[str, Any],
+    *,
+    now: dt.datetime | None = None,
+    attach: bool = True,
+) -> dict[str, Any]:
+    """Subject, text and HTML bodies of ``row``'s e-mail, and its PDF (``attach=False`` skips rendering it).
+
+    The admin review page shows these before anything is queued;
+    :func:`build_email` wraps them into the message that is sent.
+    """
+    now = now or utcnow()
+    context = message_context(session, row, config, today=now.date())
+    context["facts"] = _facts(context)
+    context["facts_width"] = max(len(label) for label, _ in context["facts"]) + 1
+    context["subject"] = email_subject(context)
+    context["button"] = "View invoice online" if row.kind == "receipt" else "View and pay online"
+    filename = _attachment_name(row)
+    context["attachment_note"] = f"The {'receipt' if row.kind == 'receipt' else 'invoice'} is attached as {filename}."
+    return {
+        "subject": context["subject"],
+        "client_name": context["client_name"],
+        "company_name": context["company_name"],
+        "text": environment.get_template(f"email/{row.kind}.txt").render(**context),
+        "html": environment.get_template(f"email/{row.kind}.html").render(**context),
+        "filename": filename,
+        "pdf": _attachment(session, row) if attach else None,
+    }
+
+
+def build_email(
+    session: Session, row: QueuedMessage, config: Mapping[str, Any], *, now: dt.datetime | None = None
+) -> EmailMessage:
+    """The e-mail for ``row``: text and HTML alternatives, the PDF attached, a stable Message-ID."""
+    now = now or utcnow()
+    parts = build_email_parts(session, row, config, now=now)
+    sender_name, sender = email.utils.parseaddr(config.get("MAIL_FROM") or "invoices@localhost")
+    message = EmailMessage()
+    message["Subject"] = parts["subject"]
+    message["From"] = email.utils.formataddr((_one_line(sender_name) or parts["company_name"], sender))
+    message["To"] = email.utils.formataddr((parts["client_name"], row.recipient))
+    reply_to = config.get("MAIL_REPLY_TO") or get_settings(session).company_email
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Date"] = email.utils.format_datetime(now.astimezone(dt.UTC))
+    message["Message-ID"] = message_id(row, config)
+    if row.kind == "reminder":
+        message["Auto-Submitted"] = "auto-generated"
+    message.set_content(parts["text"])
+    message.add_alternative(parts["html"], subtype="html")
+    message.add_attachment(parts["pdf"], maintype="application", subtype="pdf", filename=parts["filename"])
+    return message
+
+
+def build_sms(
+    session: Session, row: QueuedMessage, config: Mapping[str, Any], *, now: dt.datetime | None = None
+) -> str:
+    """The text for ``row``: number, amount, due date and link, in one segment where it fits.
+
+    Amounts use the ISO code (``NGN 29,025.00``): currency signs such as ``₦``
+    are outside the GSM alphabet and would halve the segment to 70 characters.
+    The company name is dropped when keeping it would need a second segment.
+    """
+    now = now or utcnow()
+    context = message_context(session, row, config, today=now.date(), money=format_money_code)
+    template = environment.get_template(f"sms/{row.kind}.txt")
+    candidates = []
+    for company_name in (context["company_name"], ""):
+        text = " ".join(template.render(**{**context, "company_name": company_name}).split())
+        candidates.append(text[:1].upper() + text[1:])
+    return next((text for text in candidates if sms_segments(text) == 1), candidates[-1])
