@@ -1,4 +1,4 @@
-"""The admin web application under ``/admin`` (SPEC §6)."""
+"""The admin web application under ``/admin`` (SPEC §6) and the public invoice pages."""
 
 from __future__ import annotations
 
@@ -7,12 +7,19 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
 
 from shared.config import PROJECT_ROOT, instance_path
 from shared.db import db
 from shared.runtime import configure_app
 
 migrate = Migrate()
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,14 +28,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import shared.models  # noqa: F401  (register the models with the metadata)
 
     migrate.init_app(app, db, directory=str(Path(PROJECT_ROOT) / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
 
+    from main_service import filters
     from main_service.admin import bp as admin_bp
     from main_service.admin import login_manager
     from main_service.cli import register_commands
+    from main_service.errors import register_error_handlers
+    from main_service.public import bp as public_bp
 
     login_manager.init_app(app)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(public_bp)
+    filters.register(app)
+    register_error_handlers(app)
     register_commands(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if app.config["APP_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
 
     @app.get("/")
     def index():

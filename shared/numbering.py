@@ -64,3 +64,16 @@ def next_number(session: Session, series: str, year: int, fmt: str) -> str:
         .execution_options(synchronize_session=False)
     ).scalar_one()
     return fmt.format(year=year, seq=seq)
+
+
+def peek_number(session: Session, series: str, year: int, fmt: str) -> str:
+    """The number the next issue would take now, without taking it (for previews only).
+
+    Another issuer may take it first; the number is only final once issued.
+    """
+    from sqlalchemy import select
+
+    last = session.execute(
+        select(NumberCounter.last_value).where(NumberCounter.series == series, NumberCounter.year == year)
+    ).scalar()
+    return fmt.format(year=year, seq=(last or 0) + 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -23,13 +24,15 @@ def configure_app(app: Flask, test_config: dict[str, Any] | None = None) -> Flas
     """Load settings into ``app.config`` and attach the database.
 
     ``test_config`` may name SPEC §3 settings (checked like environment
-    variables) and any other Flask key (applied as given).
+    variables), ``INSTANCE_PATH`` (where the outbox and generated secret go)
+    and any other Flask key (applied as given).
     """
     overrides = dict(test_config or {})
     environ = dict(os.environ)
     environ.update({k: str(v) for k, v in overrides.items() if k in _SETTING_NAMES})
+    folder = Path(overrides["INSTANCE_PATH"]) if overrides.get("INSTANCE_PATH") else None
     try:
-        values = load_config(environ)
+        values = load_config(environ, folder=folder)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -52,3 +55,6 @@ def configure_logging(app: Flask) -> None:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+    # WeasyPrint logs every rendering step at INFO; keep only its warnings.
+    for noisy in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

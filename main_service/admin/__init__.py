@@ -1,4 +1,4 @@
-"""The admin blueprint: staff sign in here and do the day's work."""
+"""The admin blueprint under /admin: staff sign in here and do the day's work (SPEC §6)."""
 
 from flask import Blueprint
 from flask_login import LoginManager
@@ -9,4 +9,15 @@ login_manager.login_view = "admin.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"
 
-from main_service.admin import routes  # noqa: E402,F401
+# Each module adds its pages to ``bp``.
+from main_service.admin import (  # noqa: E402,F401
+    auth,
+    clients,
+    dashboard,
+    delivery,
+    expenses,
+    invoices,
+    payments,
+    settings,
+    users,
+)

@@ -24,6 +24,9 @@ class User(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    # Brute-force brake: consecutive failed sign-ins and the lock they caused.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None]
 
     def set_password(self, password: str) -> None:
         # scrypt is werkzeug's default; memory-hard, salted per user.

@@ -7,15 +7,17 @@ import secrets
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from shared.db import utcnow
-from shared.errors import Conflict, ValidationFailed
+from shared.db import begin_write, utcnow
+from shared.errors import Conflict, DomainError, ValidationFailed
 from shared.models import ApiKey, User
 from shared.models.enums import API_SCOPES, ROLES
 from shared.services.base import Actor, FieldErrors, clean_text, get_or_404, record_activity, unit_of_work
 from shared.services.clients import normalize_email
 
 MIN_PASSWORD_LENGTH = 10
+_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 API_KEY_PREFIX = "inv"
 
 
@@ -91,3 +93,61 @@ def revoke_api_key(session: Session, *, actor: Actor, key_id: int) -> ApiKey:
     key.revoked_at = utcnow()
     record_activity(session, actor, "revoked", key, summary=f"API key {key.name} revoked")
     return key
+
+
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+
+
+class SignInRefused(DomainError):
+    status = 401
+
+
+def sign_in(session: Session, *, email: str, password: str) -> User:
+    """Check a password, braking brute force: five misses lock the account for 15 minutes.
+
+    The refusal never says whether the e-mail exists, except that a locked
+    account says it is locked (the owner needs to know why they cannot sign in).
+    """
+    from datetime import timedelta
+
+    begin_write(session)
+    user = find_user_by_email(session, email or "")
+    now = utcnow()
+    refused = SignInRefused("That e-mail and password do not match an active account.")
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")  # same work either way: no timing oracle
+        session.rollback()
+        raise refused
+    if user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        session.rollback()
+        raise SignInRefused(f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+    if not user.is_active or not user.check_password(password or ""):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            user.failed_logins = 0
+        session.commit()
+        raise refused
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.commit()
+    return user
+
+
+@unit_of_work
+def set_user_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
+    user = get_or_404(session, User, user_id)
+    if actor.type == "user" and actor.id == user.id and not active:
+        raise Conflict("you cannot deactivate your own account")
+    if not active and user.role == "admin":
+        others = session.scalar(
+            select(func.count()).select_from(User).where(User.role == "admin", User.is_active, User.id != user.id)
+        )
+        if not others:
+            raise Conflict("this is the last active admin; make another admin first")
+    user.is_active = active
+    record_activity(session, actor, "activated" if active else "deactivated", user, summary=f"User {user.email}")
+    return user

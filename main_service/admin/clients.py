@@ -1,0 +1,126 @@
+"""Clients: list and search, create, edit, archive, and each client's page."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import func, or_, select
+
+from main_service.admin import bp
+from main_service.admin.access import actor
+from main_service.admin.forms import ClientForm, ConfirmForm, show_errors
+from main_service.admin.pagination import paginate
+from shared.db import db
+from shared.errors import DomainError
+from shared.models import Activity, Client, Invoice, Payment
+from shared.services import archive_client, create_client, restore_client, update_client
+from shared.services.base import get_or_404
+
+
+@bp.get("/clients")
+@login_required
+def clients():
+    query = select(Client)
+    q = (request.args.get("q") or "").strip()
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Client.name).like(pattern),
+                func.lower(Client.email).like(pattern),
+                Client.phone.like(pattern),
+            )
+        )
+    show = request.args.get("show", "active")
+    if show == "archived":
+        query = query.where(Client.archived_at.is_not(None))
+    elif show != "all":
+        query = query.where(Client.archived_at.is_(None))
+    page = paginate(query.order_by(func.lower(Client.name), Client.id))
+    return render_template("admin/clients/list.html", page=page, q=q, show=show)
+
+
+@bp.route("/clients/new", methods=["GET", "POST"])
+@login_required
+def client_new():
+    form = ClientForm()
+    if form.validate_on_submit():
+        try:
+            client = create_client(db.session, actor=actor(), data=form.to_data())
+        except DomainError as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"Client {client.name} created.", "success")
+            return redirect(url_for("admin.client_detail", client_id=client.id))
+    return render_template("admin/clients/form.html", form=form, client=None)
+
+
+@bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
+@login_required
+def client_edit(client_id: int):
+    client = get_or_404(db.session, Client, client_id)
+    form = ClientForm(obj=client)
+    if request.method == "GET":
+        form.default_currency.data = client.default_currency or ""
+    if form.validate_on_submit():
+        try:
+            update_client(db.session, actor=actor(), client_id=client.id, data=form.to_data())
+        except DomainError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Client saved.", "success")
+            return redirect(url_for("admin.client_detail", client_id=client.id))
+    return render_template("admin/clients/form.html", form=form, client=client)
+
+
+@bp.get("/clients/<int:client_id>")
+@login_required
+def client_detail(client_id: int):
+    client = get_or_404(db.session, Client, client_id)
+    invoices = db.session.scalars(
+        select(Invoice).where(Invoice.client_id == client.id).order_by(Invoice.id.desc()).limit(100)
+    ).all()
+    payments = db.session.scalars(
+        select(Payment).join(Invoice).where(Invoice.client_id == client.id).order_by(Payment.id.desc()).limit(100)
+    ).all()
+    balances = db.session.execute(
+        select(Invoice.currency, func.sum(Invoice.total - Invoice.amount_paid))
+        .where(Invoice.client_id == client.id, Invoice.status.in_(("open", "partially_paid")))
+        .group_by(Invoice.currency)
+    ).all()
+    activity = db.session.scalars(
+        select(Activity).where(Activity.client_id == client.id).order_by(Activity.id.desc()).limit(50)
+    ).all()
+    return render_template(
+        "admin/clients/detail.html",
+        client=client,
+        invoices=invoices,
+        payments=payments,
+        balances=balances,
+        activity=activity,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/clients/<int:client_id>/archive")
+@login_required
+def client_archive(client_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            client = archive_client(db.session, actor=actor(), client_id=client_id)
+            flash(f"{client.name} archived. Their invoices stay; they no longer appear in pickers.", "success")
+        except DomainError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("admin.client_detail", client_id=client_id))
+
+
+@bp.post("/clients/<int:client_id>/restore")
+@login_required
+def client_restore(client_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            client = restore_client(db.session, actor=actor(), client_id=client_id)
+            flash(f"{client.name} restored.", "success")
+        except DomainError as exc:
+            flash(exc.message, "error")
+    return redirect(url_for("admin.client_detail", client_id=client_id))

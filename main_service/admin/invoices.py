@@ -1,0 +1,298 @@
+"""Invoices: list, line editor, review before send, send, void, delete, PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from main_service.admin import bp
+from main_service.admin.access import actor
+from main_service.admin.forms import ConfirmForm, InvoiceForm, ReasonForm, SendForm, show_errors
+from main_service.admin.pagination import paginate
+from shared.db import db
+from shared.errors import DomainError
+from shared.models import Activity, Client, Invoice
+from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES
+from shared.services import Notify, create_draft, delete_draft, issue_invoice, send_invoice, update_draft, void_invoice
+from shared.services.base import get_or_404, get_settings, to_date
+from shared.services.notifications import messages_for_invoice
+
+
+def _date_arg(name: str) -> dt.date | None:
+    raw = request.args.get(name) or ""
+    try:
+        return to_date(raw, name) if raw else None
+    except DomainError:
+        flash(f"Ignored the {name.replace('_', ' ')} filter: use a date like 2026-11-25.", "error")
+        return None
+
+
+@bp.get("/invoices")
+@login_required
+def invoices():
+    query = select(Invoice).options(selectinload(Invoice.client))
+    status = request.args.get("status") or ""
+    if status in INVOICE_STATES:
+        query = query.where(Invoice.status == status)
+    client_id = request.args.get("client_id") or ""
+    if client_id.isdigit():
+        query = query.where(Invoice.client_id == int(client_id))
+    issued_from, issued_to = _date_arg("issued_from"), _date_arg("issued_to")
+    if issued_from:
+        query = query.where(Invoice.issue_date >= issued_from)
+    if issued_to:
+        query = query.where(Invoice.issue_date <= issued_to)
+    overdue = request.args.get("overdue") == "1"
+    today = dt.date.today()
+    if overdue:
+        query = query.where(Invoice.status.in_(LIVE_INVOICE_STATES), Invoice.due_date < today)
+    q = (request.args.get("q") or "").strip()
+    if q:
+        query = query.where(func.lower(Invoice.number).like(f"%{q.lower()}%"))
+    page = paginate(query.order_by(Invoice.id.desc()))
+    clients = db.session.execute(select(Client.id, Client.name).order_by(func.lower(Client.name))).all()
+    return render_template(
+        "admin/invoices/list.html",
+        page=page,
+        states=INVOICE_STATES,
+        clients=clients,
+        filters={
+            "status": status,
+            "client_id": client_id,
+            "issued_from": request.args.get("issued_from", ""),
+            "issued_to": request.args.get("issued_to", ""),
+            "overdue": overdue,
+            "q": q,
+        },
+        today=today,
+    )
+
+
+def _client_choices(current: Client | None = None) -> list[tuple[str, str]]:
+    rows = db.session.execute(
+        select(Client.id, Client.name).where(Client.archived_at.is_(None)).order_by(func.lower(Client.name))
+    ).all()
+    choices = [("", "Choose a client…")] + [(str(cid), name) for cid, name in rows]
+    if current is not None and current.archived_at is not None:
+        choices.append((str(current.id), f"{current.name} (archived)"))
+    return choices
+
+
+def _editor_form(invoice: Invoice | None = None) -> InvoiceForm:
+    if request.method == "POST" or invoice is None:
+        form = InvoiceForm()
+    else:
+        form = InvoiceForm(
+            data={
+                "client_id": str(invoice.client_id),
+                "currency": invoice.currency,
+                "issue_date": invoice.issue_date.isoformat(),
+                "due_date": invoice.due_date.isoformat(),
+                "purchase_order": invoice.purchase_order,
+                "notes": invoice.notes,
+                "discount_type": invoice.discount_type or "",
+                "discount_value": _plain(invoice.discount_value) if invoice.discount_value is not None else "",
+                "lines": [
+                    {
+                        "description": line.description,
+                        "quantity": _plain(line.quantity),
+                        "unit_price": _plain(line.unit_price),
+                        "tax_rate": _plain(line.tax_rate),
+                    }
+                    for line in invoice.lines
+                ],
+            }
+        )
+    form.client_id.choices = _client_choices(invoice.client if invoice else None)
+    if invoice is None and request.method == "GET":
+        wanted = request.args.get("client_id", "")
+        if wanted.isdigit():
+            form.client_id.data = wanted
+        settings = get_settings(db.session)
+        form.issue_date.data = dt.date.today().isoformat()
+        form.due_date.data = (dt.date.today() + dt.timedelta(days=settings.payment_terms_days)).isoformat()
+        while len(form.lines) < 3:
+            form.lines.append_entry()
+    if form.currency.data and (form.currency.data, form.currency.data) not in form.currency.choices:
+        form.currency.choices.append((form.currency.data, form.currency.data))
+    return form
+
+
+def _plain(value) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _editor_action(form: InvoiceForm) -> str:
+    """add_line / remove_line:N / save: the button that submitted the editor."""
+    action = request.form.get("action", "save")
+    if action == "add_line":
+        form.lines.append_entry()
+        return "edit"
+    if action.startswith("remove_line:"):
+        index = action.split(":", 1)[1]
+        if index.isdigit() and int(index) < len(form.lines.entries) and len(form.lines.entries) > 1:
+            kept = [entry.data for i, entry in enumerate(form.lines.entries) if i != int(index)]
+            while form.lines.entries:
+                form.lines.pop_entry()
+            for data in kept:
+                form.lines.append_entry(data)
+        return "edit"
+    return "save"
+
+
+@bp.route("/invoices/new", methods=["GET", "POST"])
+@login_required
+def invoice_new():
+    form = _editor_form()
+    if request.method == "POST" and _editor_action(form) == "save" and form.validate_on_submit():
+        try:
+            invoice = create_draft(db.session, actor=actor(), data=form.to_data())
+        except DomainError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Draft saved. Check it below, then send it.", "success")
+            return redirect(url_for("admin.invoice_review", invoice_id=invoice.id))
+    return render_template("admin/invoices/new.html", form=form)
+
+
+@bp.route("/invoices/<int:invoice_id>/review", methods=["GET", "POST"])
+@login_required
+def invoice_review(invoice_id: int):
+    """Review before send: the editor, the exact PDF and e-mail, and the send choice."""
+    invoice = get_or_404(db.session, Invoice, invoice_id)
+    if invoice.status != "draft":
+        return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
+    form = _editor_form(invoice)
+    if request.method == "POST" and _editor_action(form) == "save" and form.validate_on_submit():
+        try:
+            update_draft(db.session, actor=actor(), invoice_id=invoice.id, data=form.to_data())
+        except DomainError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Draft saved.", "success")
+            return redirect(url_for("admin.invoice_review", invoice_id=invoice.id))
+    send_form = SendForm(formdata=None)
+    send_form.sms.data = bool(invoice.client.phone and invoice.client.sms_opt_in)
+    return render_template(
+        "admin/invoices/review.html",
+        invoice=invoice,
+        form=form,
+        send_form=send_form,
+        preview=_message_preview(invoice),
+        confirm=ConfirmForm(),
+    )
+
+
+def _message_preview(invoice: Invoice) -> dict:
+    """The exact e-mail subject and text, and the SMS, the client will receive."""
+    from flask import current_app
+
+    from shared.notifications.preview import preview_invoice_messages
+
+    return preview_invoice_messages(db.session, invoice, current_app.config)
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@login_required
+def invoice_detail(invoice_id: int):
+    invoice = get_or_404(db.session, Invoice, invoice_id)
+    activity = db.session.scalars(
+        select(Activity).where(Activity.invoice_id == invoice.id).order_by(Activity.id.desc())
+    ).all()
+    send_form = SendForm(formdata=None)
+    send_form.sms.data = bool(invoice.billed_to.get("phone") and invoice.client.sms_opt_in)
+    return render_template(
+        "admin/invoices/detail.html",
+        invoice=invoice,
+        messages=messages_for_invoice(db.session, invoice.id),
+        activity=activity,
+        send_form=send_form,
+        confirm=ConfirmForm(),
+        today=dt.date.today(),
+    )
+
+
+@bp.get("/invoices/<int:invoice_id>/pdf")
+@login_required
+def invoice_pdf(invoice_id: int):
+    from shared import documents
+
+    invoice = get_or_404(db.session, Invoice, invoice_id)
+    pdf = documents.render_invoice_pdf(db.session, invoice)
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{documents.pdf_filename(invoice)}"'},
+    )
+
+
+@bp.post("/invoices/<int:invoice_id>/send")
+@login_required
+def invoice_send(invoice_id: int):
+    """Issue a reviewed draft and queue it, or queue an issued invoice again (resend)."""
+    invoice = get_or_404(db.session, Invoice, invoice_id)
+    form = SendForm()
+    if not form.validate_on_submit():
+        abort(400)
+    notify = Notify(email=bool(form.email.data), sms=bool(form.sms.data))
+    try:
+        if invoice.status == "draft":
+            if not notify:
+                issued, _ = issue_invoice(db.session, actor=actor(), invoice_id=invoice.id)
+                flash(f"Issued as {issued.number}; nothing was sent.", "success")
+            else:
+                issued, rows = issue_invoice(db.session, actor=actor(), invoice_id=invoice.id, notify=notify)
+                flash(f"Issued as {issued.number} and queued: {_describe(rows)}.", "success")
+        else:
+            rows = send_invoice(db.session, actor=actor(), invoice_id=invoice.id, notify=notify)
+            flash(f"Queued again: {_describe(rows)}.", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+        target = "admin.invoice_review" if invoice.status == "draft" else "admin.invoice_detail"
+        return redirect(url_for(target, invoice_id=invoice.id))
+    return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
+
+
+def _describe(rows) -> str:
+    return ", ".join(f"{row.channel} to {row.recipient}" for row in rows)
+
+
+@bp.route("/invoices/<int:invoice_id>/void", methods=["GET", "POST"])
+@login_required
+def invoice_void(invoice_id: int):
+    invoice = get_or_404(db.session, Invoice, invoice_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            void_invoice(db.session, actor=actor(), invoice_id=invoice.id, reason=form.reason.data or "")
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Invoice {invoice.number} is void. Its number stays used.", "success")
+        return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
+    return render_template("admin/invoices/void.html", invoice=invoice, form=form)
+
+
+@bp.route("/invoices/<int:invoice_id>/delete", methods=["GET", "POST"])
+@login_required
+def invoice_delete(invoice_id: int):
+    invoice = get_or_404(db.session, Invoice, invoice_id)
+    if invoice.status != "draft":
+        flash("Only drafts can be deleted; void an issued invoice instead.", "error")
+        return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            delete_draft(db.session, actor=actor(), invoice_id=invoice.id)
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("admin.invoice_review", invoice_id=invoice.id))
+        flash("Draft deleted.", "success")
+        return redirect(url_for("admin.invoices"))
+    return render_template("admin/invoices/delete.html", invoice=invoice, form=form)

@@ -1,0 +1,111 @@
+"""Payments and receipts: record one against an invoice, list them, void one, see the receipt."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from main_service.admin import bp
+from main_service.admin.access import actor
+from main_service.admin.forms import PaymentForm, ReasonForm, show_errors
+from main_service.admin.pagination import paginate
+from shared.db import db
+from shared.errors import DomainError
+from shared.models import Invoice, Payment
+from shared.models.enums import PAYMENT_METHODS
+from shared.services import Notify, record_payment, void_payment
+from shared.services.base import get_or_404
+
+
+@bp.route("/invoices/<int:invoice_id>/payments/new", methods=["GET", "POST"])
+@login_required
+def payment_new(invoice_id: int):
+    invoice = get_or_404(db.session, Invoice, invoice_id)
+    form = PaymentForm()
+    if request.method == "GET":
+        form.amount.data = format(invoice.balance_due, "f")
+        form.paid_on.data = dt.date.today().isoformat()
+        form.notify_email.data = bool(invoice.billed_to.get("email"))
+    if form.validate_on_submit():
+        try:
+            payment, _ = record_payment(
+                db.session,
+                actor=actor(),
+                invoice_id=invoice.id,
+                amount=(form.amount.data or "").strip(),
+                paid_on=form.paid_on.data or None,
+                method=form.method.data,
+                reference=form.reference.data or "",
+                note=form.note.data or "",
+                notify=Notify(email=bool(form.notify_email.data), sms=bool(form.notify_sms.data)),
+            )
+        except DomainError as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"Payment recorded; receipt {payment.receipt_number}.", "success")
+            return redirect(url_for("admin.payment_detail", payment_id=payment.id))
+    return render_template("admin/payments/new.html", invoice=invoice, form=form)
+
+
+@bp.get("/payments")
+@login_required
+def payments():
+    query = select(Payment).options(selectinload(Payment.invoice).selectinload(Invoice.client))
+    method = request.args.get("method", "")
+    if method in PAYMENT_METHODS:
+        query = query.where(Payment.method == method)
+    state = request.args.get("state", "")
+    if state == "live":
+        query = query.where(Payment.voided_at.is_(None))
+    elif state == "void":
+        query = query.where(Payment.voided_at.is_not(None))
+    q = (request.args.get("q") or "").strip()
+    if q:
+        query = query.where(Payment.receipt_number.ilike(f"%{q}%") | Payment.reference.ilike(f"%{q}%"))
+    page = paginate(query.order_by(Payment.id.desc()))
+    return render_template(
+        "admin/payments/list.html",
+        page=page,
+        methods=PAYMENT_METHODS,
+        filters={"method": method, "state": state, "q": q},
+    )
+
+
+@bp.get("/payments/<int:payment_id>")
+@login_required
+def payment_detail(payment_id: int):
+    payment = get_or_404(db.session, Payment, payment_id)
+    return render_template("admin/payments/detail.html", payment=payment, void_form=ReasonForm(formdata=None))
+
+
+@bp.get("/payments/<int:payment_id>/receipt.pdf")
+@login_required
+def payment_receipt_pdf(payment_id: int):
+    from shared import documents
+
+    payment = get_or_404(db.session, Payment, payment_id)
+    return Response(
+        documents.render_receipt_pdf(db.session, payment),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{documents.pdf_filename(payment)}"'},
+    )
+
+
+@bp.route("/payments/<int:payment_id>/void", methods=["GET", "POST"])
+@login_required
+def payment_void(payment_id: int):
+    payment = get_or_404(db.session, Payment, payment_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            void_payment(db.session, actor=actor(), payment_id=payment.id, reason=form.reason.data or "")
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Payment {payment.receipt_number} is void; the balance is back on the invoice.", "success")
+        return redirect(url_for("admin.payment_detail", payment_id=payment.id))
+    return render_template("admin/payments/void.html", payment=payment, form=form)

@@ -1,0 +1,39 @@
+"""Jinja filters for money, dates and labels, shared by every admin and public page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from shared.documents.formatting import format_money
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    return "" if amount is None else format_money(amount, currency)
+
+
+def date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%-d %b %Y")
+
+
+def when(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(dt.UTC).strftime("%-d %b %Y, %H:%M UTC")
+
+
+def nice(value: str | None) -> str:
+    return (value or "").replace("_", " ")
+
+
+def status_badge(status: str) -> Markup:
+    return Markup('<span class="badge badge-{0}">{1}</span>').format(escape(status), escape(nice(status)))
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(money=money, date=date, when=when, nice=nice, badge=status_badge)

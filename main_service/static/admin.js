@@ -1,0 +1,54 @@
+// Progressive enhancement for the invoice line editor: add and remove lines
+// without a round trip. Without JavaScript the same buttons submit the form
+// and the server adds or removes the line. Totals are never computed here:
+// they come from the server (shared/money.py) when the draft is saved.
+(function () {
+  "use strict";
+
+  function renumber(tbody) {
+    var rows = tbody.querySelectorAll("tr[data-line]");
+    rows.forEach(function (row, index) {
+      row.querySelectorAll("input, label, button").forEach(function (el) {
+        ["name", "id", "for"].forEach(function (attr) {
+          var value = el.getAttribute(attr);
+          if (value) { el.setAttribute(attr, value.replace(/lines-\d+-/, "lines-" + index + "-")); }
+        });
+        if (el.matches("[data-remove-line]")) {
+          el.value = "remove_line:" + index;
+          el.setAttribute("aria-label", "Remove line " + (index + 1));
+        }
+      });
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-line]");
+    var remove = event.target.closest("[data-remove-line]");
+    if (!add && !remove) { return; }
+    var form = event.target.closest("form");
+    var tbody = form && form.querySelector("table[data-lines] tbody");
+    if (!tbody) { return; }
+    event.preventDefault();
+    if (add) {
+      var last = tbody.querySelector("tr[data-line]:last-child");
+      var copy = last.cloneNode(true);
+      copy.querySelectorAll("input").forEach(function (input) {
+        input.value = input.name.endsWith("quantity") ? "1" : (input.name.endsWith("tax_rate") ? "0" : "");
+        input.removeAttribute("aria-invalid");
+      });
+      copy.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+      copy.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+      tbody.appendChild(copy);
+      renumber(tbody);
+      copy.querySelector("input").focus();
+    } else {
+      var row = remove.closest("tr[data-line]");
+      if (tbody.querySelectorAll("tr[data-line]").length > 1) {
+        row.remove();
+        renumber(tbody);
+      } else {
+        row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+      }
+    }
+  });
+})();

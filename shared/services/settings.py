@@ -1,0 +1,149 @@
+"""Company settings: profile, logo, numbering, terms, tax rounding, reminder schedule."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy.orm import Session
+
+from shared.errors import ValidationFailed
+from shared.models import Settings
+from shared.models.enums import TAX_ROUNDING_MODES
+from shared.numbering import check_number_format
+from shared.services.base import Actor, FieldErrors, clean_text, get_settings, record_activity, unit_of_work
+from shared.services.clients import normalize_currency, normalize_email
+
+MAX_LOGO_BYTES = 512 * 1024
+MAX_LOGO_PIXELS = 2000
+LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
+TEXT_FIELDS = {
+    "company_name": (200, True),
+    "company_address": (2000, False),
+    "company_phone": (40, False),
+    "company_tax_id": (60, False),
+    "company_website": (200, False),
+    "payment_instructions": (2000, False),
+}
+
+
+def _whole(value: Any, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise ValidationFailed.one(field, "must be a whole number")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValidationFailed.one(field, "must be a whole number") from None
+    if not low <= number <= high:
+        raise ValidationFailed.one(field, f"must be between {low} and {high}")
+    return number
+
+
+def parse_reminder_offsets(value: Any, field: str = "reminder_offsets") -> list[int]:
+    """ "-3, 0, 3" or [-3, 0, 3]: days relative to the due date, in order, no repeats."""
+    items = (
+        value if isinstance(value, list) else [p for p in str(value or "").replace(";", ",").split(",") if p.strip()]
+    )
+    offsets = [_whole(item, field, -365, 365) for item in items]
+    if len(offsets) > 12:
+        raise ValidationFailed.one(field, "may list at most 12 days")
+    if offsets != sorted(set(offsets)):
+        raise ValidationFailed.one(field, "must list each day once, from earliest to latest (e.g. -3, 0, 3)")
+    return offsets
+
+
+@unit_of_work
+def update_settings(session: Session, *, actor: Actor, data: dict[str, Any]) -> Settings:
+    settings = get_settings(session)
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    for name, (limit, required) in TEXT_FIELDS.items():
+        if name in data:
+            with errors.collect():
+                cleaned[name] = clean_text(data[name], name, max_length=limit, required=required)
+    checks = {
+        "company_email": lambda v: normalize_email(v, "company_email") or "",
+        "invoice_number_format": lambda v: check_number_format(v, "invoice_number_format"),
+        "receipt_number_format": lambda v: check_number_format(v, "receipt_number_format"),
+        "default_currency": lambda v: _required_currency(v),
+        "payment_terms_days": lambda v: _whole(v, "payment_terms_days", 0, 365),
+        "tax_rounding": _tax_rounding,
+        "reminder_offsets": parse_reminder_offsets,
+        "reminder_repeat_days": lambda v: _whole(v, "reminder_repeat_days", 0, 90),
+        "reminder_max": lambda v: _whole(v, "reminder_max", 0, 20),
+    }
+    for name, check in checks.items():
+        if name in data:
+            with errors.collect():
+                cleaned[name] = check(data[name])
+    unknown = set(data) - set(TEXT_FIELDS) - set(checks)
+    for name in sorted(unknown):
+        errors.add(name, "is not a setting")
+    if cleaned.get("invoice_number_format") and cleaned.get("invoice_number_format") == cleaned.get(
+        "receipt_number_format"
+    ):
+        errors.add("receipt_number_format", "must differ from the invoice number format")
+    errors.raise_if_any()
+    changed = sorted(name for name, value in cleaned.items() if getattr(settings, name) != value)
+    for name in changed:
+        setattr(settings, name, cleaned[name])
+    if changed:
+        record_activity(session, actor, "settings_changed", settings, summary="Changed " + ", ".join(changed))
+    return settings
+
+
+def _required_currency(value: Any) -> str:
+    code = normalize_currency(value, "default_currency")
+    if not code:
+        raise ValidationFailed.one("default_currency", "is required")
+    return code
+
+
+def _tax_rounding(value: Any) -> str:
+    if value not in TAX_ROUNDING_MODES:
+        raise ValidationFailed.one("tax_rounding", "must be line or document")
+    return value
+
+
+def check_logo(data: bytes) -> str:
+    """The MIME type of an acceptable logo, judged by its content, never its name.
+
+    PNG or JPEG only (an SVG can carry script), at most 512 KB and 2000 px a
+    side, and Pillow must be able to decode it fully.
+    """
+    if not data:
+        raise ValidationFailed.one("logo", "choose an image file")
+    if len(data) > MAX_LOGO_BYTES:
+        raise ValidationFailed.one("logo", f"must be at most {MAX_LOGO_BYTES // 1024} KB")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            width, height = image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationFailed.one("logo", "is not a PNG or JPEG image") from None
+    if kind not in LOGO_TYPES:
+        raise ValidationFailed.one("logo", "must be a PNG or JPEG image")
+    if width > MAX_LOGO_PIXELS or height > MAX_LOGO_PIXELS:
+        raise ValidationFailed.one("logo", f"must be at most {MAX_LOGO_PIXELS} pixels wide and high")
+    return LOGO_TYPES[kind]
+
+
+@unit_of_work
+def set_logo(session: Session, *, actor: Actor, data: bytes) -> Settings:
+    mime = check_logo(data)
+    settings = get_settings(session)
+    settings.logo = data
+    settings.logo_mime = mime
+    record_activity(session, actor, "logo_changed", settings, summary="Company logo replaced")
+    return settings
+
+
+@unit_of_work
+def remove_logo(session: Session, *, actor: Actor) -> Settings:
+    settings = get_settings(session)
+    settings.logo = None
+    settings.logo_mime = None
+    record_activity(session, actor, "logo_removed", settings, summary="Company logo removed")
+    return settings

@@ -1,0 +1,77 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live server.
+
+Chromium comes from apt (``make test`` installs it); Playwright's own browser
+download cannot work here, so the launch fixture points at /usr/bin/chromium.
+A failing test saves a full-page screenshot under test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+import main_service
+from shared.db import db
+from support import ROOT, app_config
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """pytest-playwright's launch arguments: the system Chromium, headless."""
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture
+def live_app(database_url, tmp_path):
+    """The admin app on a real port, with outbox files under tmp_path."""
+    app = main_service.create_app(
+        app_config(database_url, MAIL_BACKEND="file", SMS_BACKEND="file", INSTANCE_PATH=str(tmp_path))
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        page = item.funcargs.get("page")
+        if page is not None:
+            ARTIFACTS.mkdir(exist_ok=True)
+            target = ARTIFACTS / f"{item.name}.png"
+            try:
+                page.screenshot(path=str(target), full_page=True)
+                report.sections.append(("screenshot", str(target)))
+            except Exception as exc:  # the page may already be closed
+                report.sections.append(("screenshot", f"could not be taken: {exc}"))
