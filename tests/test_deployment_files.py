@@ -82,12 +82,7 @@ def test_db_is_postgres_with_volume_and_healthcheck(compose, services):
     db = services["db"]
     assert db["image"].startswith("postgres:")
     env = environment(db)
-    assert (
-        env["POSTGRES_USER"]
-        == env["POSTGRES_PASSWORD"]
-        == env["POSTGRES_DB"]
-        == "invoicing"
-    )
+    assert env["POSTGRES_USER"] == env["POSTGRES_PASSWORD"] == env["POSTGRES_DB"] == "invoicing"
     test = db["healthcheck"]["test"]
     assert "pg_isready" in (test if isinstance(test, str) else " ".join(test))
     named = [v.split(":", 1)[0] for v in db["volumes"] if isinstance(v, str)]
@@ -135,15 +130,11 @@ def test_app_services_use_only_spec_settings(services, service):
     env = environment(services[service])
     assert env, f"{service} has no environment"
     unknown = set(env) - SETTING_NAMES
-    assert not unknown, (
-        f"{service} sets variables the app does not read: {sorted(unknown)}"
-    )
+    assert not unknown, f"{service} sets variables the app does not read: {sorted(unknown)}"
     # ${VAR} inside a value must also name a setting (no typo'd pass-throughs).
     for name, value in env.items():
         for match in SUBSTITUTION.finditer(value):
-            assert match["name"] in SETTING_NAMES, (
-                f"{name} refers to ${{{match['name']}}}"
-            )
+            assert match["name"] in SETTING_NAMES, f"{name} refers to ${{{match['name']}}}"
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
@@ -167,9 +158,7 @@ def test_production_database_and_secret(services, service):
     db_env = environment(services["db"])
     assert url.rsplit("/", 1)[1] == db_env["POSTGRES_DB"]
     # SECRET_KEY must come from the operator, never a literal in the repo.
-    assert re.fullmatch(r"\$\{SECRET_KEY:?\?[^}]*\}", env["SECRET_KEY"]), env[
-        "SECRET_KEY"
-    ]
+    assert re.fullmatch(r"\$\{SECRET_KEY:?\?[^}]*\}", env["SECRET_KEY"]), env["SECRET_KEY"]
 
 
 def test_mail_goes_to_the_catcher(services):
@@ -201,10 +190,7 @@ def test_app_services_build_the_repo_image(services, service):
 
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_load_config_accepts_compose_environment(services, service, tmp_path):
-    env = {
-        name: substitute(value)
-        for name, value in environment(services[service]).items()
-    }
+    env = {name: substitute(value) for name, value in environment(services[service]).items()}
     values = load_config(env, folder=tmp_path)
     assert values["APP_ENV"] == "production"
     assert values["DATABASE_URL"] == env["DATABASE_URL"]
@@ -216,9 +202,7 @@ def test_load_config_accepts_compose_environment(services, service, tmp_path):
 
 
 def test_load_config_refuses_compose_environment_without_secret(services, tmp_path):
-    env = {
-        name: substitute(value) for name, value in environment(services["main"]).items()
-    }
+    env = {name: substitute(value) for name, value in environment(services["main"]).items()}
     env["SECRET_KEY"] = ""
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_config(env, folder=tmp_path)
@@ -244,9 +228,7 @@ def test_dockerfile_base_and_requirements():
     assert any("gunicorn" in run for run in runs if "pip install" in run)
     assert any("libpango" in run for run in runs), "WeasyPrint needs Pango"
     copies = [rest for keyword, rest in instructions if keyword == "COPY"]
-    assert copies[0].split()[0] == "requirements.txt", (
-        "copy requirements before the code"
-    )
+    assert copies[0].split()[0] == "requirements.txt", "copy requirements before the code"
     assert ("WORKDIR", "/app") in instructions
 
 

@@ -167,7 +167,10 @@ def test_issuing_freezes_the_invoice(session, actor, make_invoice, make_client):
 def test_issue_with_notify_writes_queue_rows_in_the_same_transaction(session, actor, make_invoice):
     draft = make_invoice()
     invoice, messages = issue_invoice(session, actor=actor, invoice_id=draft.id, notify=Notify(email=True, sms=True))
-    assert {(m.channel, m.state, m.kind) for m in messages} == {("email", "queued", "invoice"), ("sms", "queued", "invoice")}
+    assert {(m.channel, m.state, m.kind) for m in messages} == {
+        ("email", "queued", "invoice"),
+        ("sms", "queued", "invoice"),
+    }
     assert count(session, QueuedMessage, QueuedMessage.invoice_id == invoice.id) == 2
     verbs = session.scalars(select(Activity.verb).where(Activity.invoice_id == invoice.id).order_by(Activity.id))
     assert list(verbs) == ["created", "issued"]

@@ -191,9 +191,7 @@ def test_hand_worked_totals(case: Case) -> None:
 
 def test_spec_ngn_line_breakdown_and_balance() -> None:
     t = compute_totals([L("2", "15000.00", "7.5")], "NGN", pct("10"))
-    assert t.lines == (
-        LineTotals(D("30000.00"), D("3000.00"), D("27000.00"), D("2025.00")),
-    )
+    assert t.lines == (LineTotals(D("30000.00"), D("3000.00"), D("27000.00"), D("2025.00")),)
     assert str(t.balance_due(D("10000"))) == "19025.00"
     assert str(t.balance_due(D("30000.00"))) == "-975.00"
 
@@ -260,9 +258,7 @@ def test_float_is_refused() -> None:
 # --- helpers ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "code, e", [("JPY", 0), ("KWD", 3), ("NGN", 2), ("USD", 2), ("EUR", 2), ("GHS", 2)]
-)
+@pytest.mark.parametrize("code, e", [("JPY", 0), ("KWD", 3), ("NGN", 2), ("USD", 2), ("EUR", 2), ("GHS", 2)])
 def test_currency_exponent(code: str, e: int) -> None:
     assert currency_exponent(code) == e
     assert is_known_currency(code) is True
@@ -346,11 +342,7 @@ def invoices(draw):
     else:
         # subtotal in minor units, worked independently of the module
         s_units = sum(
-            int(
-                (li.quantity * li.unit_price * 10**e + D("0.5")).to_integral_value(
-                    rounding=ROUND_FLOOR
-                )
-            )
+            int((li.quantity * li.unit_price * 10**e + D("0.5")).to_integral_value(rounding=ROUND_FLOOR))
             for li in lines
         )
         discount = Discount("fixed", Decimal(draw(st.integers(0, s_units))).scaleb(-e))

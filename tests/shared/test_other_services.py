@@ -131,7 +131,9 @@ def test_bad_expenses_are_refused(session, actor, fields, field):
 
 
 def test_user_password_is_hashed_with_scrypt(session, actor):
-    user = create_user(session, actor=actor, email="Staff@Example.com", name="Staff", role="staff", password="correct horse battery")
+    user = create_user(
+        session, actor=actor, email="Staff@Example.com", name="Staff", role="staff", password="correct horse battery"
+    )
     assert user.email == "staff@example.com"
     assert user.password_hash.startswith("scrypt:") and "correct horse" not in user.password_hash
     assert user.check_password("correct horse battery") and not user.check_password("wrong")

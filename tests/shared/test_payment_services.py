@@ -71,7 +71,10 @@ def test_payment_can_queue_its_receipt(session, actor, make_invoice):
     payment, messages = record_payment(
         session, actor=actor, invoice_id=invoice.id, amount="10.00", notify=Notify(email=True, sms=True)
     )
-    assert {(m.kind, m.channel, m.payment_id) for m in messages} == {("receipt", "email", payment.id), ("receipt", "sms", payment.id)}
+    assert {(m.kind, m.channel, m.payment_id) for m in messages} == {
+        ("receipt", "email", payment.id),
+        ("receipt", "sms", payment.id),
+    }
 
 
 def test_full_payment_cancels_queued_reminders(session, actor, make_invoice):

@@ -57,8 +57,15 @@ def test_foreign_keys_are_enforced(session):
     )
     _insert_fails(
         session,
-        Payment(invoice_id=999, receipt_number="R1", amount=Decimal("1"), currency="USD", paid_on=today,
-                method="cash", recorded_by="x"),
+        Payment(
+            invoice_id=999,
+            receipt_number="R1",
+            amount=Decimal("1"),
+            currency="USD",
+            paid_on=today,
+            method="cash",
+            recorded_by="x",
+        ),
     )
 
 
@@ -66,8 +73,15 @@ def test_money_round_trips_exactly(session, make_client):
     client = make_client()
     today = dt.date.today()
     big = Decimal("999999999999.9999")
-    invoice = Invoice(client_id=client.id, currency="USD", issue_date=today, due_date=today, public_token="t3",
-                      subtotal=big, total=big)
+    invoice = Invoice(
+        client_id=client.id,
+        currency="USD",
+        issue_date=today,
+        due_date=today,
+        public_token="t3",
+        subtotal=big,
+        total=big,
+    )
     session.add(invoice)
     session.commit()
     session.expire_all()
@@ -79,8 +93,9 @@ def test_money_round_trips_exactly(session, make_client):
 def test_float_never_reaches_a_money_column(session, make_client):
     client = make_client()
     today = dt.date.today()
-    session.add(Invoice(client_id=client.id, currency="USD", issue_date=today, due_date=today, public_token="t4",
-                        total=0.1))
+    session.add(
+        Invoice(client_id=client.id, currency="USD", issue_date=today, due_date=today, public_token="t4", total=0.1)
+    )
     with pytest.raises(sa.exc.StatementError, match="never float"):
         session.flush()
     session.rollback()
@@ -112,7 +127,11 @@ def test_migrations_upgrade_an_empty_database_and_match_the_models(databases, ba
         assert diff == [], diff
         # The constraints came through the migration too.
         with engine.begin() as conn, pytest.raises(IntegrityError):
-            conn.execute(sa.text("INSERT INTO users (email, name, role, password_hash, is_active, created_at) "
-                                 "VALUES ('a@b.c', 'A', 'owner', 'x', true, CURRENT_TIMESTAMP)"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (email, name, role, password_hash, is_active, created_at) "
+                    "VALUES ('a@b.c', 'A', 'owner', 'x', true, CURRENT_TIMESTAMP)"
+                )
+            )
     finally:
         engine.dispose()
