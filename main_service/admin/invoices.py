@@ -178,9 +178,14 @@ def invoice_review(invoice_id: int):
             return redirect(url_for("admin.invoice_review", invoice_id=invoice.id))
     send_form = SendForm(formdata=None)
     send_form.sms.data = bool(invoice.client.phone and invoice.client.sms_opt_in)
+    from shared import documents
+    from shared.documents.preview import MAX_PREVIEW_PAGES, page_count
+
+    pages = min(page_count(documents.render_invoice_pdf(db.session, invoice)), MAX_PREVIEW_PAGES)
     return render_template(
         "admin/invoices/review.html",
         invoice=invoice,
+        pages=pages,
         form=form,
         send_form=send_form,
         preview=_message_preview(invoice),
@@ -230,6 +235,21 @@ def invoice_pdf(invoice_id: int):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'{disposition}; filename="{documents.pdf_filename(invoice)}"'},
     )
+
+
+@bp.get("/invoices/<int:invoice_id>/pages/<int:page>.png")
+@login_required
+def invoice_page_png(invoice_id: int, page: int):
+    """One page of the invoice PDF as a picture: the review page shows the exact document."""
+    from shared import documents
+    from shared.documents.preview import page_png
+
+    invoice = get_or_404(db.session, Invoice, invoice_id)
+    try:
+        png = page_png(documents.render_invoice_pdf(db.session, invoice), page)
+    except IndexError:
+        abort(404)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 @bp.post("/invoices/<int:invoice_id>/send")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from shared import money
 from shared.db import utcnow
+from shared.documents.formatting import format_money
 from shared.errors import Conflict, PermissionDenied, ValidationFailed
 from shared.models import Expense
 from shared.services.base import (
@@ -76,7 +77,7 @@ def request_expense(session: Session, *, actor: Actor, data: dict[str, Any], use
         actor,
         "expense_requested",
         expense,
-        summary=f"{expense.title}: {money.format_amount(expense.amount, expense.currency)} {expense.currency} requested",
+        summary=f"{expense.title}: {format_money(expense.amount, expense.currency)} requested",
     )
     return expense
 
@@ -121,7 +122,7 @@ def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: 
         actor,
         f"expense_{status}",
         expense,
-        summary=f"{expense.title}: {money.format_amount(expense.amount, expense.currency)} {expense.currency} {status}"
+        summary=f"{expense.title}: {format_money(expense.amount, expense.currency)} {status}"
         + (f" ({note})" if note else ""),
     )
     return expense

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, object_session
 
 from shared import money
 from shared.db import utcnow
+from shared.documents.formatting import format_money
 from shared.errors import Conflict, ValidationFailed
 from shared.models import Client, Invoice, InvoiceLine, QueuedMessage
 from shared.models.enums import DISCOUNT_TYPES
@@ -284,7 +285,7 @@ def create_draft(session: Session, *, actor: Actor, data: dict[str, Any]) -> Inv
         invoice,
         invoice_id=invoice.id,
         client_id=invoice.client_id,
-        summary=f"Draft created for {money.format_amount(invoice.total, invoice.currency)} {invoice.currency}",
+        summary=f"Draft created for {format_money(invoice.total, invoice.currency)}",
     )
     return invoice
 
@@ -293,9 +294,9 @@ def create_draft(session: Session, *, actor: Actor, data: dict[str, Any]) -> Inv
 def update_draft(session: Session, *, actor: Actor, invoice_id: int, data: dict[str, Any]) -> Invoice:
     invoice = _draft_or_conflict(session, invoice_id)
     cleaned = _clean_invoice(session, data, invoice)
-    before = money.format_amount(invoice.total, invoice.currency)
+    before = format_money(invoice.total, invoice.currency)
     _apply(invoice, cleaned)
-    after = money.format_amount(invoice.total, invoice.currency)
+    after = format_money(invoice.total, invoice.currency)
     summary = "Draft edited" + (f"; total {before} → {after}" if before != after else "")
     record_activity(
         session, actor, "edited", invoice, invoice_id=invoice.id, client_id=invoice.client_id, summary=summary
@@ -312,7 +313,7 @@ def delete_draft(session: Session, *, actor: Actor, invoice_id: int) -> None:
         "deleted",
         invoice,
         client_id=invoice.client_id,
-        summary=f"Draft of {money.format_amount(invoice.total, invoice.currency)} {invoice.currency} deleted",
+        summary=f"Draft of {format_money(invoice.total, invoice.currency)} deleted",
     )
     session.delete(invoice)
 
@@ -334,7 +335,7 @@ def issue_invoice(
     invoice.client_snapshot = client.snapshot()
     invoice.issued_at = utcnow()
     invoice.issued_by = actor.label[:200]
-    total = money.format_amount(invoice.total, invoice.currency)
+    total = format_money(invoice.total, invoice.currency)
     record_activity(
         session,
         actor,
@@ -342,7 +343,7 @@ def issue_invoice(
         invoice,
         invoice_id=invoice.id,
         client_id=invoice.client_id,
-        summary=f"Issued as {invoice.number} for {total} {invoice.currency}",
+        summary=f"Issued as {invoice.number} for {total}",
     )
     messages = queue_invoice_messages(session, invoice, notify, actor=actor) if notify else []
     return invoice, messages

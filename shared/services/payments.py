@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from shared import money
 from shared.db import utcnow
+from shared.documents.formatting import format_money
 from shared.errors import Conflict, ValidationFailed
 from shared.models import Invoice, Payment, QueuedMessage
 from shared.models.enums import PAYMENT_METHODS
@@ -107,7 +108,7 @@ def record_payment(
     if invoice.status == "paid":
         cancel_queued(session, invoice.id, ("reminder",), "invoice paid")
     session.flush()
-    shown = money.format_amount(amount, invoice.currency)
+    shown = format_money(amount, invoice.currency)
     record_activity(
         session,
         actor,
@@ -115,7 +116,7 @@ def record_payment(
         invoice,
         invoice_id=invoice.id,
         client_id=invoice.client_id,
-        summary=f"Payment of {shown} {invoice.currency} by {method.replace('_', ' ')}; receipt {payment.receipt_number}",
+        summary=f"Payment of {shown} by {method.replace('_', ' ')}; receipt {payment.receipt_number}",
         details={"payment_id": payment.id},
     )
     messages = queue_receipt_messages(session, payment, notify, actor=actor) if notify else []
@@ -144,8 +145,8 @@ def void_payment(session: Session, *, actor: Actor, payment_id: int, reason: str
         invoice,
         invoice_id=invoice.id,
         client_id=invoice.client_id,
-        summary=f"Payment {payment.receipt_number} of {money.format_amount(payment.amount, payment.currency)} "
-        f"{payment.currency} voided" + (f": {reason}" if reason else ""),
+        summary=f"Payment {payment.receipt_number} of {format_money(payment.amount, payment.currency)} voided"
+        + (f": {reason}" if reason else ""),
         details={"payment_id": payment.id},
     )
     return payment
