@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
+from flask_restful.utils import unpack
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -43,8 +44,12 @@ def _check_key(key: str) -> str:
     return key
 
 
+def _json_response(body: str, status: int) -> Response:
+    return Response(body, status=status, mimetype="application/json")
+
+
 def _replay(record: IdempotencyRecord) -> Response:
-    response = Response(record.response_body, status=record.response_status, mimetype="application/json")
+    response = _json_response(record.response_body, record.response_status)
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -109,7 +114,7 @@ def _claim(api_key: ApiKey, key: str, digest: str) -> IdempotencyRecord | Respon
         time.sleep(POLL_SECONDS)
 
 
-def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], tuple[dict, int]]) -> Any:
+def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> Any:
     """Run a POST handler once per key; without the header it simply runs."""
     key = request.headers.get(HEADER)
     if key is None:
@@ -122,11 +127,13 @@ def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], tuple[dict,
     session = db.session
     try:
         with atomic(session):
-            payload, status = handler()
+            # A handler may return a bare body (status 200) as well as (body, status).
+            payload, status, _ = unpack(handler())
+            stored = json.dumps(payload) + "\n"  # as Flask-RESTful ends the bodies it writes
             session.execute(
                 update(IdempotencyRecord)
                 .where(IdempotencyRecord.id == record_id)
-                .values(response_status=status, response_body=json.dumps(payload), completed_at=utcnow())
+                .values(response_status=status, response_body=stored, completed_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
     except BaseException:
@@ -135,4 +142,5 @@ def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], tuple[dict,
         with atomic(session):
             session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
         raise
-    return payload, status
+    # The first answer is the stored bytes too, so every replay is byte-identical to it.
+    return _json_response(stored, status)

@@ -18,12 +18,13 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from api_service.auth import authenticate, require_scope
 from api_service.idempotency import run_idempotent
 from shared.db import db
-from shared.errors import ValidationFailed
+from shared.errors import NotFound, ValidationFailed
 from shared.services import Actor
 from shared.services.base import get_or_404
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_ID = 2**31 - 1
 SCOPE_BY_METHOD = {"GET": "read", "HEAD": "read", "POST": "write", "PATCH": "write", "PUT": "write", "DELETE": "write"}
 
 
@@ -123,6 +124,10 @@ class BaseResource(Resource):
         require_scope(key, self.scopes.get(method, SCOPE_BY_METHOD.get(method, "admin")))
         g.api_key = key
         g.actor = Actor.api_key(key)
+        for name, value in kwargs.items():
+            # Ids past the id columns' range name no object (and would overflow the database driver).
+            if isinstance(value, int) and not 1 <= value <= MAX_ID:
+                raise NotFound(f"{name.removesuffix('_id')} {value} does not exist")
         if method == "POST":
             body = read_json()
             g.body = body

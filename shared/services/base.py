@@ -22,6 +22,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _DEPTH = "unit_of_work_depth"
+LARGEST_NUMBER = Decimal(10) ** 15
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,10 @@ def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
         raise ValidationFailed.one(field, "must be a number")
     if not number.is_finite():
         raise ValidationFailed.one(field, "must be a finite number")
+    # No amount, quantity or rate the domain accepts comes near this; refusing
+    # here keeps later rounding inside Decimal's default 28-digit precision.
+    if number.copy_abs() >= LARGEST_NUMBER:
+        raise ValidationFailed.one(field, "must be less than 1,000,000,000,000,000")
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -places:
         # Trailing zeros beyond the limit are harmless: "1.50000" is 1.5.

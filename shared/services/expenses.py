@@ -56,8 +56,10 @@ def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | No
             if data.get("amount") in (None, ""):
                 raise ValidationFailed.one("amount", "is required")
             amount = to_decimal(data["amount"], "amount", places=4)
-            currency = cleaned.get("currency") or expense.currency
-            if amount != amount.quantize(money.quantum(currency)):
+            # A currency refused above is reported there; check decimals against
+            # a known one only.
+            currency = cleaned.get("currency") or (expense.currency if expense else None)
+            if currency and amount != amount.quantize(money.quantum(currency)):
                 exponent = money.currency_exponent(currency)
                 raise ValidationFailed.one("amount", f"must have at most {exponent} decimals in {currency}")
             if amount <= 0 or amount > MAX_EXPENSE:

@@ -155,3 +155,23 @@ def test_api_key_is_stored_hashed_and_revocable(session, actor):
     assert key.allows("read") and not key.allows("write")
     revoke_api_key(session, actor=actor, key_id=key.id)
     assert find_api_key(session, secret) is None
+
+
+def test_absurdly_large_numbers_are_validation_errors_not_crashes(session, actor, make_invoice):
+    """1e30 would overflow Decimal's context when rounded; it is refused first."""
+    from shared.services import record_payment
+
+    with pytest.raises(ValidationFailed) as info:
+        _expense(session, actor, amount="1e30")
+    assert "amount" in info.value.errors
+    invoice = make_invoice(issue=True)
+    with pytest.raises(ValidationFailed):
+        record_payment(session, actor=actor, invoice_id=invoice.id, amount="-1e40")
+    with pytest.raises(ValidationFailed):
+        make_invoice(discount={"type": "fixed", "value": "9" * 40})
+
+
+def test_unknown_expense_currency_is_named_not_a_crash(session, actor):
+    with pytest.raises(ValidationFailed) as info:
+        _expense(session, actor, currency="ZZZ", amount="10")
+    assert "currency" in info.value.errors
