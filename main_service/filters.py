@@ -8,11 +8,16 @@ from decimal import Decimal
 from flask import Flask
 from markupsafe import Markup, escape
 
-from shared.documents.formatting import format_money
+from shared.documents.formatting import format_money, format_quantity
 
 
 def money(amount: Decimal | None, currency: str) -> str:
     return "" if amount is None else format_money(amount, currency)
+
+
+def number(value: Decimal | None) -> str:
+    """``10``, ``7.5``, ``1,000``: a quantity or percentage without ``Decimal.normalize``'s ``1E+1``."""
+    return "" if value is None else format_quantity(value)
 
 
 def date(value: dt.date | dt.datetime | None) -> str:
@@ -36,4 +41,4 @@ def status_badge(status: str) -> Markup:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, date=date, when=when, nice=nice, badge=status_badge)
+    app.jinja_env.filters.update(money=money, number=number, date=date, when=when, nice=nice, badge=status_badge)

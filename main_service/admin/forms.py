@@ -113,7 +113,7 @@ class InvoiceForm(FlaskForm):
         # so an error on items.N lands on the right row.
         self.item_rows = [
             index
-            for index, line in enumerate(self.lines)
+            for index, line in enumerate(entry.form for entry in self.lines.entries)
             if (line.description.data or "").strip() or (line.unit_price.data or "").strip()
         ]
         data = {

@@ -13,6 +13,9 @@
           var value = el.getAttribute(attr);
           if (value) { el.setAttribute(attr, value.replace(/lines-\d+-/, "lines-" + index + "-")); }
         });
+        if (el.matches("label")) {
+          el.textContent = el.textContent.replace(/line \d+$/, "line " + (index + 1));
+        }
         if (el.matches("[data-remove-line]")) {
           el.value = "remove_line:" + index;
           el.setAttribute("aria-label", "Remove line " + (index + 1));
