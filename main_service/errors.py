@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -47,11 +48,25 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(exc: OperationalError):
         log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
-        db.session.remove()
+        _forget_database_state()
         return _page(503)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error")
-        db.session.remove()
+        _forget_database_state()
         return _page(500)
+
+
+def _forget_database_state() -> None:
+    """Render the error page without touching the database again.
+
+    Flask-Login's template context would load the signed-in user (a query);
+    with the database gone that raises inside the error handler, so the page
+    is rendered as for an anonymous visitor.
+    """
+    try:
+        db.session.remove()
+    except Exception:  # the connection may already be dead; nothing to keep
+        log.debug("session cleanup after a database error failed", exc_info=True)
+    g._login_user = AnonymousUserMixin()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,3 +16,46 @@ def app_config(database_url: str, **extra) -> dict:
         "APP_ENV": "testing",
         **extra,
     }
+
+
+# ---------------------------------------------------------------- admin UI helpers
+
+ADMIN_PASSWORD = "a-long-test-password"
+_CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+class Browser:
+    """A signed-in test client that fills in the CSRF token from the page it came from."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post_form(self, page_url: str, data: dict, *, to: str | None = None, follow: bool = False):
+        token = csrf_from(self.client.get(page_url).get_data(as_text=True))
+        return self.client.post(to or page_url, data={"csrf_token": token, **data}, follow_redirects=follow)
+
+
+def try_sign_in(app, email: str, password: str = ADMIN_PASSWORD):
+    client = app.test_client()
+    browser = Browser(client)
+    return browser, browser.post_form("/admin/login", {"email": email, "password": password})
+
+
+def sign_in(app, email: str, password: str = ADMIN_PASSWORD) -> Browser:
+    browser, response = try_sign_in(app, email, password)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return browser
+
+
+def sign_in_fails(app, email: str, password: str) -> bool:
+    _, response = try_sign_in(app, email, password)
+    return response.status_code == 200 and "/admin/login" in response.request.path
