@@ -41,7 +41,10 @@ run: $(RUN_DEPS)
 
 test: $(DEPS)
 	@$(MAKE) --no-print-directory system-packages APT_PACKAGES="$(APT_RUNTIME) $(APT_TEST)"
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -m "not resilience" $(PYTEST_ARGS)
+	# The fault-injection suite runs alone: it kills processes and restarts a
+	# database, and prints its figures (requests, faults, lost, duplicates) at the end.
+	$(PY) -m pytest -m resilience $(PYTEST_ARGS)
 
 lint: $(DEPS)
 	$(VENV)/bin/ruff check .
@@ -52,7 +55,7 @@ format: $(DEPS)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(DEPS)
-	@echo "Benchmarks (SPEC §9) arrive with the benchmarks issue; nothing is measured yet."
+	@$(MAKE) --no-print-directory system-packages APT_PACKAGES="$(APT_RUNTIME) wrk" && $(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

@@ -36,6 +36,7 @@ TITLES = {
     404: "Not found",
     409: "Conflict",
     422: "Validation failed",
+    429: "Too many requests",
 }
 
 
@@ -46,6 +47,8 @@ def register_error_handlers(app: Flask) -> None:
         response = problem(exc.status, TITLES.get(exc.status, "Error"), exc.message, errors=errors)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="invoicing"'
+        if exc.status == 429 and getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.errorhandler(HTTPException)

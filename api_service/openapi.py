@@ -214,6 +214,7 @@ ERRORS = {
     413: "The body is too large",
     415: "The body is not JSON",
     422: "Validation failed; `errors` maps field paths to messages",
+    429: "Too many invalid API keys from this address; wait for Retry-After seconds",
     503: "The database is unreachable; retry shortly",
 }
 
@@ -243,7 +244,7 @@ def _schema_ref(model: type[BaseModel], mode: str, components: dict) -> dict:
 
 
 def _error_statuses(method: str, path: str) -> list[int]:
-    statuses = [401, 403, 422, 503]
+    statuses = [401, 403, 422, 429, 503]
     if method in ("post", "patch"):
         statuses += [400, 413, 415, 409]
     if "{" in path:
@@ -251,6 +252,24 @@ def _error_statuses(method: str, path: str) -> list[int]:
     if method == "delete":
         statuses += [409]
     return sorted(set(statuses))
+
+
+# OpenAPI links from a created object to the operations on it (used by stateful testing and docs).
+LINKS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
+    ("post", "/clients"): {
+        "GetClient": ("get_clients_client_id", "client_id"),
+        "UpdateClient": ("patch_clients_client_id", "client_id"),
+    },
+    ("post", "/invoices"): {
+        "GetInvoice": ("get_invoices_invoice_id", "invoice_id"),
+        "PayInvoice": ("post_invoices_invoice_id_payments", "invoice_id"),
+        "VoidInvoice": ("post_invoices_invoice_id_void", "invoice_id"),
+    },
+    ("post", "/invoices/{invoice_id}/payments"): {
+        "GetPayment": ("get_payments_payment_id", "payment_id"),
+        "VoidPayment": ("post_payments_payment_id_void", "payment_id"),
+    },
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -308,6 +327,12 @@ def openapi_document() -> dict:
             if code in PROBLEM_EXAMPLES:
                 media["example"] = PROBLEM_EXAMPLES[code]
             responses[str(code)] = {"description": ERRORS[code], "content": {"application/problem+json": media}}
+        links = LINKS.get((method, path))
+        if links:
+            responses[str(status)]["links"] = {
+                name: {"operationId": operation_id, "parameters": {parameter: "$response.body#/id"}}
+                for name, (operation_id, parameter) in links.items()
+            }
         operation["responses"] = responses
         paths.setdefault(path, {})[method] = operation
     return {

@@ -64,12 +64,16 @@ class SmtpEmailBackend(EmailBackend):
                 connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
             else:
                 connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            connection.ehlo()
-            if self.security == "starttls":
-                connection.starttls(context=context)
+            try:
                 connection.ehlo()
-            if self.username:
-                connection.login(self.username, self._password)
+                if self.security == "starttls":
+                    connection.starttls(context=context)
+                    connection.ehlo()
+                if self.username:
+                    connection.login(self.username, self._password)
+            except BaseException:
+                connection.close()  # a refused login or STARTTLS must not leak the socket on every retry
+                raise
         except smtplib.SMTPAuthenticationError as exc:
             raise TemporaryDeliveryError(
                 f"SMTP {exc.smtp_code} on login as {self.username}: {_text(exc.smtp_error)}"

@@ -1,0 +1,122 @@
+"""Schemathesis against the API with more examples than the conformance suite, and its stateful phase.
+
+The stateful phase follows the document's OpenAPI links (create a client,
+invoice or payment, then get, update, pay or void what was created), so it
+exercises sequences of calls on real objects. Postgres only: the backend the
+product runs on in production.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from resilience_support import count
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    use_after_free,
+)
+
+import api_service
+from shared.db import db
+from shared.services import Actor, create_api_key
+from support import app_config
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+MAX_EXAMPLES = 60
+STATEFUL_EXAMPLES = 100
+
+
+class CurrentApp:
+    """A WSGI stand-in the schema is bound to at collection; each test points it at its own app."""
+
+    app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+CURRENT_APP = CurrentApp()
+
+
+def load_schema():
+    loader = api_service.create_app(app_config("sqlite://"))
+    CURRENT_APP.app = loader
+    try:
+        return schemathesis.openapi.from_wsgi(
+            "/api/v1/openapi.json",
+            CURRENT_APP,
+            config=schemathesis.Config.from_dict({"generation": {"max-examples": MAX_EXAMPLES, "database": "none"}}),
+        )
+    finally:
+        with loader.app_context():
+            db.engine.dispose()
+        CURRENT_APP.app = None
+
+
+schema = load_schema()
+
+
+@pytest.fixture(params=["postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def admin_key(database_url):
+    app = api_service.create_app(app_config(database_url))
+    with app.app_context():
+        _, secret = create_api_key(db.session, actor=Actor.system("fuzz"), name="fuzz", scope="admin")
+        db.session.remove()
+    CURRENT_APP.app = app
+    yield secret
+    CURRENT_APP.app = None
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_the_document_links_created_objects_to_their_operations():
+    links = {
+        name
+        for operation in schema.raw_schema["paths"].values()
+        for spec in operation.values()
+        for response in spec["responses"].values()
+        for name in response.get("links", {})
+    }
+    assert {"GetClient", "GetInvoice", "PayInvoice", "GetPayment", "VoidPayment"} <= links
+
+
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, suppress_health_check=list(HealthCheck), deadline=None)
+def test_many_examples_per_operation(case, admin_key):
+    count("requests sent")
+    case.call_and_validate(headers={"Authorization": f"Bearer {admin_key}"}, checks=CHECKS)
+
+
+def test_stateful_sequences_of_calls(admin_key):
+    reached: set[str] = set()
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Bearer {admin_key}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            count("requests sent")
+            if response.status_code < 300 and "{" in case.operation.path:
+                reached.add(f"{case.method.upper()} {case.operation.path}")
+            case.validate_response(response, checks=[*CHECKS, use_after_free], transport_kwargs=kwargs or None)
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=10,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    # The links led to calls on objects created earlier in the same sequence.
+    assert reached, "no sequence reached an object created earlier in it"
