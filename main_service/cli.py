@@ -112,12 +112,20 @@ def register_commands(app: Flask) -> None:
     @click.option("--invoices", type=click.IntRange(0, 200_000), default=None, help="Extra random invoices to add.")
     @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed, for repeatable data.")
     def seed_demo_command(invoices: int | None, seed: int) -> None:
-        """Fill the database with a realistic demo company."""
-        from shared.demo import seed_demo
+        """Fill the database with a realistic demo company (and, with --invoices N, N more invoices in bulk)."""
+        from shared.demo import bulk_invoices, seed_demo
 
         _require_schema()
         try:
-            summary = seed_demo(db.session, seed=seed, extra_invoices=invoices or 0, echo=click.echo)
+            summary = seed_demo(db.session, seed=seed, echo=click.echo)
+            if invoices:
+                with click.progressbar(length=invoices, label="Adding invoices", show_pos=True) as bar:
+                    added = bulk_invoices(db.session, count=invoices, seed=seed, progress=bar.update)
+                states = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in sorted(added.by_status.items()))
+                click.echo(
+                    f"Added {added.invoices} invoices ({states}) with {added.lines} lines, "
+                    f"{added.payments} payments, {added.clients} more clients and {added.expenses} expenses."
+                )
         except DomainError as exc:
             _fail(_domain_message(exc))
         click.echo(summary)

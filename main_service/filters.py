@@ -8,11 +8,16 @@ from decimal import Decimal
 from flask import Flask
 from markupsafe import Markup, escape
 
-from shared.documents.formatting import format_money, format_quantity
+from shared.documents.formatting import format_money, format_number, format_quantity
 
 
 def money(amount: Decimal | None, currency: str) -> str:
     return "" if amount is None else format_money(amount, currency)
+
+
+def figure(amount: Decimal | None, currency: str) -> str:
+    """``1,234.50``: an amount in a wide table whose currency the heading states once."""
+    return "" if amount is None else format_number(amount, currency)
 
 
 def number(value: Decimal | None) -> str:
@@ -41,4 +46,6 @@ def status_badge(status: str) -> Markup:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, number=number, date=date, when=when, nice=nice, badge=status_badge)
+    app.jinja_env.filters.update(
+        money=money, figure=figure, number=number, date=date, when=when, nice=nice, badge=status_badge
+    )

@@ -186,7 +186,11 @@ def _still_leased(session: Session, row_id: int, owner: str) -> QueuedMessage | 
 
 
 def _no_longer_wanted(row: QueuedMessage) -> str | None:
-    """Why a claimed row should not go out after all (its invoice changed meanwhile)."""
+    """Why a claimed row should not go out after all (its invoice changed meanwhile).
+
+    A statement names a client, not an invoice: it is built when sent and is
+    always still wanted (it shows the account as of the day it was queued).
+    """
     invoice = row.invoice
     if invoice is None:
         return None
@@ -205,7 +209,12 @@ def _no_longer_wanted(row: QueuedMessage) -> str | None:
 
 
 def _describe(row: QueuedMessage) -> str:
-    what = {"invoice": "Invoice", "receipt": "Receipt", "reminder": "Reminder"}.get(row.kind, row.kind.capitalize())
+    what = {
+        "invoice": "Invoice",
+        "receipt": "Receipt",
+        "reminder": "Reminder",
+        "statement": "Statement of account",
+    }.get(row.kind, row.kind.capitalize())
     if row.kind == "receipt" and row.payment is not None:
         what = f"Receipt {row.payment.receipt_number}"
     elif row.kind == "reminder" and row.reminder_stage:
@@ -351,6 +360,8 @@ def _document_number(row: QueuedMessage) -> str:
         return row.payment.receipt_number
     if row.invoice is not None and row.invoice.number:
         return row.invoice.number
+    if row.kind == "statement" and row.client_id is not None:
+        return f"statement:client-{row.client_id}"
     return "-"
 
 

@@ -66,6 +66,34 @@ def next_number(session: Session, series: str, year: int, fmt: str) -> str:
     return fmt.format(year=year, seq=seq)
 
 
+def take_numbers(session: Session, series: str, year: int, fmt: str, count: int) -> list[str]:
+    """Take the next ``count`` numbers of ``series`` for ``year`` at once (bulk loading).
+
+    One ``UPDATE ... RETURNING`` moves the counter by ``count`` under the same
+    row lock as :func:`next_number`, so the block is gapless and no other
+    issuer can take a number inside it.
+    """
+    if series not in SERIES:
+        raise ValueError(f"unknown number series {series!r}")
+    if count <= 0:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(NumberCounter)
+        .values(series=series, year=year, last_value=0)
+        .on_conflict_do_nothing(index_elements=["series", "year"])
+    )
+    last = session.execute(
+        update(NumberCounter)
+        .where(NumberCounter.series == series, NumberCounter.year == year)
+        .values(last_value=NumberCounter.last_value + count)
+        .returning(NumberCounter.last_value)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return [fmt.format(year=year, seq=seq) for seq in range(last - count + 1, last + 1)]
+
+
 def peek_number(session: Session, series: str, year: int, fmt: str) -> str:
     """The number the next issue would take now, without taking it (for previews only).
 

@@ -18,6 +18,8 @@ from main_service.admin import (  # noqa: E402,F401
     expenses,
     invoices,
     payments,
+    reports,
     settings,
+    statements,
     users,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from main_service.admin import bp
 from main_service.admin.access import actor
@@ -88,8 +88,17 @@ def client_detail(client_id: int):
         .where(Invoice.client_id == client.id, Invoice.status.in_(("open", "partially_paid")))
         .group_by(Invoice.currency)
     ).all()
+    # The client's own entries ("created" carries no client_id, so it survives a delete) and its documents'.
     activity = db.session.scalars(
-        select(Activity).where(Activity.client_id == client.id).order_by(Activity.id.desc()).limit(50)
+        select(Activity)
+        .where(
+            or_(
+                Activity.client_id == client.id,
+                and_(Activity.subject_type == "client", Activity.subject_id == client.id),
+            )
+        )
+        .order_by(Activity.id.desc())
+        .limit(50)
     ).all()
     return render_template(
         "admin/clients/detail.html",

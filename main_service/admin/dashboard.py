@@ -1,58 +1,55 @@
-"""The dashboard: what is owed, what is late, what is waiting to go out."""
+"""The dashboard: what is owed and late, what came in and went out, in one currency at a time."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import render_template
+from flask import render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from main_service.admin import bp
+from main_service.admin.reports import Filters, aging_chart, choose_currency, csv_url, income_chart, status_chart
+from shared import reports
 from shared.db import db
 from shared.models import Activity, Invoice, QueuedMessage
-from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES
+from shared.models.enums import LIVE_INVOICE_STATES
 
 
 @bp.get("/")
 @login_required
 def dashboard():
     today = dt.date.today()
-    counts = dict(db.session.execute(select(Invoice.status, func.count()).group_by(Invoice.status)).all())
-    live = Invoice.status.in_(LIVE_INVOICE_STATES)
-    outstanding = db.session.execute(
-        select(
-            Invoice.currency,
-            func.sum(Invoice.total),
-            func.sum(Invoice.amount_paid),
-            func.count(),
-        )
-        .where(live)
-        .group_by(Invoice.currency)
-        .order_by(Invoice.currency)
-    ).all()
-    overdue = dict(
-        (currency, (total - paid, n))
-        for currency, total, paid, n in db.session.execute(
-            select(Invoice.currency, func.sum(Invoice.total), func.sum(Invoice.amount_paid), func.count())
-            .where(live, Invoice.due_date < today)
-            .group_by(Invoice.currency)
-        ).all()
-    )
-    queue = dict(db.session.execute(select(QueuedMessage.state, func.count()).group_by(QueuedMessage.state)).all())
-    overdue_list = db.session.scalars(
+    session = db.session
+    currency, currencies = choose_currency(request.args.get("currency"))
+    period = reports.Period.last_months(today)
+    filters = Filters(currency, currencies, period, today)
+    income = reports.income_statement(session, currency, period)
+    aging = reports.aging(session, currency, today=today)
+    statuses = reports.invoices_by_status(session, currency)
+    queue = dict(session.execute(select(QueuedMessage.state, func.count()).group_by(QueuedMessage.state)).all())
+    overdue_list = session.scalars(
         select(Invoice)
         .options(selectinload(Invoice.client))
-        .where(live, Invoice.due_date < today)
-        .order_by(Invoice.due_date)
+        .where(Invoice.currency == currency, Invoice.status.in_(LIVE_INVOICE_STATES), Invoice.due_date < today)
+        .order_by(Invoice.due_date, Invoice.id)
         .limit(8)
     ).all()
-    recent = db.session.scalars(select(Activity).order_by(Activity.id.desc()).limit(12)).all()
+    recent = session.scalars(select(Activity).order_by(Activity.id.desc()).limit(12)).all()
     return render_template(
         "admin/dashboard.html",
-        counts=[(state, counts.get(state, 0)) for state in INVOICE_STATES],
-        outstanding=[(c, total - paid, n, overdue.get(c)) for c, total, paid, n in outstanding],
+        currency=currency,
+        currency_links=[(c, url_for("admin.dashboard", currency=c)) for c in currencies],
+        headline=reports.headline(session, currency, today=today),
+        month_name=today.strftime("%B"),
+        income=income,
+        income_chart=income_chart(income),
+        income_csv=csv_url("income-statement", filters),
+        aging_chart=aging_chart(aging),
+        aging_csv=csv_url("aging", filters),
+        status_chart=status_chart(statuses, currency),
+        status_csv=csv_url("invoice-status", filters),
         queue=queue,
         overdue_list=overdue_list,
         recent=recent,

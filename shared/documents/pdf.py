@@ -30,7 +30,8 @@ from weasyprint.text import ffi as weasyprint_ffi
 
 from shared.documents import formatting
 from shared.documents.fetcher import ASSETS_URL, LOGO_URL, DocumentURLFetcher
-from shared.models import Invoice, Payment, Settings
+from shared.models import Client, Invoice, Payment, Settings
+from shared.reports import Statement, StatementEntry, client_statement
 from shared.services.base import get_settings
 
 _CACHE_SIZE = 64
@@ -188,6 +189,53 @@ def receipt_context(payment: Payment, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _statement_details(entry: StatementEntry) -> str:
+    if entry.kind == "invoice":
+        return f"Invoice, due {formatting.format_date(entry.due_date)}"
+    return f"{formatting.method_label(entry.method or '')}, for {entry.invoice_number}"
+
+
+def statement_context(statement: Statement, settings: Settings) -> dict[str, Any]:
+    """The statement template's facts: one section per currency, each with its running balance."""
+    as_of = dt.datetime.combine(statement.as_of, dt.time(0, 0), tzinfo=dt.UTC)
+    sections = []
+    for section in statement.sections:
+        currency = section.currency
+        sections.append(
+            {
+                "currency": currency,
+                "entries": [
+                    {
+                        "date": entry.date,
+                        "reference": entry.reference,
+                        "details": _statement_details(entry),
+                        "charge": formatting.format_number(entry.charge, currency) if entry.charge is not None else "",
+                        "payment": formatting.format_number(entry.payment, currency)
+                        if entry.payment is not None
+                        else "",
+                        "balance": formatting.format_number(entry.balance, currency),
+                    }
+                    for entry in section.entries
+                ],
+                "invoiced": formatting.format_money(section.invoiced, currency),
+                "paid": formatting.format_money(section.paid, currency),
+                "balance": formatting.format_money(section.balance, currency),
+                "overdue": formatting.format_money(section.overdue, currency) if section.overdue > 0 else None,
+            }
+        )
+    return {
+        "kind": "statement",
+        "title": f"Statement of account, {formatting.format_date(statement.as_of)}",
+        "created": _w3c(as_of),
+        "modified": _w3c(as_of),
+        "company": _company(settings),
+        "client": statement.client.snapshot(),
+        "as_of": statement.as_of,
+        "stamp": None,
+        "sections": sections,
+    }
+
+
 def render_html(template: str, context: dict[str, Any]) -> str:
     return environment.get_template(template).render(**context)
 
@@ -233,6 +281,21 @@ def render_receipt_pdf(session: Session, payment: Payment) -> bytes:
     settings = get_settings(session)
     context = receipt_context(payment, settings)
     return _write_pdf(render_html("receipt.html", context), settings, f"receipt:{payment.id}:{payment.receipt_number}")
+
+
+def render_statement_pdf(session: Session, client_id: int, *, as_of: dt.date | None = None) -> bytes:
+    """A client's statement of account as of ``as_of`` (default today): the same day gives the same bytes."""
+    settings = get_settings(session)
+    statement = client_statement(session, client_id, as_of=as_of or dt.date.today())
+    context = statement_context(statement, settings)
+    identifier = f"statement:{client_id}:{statement.as_of.isoformat()}"
+    return _write_pdf(render_html("statement.html", context), settings, identifier)
+
+
+def statement_filename(client: Client, as_of: dt.date) -> str:
+    """``statement-adaeze-okafor-2026-11-25.pdf``: safe as a file name, whatever the client is called."""
+    name = re.sub(r"[^a-z0-9]+", "-", client.name.lower()).strip("-")[:60] or f"client-{client.id}"
+    return f"statement-{name}-{as_of.isoformat()}.pdf"
 
 
 def pdf_filename(document: Invoice | Payment) -> str:

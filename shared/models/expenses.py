@@ -20,6 +20,7 @@ class Expense(db.Model):
         CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_iff_not_pending"),
         Index("ix_expenses_status_expense_date", "status", "expense_date"),
         Index("ix_expenses_expense_date", "expense_date"),
+        Index("ix_expenses_currency_status_expense_date", "currency", "status", "expense_date"),  # reports
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,6 +36,9 @@ class Invoice(db.Model):
         Index("ix_invoices_client_id", "client_id"),
         Index("ix_invoices_issue_date", "issue_date"),
         Index("ix_invoices_created_at", "created_at"),
+        # Reports: one currency at a time, by issue date (tax) or live balances by due date (aging).
+        Index("ix_invoices_currency_issue_date", "currency", "issue_date"),
+        Index("ix_invoices_status_currency_due_date", "status", "currency", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

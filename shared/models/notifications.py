@@ -53,6 +53,7 @@ class QueuedMessage(db.Model):
 
     invoice = relationship("Invoice")
     payment = relationship("Payment")
+    client = relationship("Client")
 
     def __repr__(self) -> str:
         return f"<QueuedMessage {self.id} {self.kind}/{self.channel} {self.state}>"

@@ -23,6 +23,7 @@ class Payment(db.Model):
         CheckConstraint(one_of("method", PAYMENT_METHODS), name="method"),
         Index("ix_payments_invoice_id", "invoice_id"),
         Index("ix_payments_paid_on", "paid_on"),
+        Index("ix_payments_currency_paid_on", "currency", "paid_on"),  # reports: money received per currency
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,8 +1,12 @@
 """What a queued row says: the e-mail (text, HTML, PDF) or the SMS text (SPEC §8).
 
+Kinds: ``invoice``, ``receipt`` and ``reminder`` name an invoice; ``statement``
+names a client and carries the statement of account as of the day it was queued.
+
 Built at send time from the stored rows, so a reminder shows the balance as it
 is when it leaves. Every figure is formatted from ``Invoice.amount(...)`` and
-``balance_due`` (``shared.money``), never added up here.
+``balance_due`` (``shared.money``) or taken from ``shared.reports`` (statements),
+never added up here.
 """
 
 from __future__ import annotations
@@ -18,11 +22,18 @@ import jinja2
 from sqlalchemy.orm import Session
 
 from shared.db import utcnow
-from shared.documents import pdf_filename, render_invoice_pdf, render_receipt_pdf
+from shared.documents import (
+    pdf_filename,
+    render_invoice_pdf,
+    render_receipt_pdf,
+    render_statement_pdf,
+    statement_filename,
+)
 from shared.documents.formatting import format_date, format_money, format_money_code, method_label
-from shared.models import Invoice, Payment, QueuedMessage
+from shared.models import Invoice, Payment, QueuedMessage, Settings
 from shared.notifications.errors import PermanentDeliveryError
 from shared.notifications.sms_length import sms_segments
+from shared.reports import client_statement
 from shared.services.base import get_settings
 
 environment = jinja2.Environment(
@@ -68,10 +79,56 @@ def _payment(row: QueuedMessage) -> Payment:
     return row.payment
 
 
+def _company(settings: Settings) -> dict[str, Any]:
+    return {
+        "name": settings.company_name,
+        "address": settings.company_address,
+        "email": settings.company_email,
+        "phone": settings.company_phone,
+        "payment_instructions": settings.payment_instructions,
+    }
+
+
+def statement_date(row: QueuedMessage, today: dt.date) -> dt.date:
+    """A statement shows the account as of the day its row was queued, so every retry attaches the same PDF."""
+    return row.created_at.date() if row.created_at else today
+
+
+def _statement_context(session: Session, row: QueuedMessage, *, today: dt.date, money=format_money) -> dict[str, Any]:
+    client = row.client
+    if client is None:
+        raise PermanentDeliveryError(f"statement message {row.id} names no client")
+    settings = get_settings(session)
+    as_of = statement_date(row, today)
+    statement = client_statement(session, client.id, as_of=as_of)
+    return {
+        "kind": "statement",
+        "company": _company(settings),
+        "company_name": _one_line(settings.company_name),
+        "client_name": _one_line(client.name) or "customer",
+        "client": client,
+        "as_of": as_of,
+        "statement_date": format_date(as_of),
+        "balances": [
+            {
+                "currency": section.currency,
+                "balance": money(section.balance, section.currency),
+                "overdue": money(section.overdue, section.currency) if section.overdue > 0 else None,
+            }
+            for section in statement.sections
+        ],
+        "link": None,
+        "show_instructions": any(section.balance > 0 for section in statement.sections),
+        "receipt": None,
+    }
+
+
 def message_context(
     session: Session, row: QueuedMessage, config: Mapping[str, Any], *, today: dt.date, money=format_money
 ) -> dict[str, Any]:
     """The facts every template of ``row.kind`` may show, already formatted."""
+    if row.kind == "statement":
+        return _statement_context(session, row, today=today, money=money)
     invoice = row.invoice
     if invoice is None or invoice.number is None:
         raise PermanentDeliveryError(f"message {row.id} names no issued invoice")
@@ -82,13 +139,7 @@ def message_context(
     timing, days = reminder_timing(invoice.due_date, today)
     context: dict[str, Any] = {
         "kind": row.kind,
-        "company": {
-            "name": settings.company_name,
-            "address": settings.company_address,
-            "email": settings.company_email,
-            "phone": settings.company_phone,
-            "payment_instructions": settings.payment_instructions,
-        },
+        "company": _company(settings),
         "company_name": _one_line(settings.company_name),
         "client_name": _one_line(invoice.billed_to.get("name")) or "customer",
         "number": invoice.number,
@@ -119,6 +170,13 @@ def message_context(
 
 
 def _facts(context: dict[str, Any]) -> list[tuple[str, str]]:
+    if context["kind"] == "statement":
+        facts = [("Statement date", context["statement_date"])]
+        for section in context["balances"]:
+            facts.append((f"Balance due ({section['currency']})", section["balance"]))
+            if section["overdue"]:
+                facts.append((f"Of which overdue ({section['currency']})", section["overdue"]))
+        return facts
     if context["kind"] == "receipt":
         receipt = context["receipt"]
         return [
@@ -137,6 +195,8 @@ def _facts(context: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def email_subject(context: dict[str, Any]) -> str:
+    if context["kind"] == "statement":
+        return f"Statement of account from {context['company_name']}, {context['statement_date']}"
     number, company = context["number"], context["company_name"]
     if context["kind"] == "invoice":
         return f"Invoice {number} from {company}"
@@ -161,11 +221,15 @@ def message_id(row: QueuedMessage, config: Mapping[str, Any]) -> str:
     return f"<email-queue-{row.id}.{digest}@{domain}>"
 
 
-def _attachment_name(row: QueuedMessage) -> str:
+def _attachment_name(row: QueuedMessage, context: dict[str, Any]) -> str:
+    if row.kind == "statement":
+        return statement_filename(context["client"], context["as_of"])
     return pdf_filename(_payment(row) if row.kind == "receipt" else row.invoice)
 
 
-def _attachment(session: Session, row: QueuedMessage) -> bytes:
+def _attachment(session: Session, row: QueuedMessage, context: dict[str, Any]) -> bytes:
+    if row.kind == "statement":
+        return render_statement_pdf(session, context["client"].id, as_of=context["as_of"])
     if row.kind == "receipt":
         return render_receipt_pdf(session, _payment(row))
     # The stamp (OVERDUE or not) is decided as of the day the row was queued,
@@ -193,8 +257,9 @@ def build_email_parts(
     context["facts_width"] = max(len(label) for label, _ in context["facts"]) + 1
     context["subject"] = email_subject(context)
     context["button"] = "View invoice online" if row.kind == "receipt" else "View and pay online"
-    filename = _attachment_name(row)
-    context["attachment_note"] = f"The {'receipt' if row.kind == 'receipt' else 'invoice'} is attached as {filename}."
+    filename = _attachment_name(row, context)
+    document = {"receipt": "receipt", "statement": "statement"}.get(row.kind, "invoice")
+    context["attachment_note"] = f"The {document} is attached as {filename}."
     return {
         "subject": context["subject"],
         "client_name": context["client_name"],
@@ -202,7 +267,7 @@ def build_email_parts(
         "text": environment.get_template(f"email/{row.kind}.txt").render(**context),
         "html": environment.get_template(f"email/{row.kind}.html").render(**context),
         "filename": filename,
-        "pdf": _attachment(session, row) if attach else None,
+        "pdf": _attachment(session, row, context) if attach else None,
     }
 
 
@@ -240,6 +305,8 @@ def build_sms(
     The company name is dropped when keeping it would need a second segment.
     """
     now = now or utcnow()
+    if row.kind == "statement":
+        raise PermanentDeliveryError("statements are sent by e-mail only")
     context = message_context(session, row, config, today=now.date(), money=format_money_code)
     template = environment.get_template(f"sms/{row.kind}.txt")
     candidates = []

@@ -22,7 +22,7 @@ from shared.services.invoices import (
     update_draft,
     void_invoice,
 )
-from shared.services.notifications import cancel_message, retry_message
+from shared.services.notifications import cancel_message, queue_statement, retry_message
 from shared.services.payments import record_payment, void_payment
 from shared.services.users import create_api_key, create_user, revoke_api_key
 
@@ -43,6 +43,7 @@ __all__ = [
     "delete_expense",
     "get_settings",
     "issue_invoice",
+    "queue_statement",
     "record_invoice_viewed",
     "record_payment",
     "request_expense",

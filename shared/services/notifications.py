@@ -79,6 +79,47 @@ def queue_receipt_messages(session: Session, payment: Payment, notify: Notify, *
     return rows
 
 
+@unit_of_work
+def queue_statement(session: Session, *, actor: Actor, client_id: int, notify: Notify) -> list[QueuedMessage]:
+    """Queue a client's statement of account by e-mail, with its activity entry, in one transaction.
+
+    The worker builds the statement when it sends, as of the day the row was
+    queued, so every retry attaches the same PDF. Statements go by e-mail only:
+    a running balance does not fit a text message.
+    """
+    client = get_or_404(session, Client, client_id, label="client")
+    if notify.sms:
+        raise ValidationFailed.one("notify.sms", "statements are sent by e-mail only")
+    if not notify.email:
+        raise ValidationFailed.one("notify.email", "choose e-mail to send the statement")
+    issued = session.scalar(
+        select(Invoice.id).where(Invoice.client_id == client.id, Invoice.status.not_in(("draft", "void"))).limit(1)
+    )
+    if issued is None:
+        raise Conflict(f"{client.name} has no issued invoices; there is no statement to send")
+    rows = [
+        QueuedMessage(
+            kind="statement",
+            channel=channel,
+            recipient=recipient,
+            client_id=client.id,
+            requested_by=actor.label[:200],
+        )
+        for channel, recipient in _recipients(client, notify)
+    ]
+    session.add_all(rows)
+    notify_workers(session)
+    record_activity(
+        session,
+        actor,
+        "statement_queued",
+        client,
+        client_id=client.id,
+        summary="Statement of account queued by e-mail to " + ", ".join(row.recipient for row in rows),
+    )
+    return rows
+
+
 def cancel_queued(session: Session, invoice_id: int, kinds: tuple[str, ...], reason: str) -> int:
     """Cancel rows not yet taken by a worker (a paid invoice needs no reminder)."""
     result = session.execute(
@@ -116,7 +157,7 @@ def retry_message(session: Session, *, actor: Actor, message_id: int) -> QueuedM
     row.lease_owner = None
     row.lease_expires_at = None
     notify_workers(session)
-    if row.invoice is not None:
+    if row.invoice is not None or row.client_id is not None:
         record_activity(
             session,
             actor,

@@ -1,0 +1,631 @@
+"""The money at a glance: dashboard figures, reports and client statements, computed in the database.
+
+Every figure here is an aggregate the database works out (``SUM``/``COUNT``
+with ``GROUP BY``, conditional sums, a window sum for running balances), so a
+report over 100,000 invoices moves a handful of rows to Python, not the table.
+Functions take a session and plain filters and return small frozen
+dataclasses; nothing here knows about Flask.
+
+Amounts are per currency and never added across currencies: each function
+takes the one currency it reports on. The definitions (also in the README):
+
+- **payments received**: live (not voided) payments, dated by ``paid_on``;
+- **expenses**: approved expenses, dated by ``expense_date``;
+- **outstanding**: ``total - amount_paid`` of ``open`` and ``partially_paid`` invoices;
+- **aging**: the same balances by days past the due date, as of a given day;
+- **tax by rate**: the lines of issued, not voided invoices, dated by the
+  invoice's ``issue_date`` (tax invoiced, the accrual view; not tax on cash
+  received). With document tax rounding an invoice's tax is rounded per rate
+  over the whole invoice, so its lines' own tax figures can differ from its
+  ``tax_total`` by a few minor units; that difference is reported as a
+  separate rounding figure, so the report always adds up to the invoices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from babel.dates import format_date as babel_format_date
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+)
+from sqlalchemy import union_all as sql_union_all
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from shared import money
+from shared.db import Fixed4
+from shared.errors import NotFound
+from shared.models import Client, Expense, Invoice, InvoiceLine, Payment
+from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES, PAYMENT_METHODS
+
+ISSUED_STATES = ("open", "partially_paid", "paid")  # issued and not voided
+ZERO = Decimal(0)
+
+
+# ---------------------------------------------------------------- periods and months
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first of the month ``months`` after (or before) ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_label(key: str) -> str:
+    """``2026-11`` -> ``Nov 2026``."""
+    return babel_format_date(dt.date.fromisoformat(key + "-01"), "MMM y", locale="en")
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive date range."""
+
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def last_months(cls, today: dt.date, months: int = 12) -> Period:
+        """The calendar month of ``today`` and the ``months - 1`` before it, whole."""
+        return cls(add_months(today, -(months - 1)), add_months(today, 1) - dt.timedelta(days=1))
+
+    @classmethod
+    def month_of(cls, today: dt.date) -> Period:
+        """The whole calendar month of ``today``."""
+        return cls.last_months(today, 1)
+
+    def month_keys(self) -> list[str]:
+        """``YYYY-MM`` of every month the period touches, oldest first."""
+        keys, month = [], month_start(self.start)
+        while month <= self.end:
+            keys.append(f"{month:%Y-%m}")
+            month = add_months(month, 1)
+        return keys
+
+    def contains(self, column) -> ColumnElement[bool]:
+        return column.between(self.start, self.end)
+
+
+def month_of(session: Session, column) -> ColumnElement[str]:
+    """``YYYY-MM`` of a date column, in SQL, on SQLite or Postgres.
+
+    The format is a literal in the SQL text, not a bound parameter, so the
+    same expression in SELECT and GROUP BY is the same expression to Postgres.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, literal_column("'YYYY-MM'"), type_=String)
+    return func.strftime(literal_column("'%Y-%m'"), column, type_=String)
+
+
+def _amount(value: Decimal | None, currency: str) -> Decimal:
+    """A summed Fixed4 (or NULL for no rows) as an amount with the currency's decimals."""
+    return money.round_money(value if value is not None else ZERO, currency)
+
+
+def _sum(expression) -> ColumnElement[Decimal]:
+    """SUM of a money expression, converted back to Decimal by Fixed4 (CASE included)."""
+    return type_coerce(func.coalesce(func.sum(type_coerce(expression, Fixed4())), literal(ZERO, Fixed4())), Fixed4())
+
+
+def _balance():
+    return Invoice.total - Invoice.amount_paid
+
+
+# ---------------------------------------------------------------- currencies
+
+
+def currencies_in_use(session: Session) -> list[str]:
+    """Every currency an invoice, a payment or an approved expense is in, sorted (read from indexes)."""
+    found = sql_union_all(
+        select(Invoice.currency.label("currency")).distinct(),
+        select(Payment.currency.label("currency")).distinct(),
+        select(Expense.currency.label("currency")).where(Expense.status == "approved").distinct(),
+    ).subquery()
+    return list(session.scalars(select(distinct(found.c.currency)).order_by(found.c.currency)))
+
+
+# ---------------------------------------------------------------- dashboard headline
+
+
+@dataclass(frozen=True)
+class Headline:
+    currency: str
+    outstanding: Decimal
+    outstanding_count: int
+    overdue: Decimal
+    overdue_count: int
+    collected_this_month: Decimal
+    collected_count: int
+    expenses_this_month: Decimal
+    expenses_count: int
+
+
+def headline(session: Session, currency: str, *, today: dt.date) -> Headline:
+    """What is owed, what is late, what came in and what went out this month."""
+    live = and_(Invoice.currency == currency, Invoice.status.in_(LIVE_INVOICE_STATES))
+    late = Invoice.due_date < today
+    owed = session.execute(
+        select(
+            _sum(_balance()),
+            func.count(),
+            _sum(case((late, _balance()), else_=literal(ZERO, Fixed4()))),
+            func.count(case((late, 1))),
+        ).where(live)
+    ).one()
+    month = Period.month_of(today)
+    collected = session.execute(
+        select(_sum(Payment.amount), func.count()).where(
+            Payment.currency == currency, Payment.voided_at.is_(None), month.contains(Payment.paid_on)
+        )
+    ).one()
+    spent = session.execute(
+        select(_sum(Expense.amount), func.count()).where(
+            Expense.currency == currency, Expense.status == "approved", month.contains(Expense.expense_date)
+        )
+    ).one()
+    return Headline(
+        currency=currency,
+        outstanding=_amount(owed[0], currency),
+        outstanding_count=owed[1],
+        overdue=_amount(owed[2], currency),
+        overdue_count=owed[3],
+        collected_this_month=_amount(collected[0], currency),
+        collected_count=collected[1],
+        expenses_this_month=_amount(spent[0], currency),
+        expenses_count=spent[1],
+    )
+
+
+# ---------------------------------------------------------------- income statement
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: str  # YYYY-MM
+    collected: Decimal
+    expenses: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.collected - self.expenses
+
+    @property
+    def label(self) -> str:
+        return month_label(self.month)
+
+
+@dataclass(frozen=True)
+class IncomeStatement:
+    currency: str
+    period: Period
+    months: list[MonthRow]
+    collected: Decimal
+    expenses: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.collected - self.expenses
+
+
+def income_statement(session: Session, currency: str, period: Period) -> IncomeStatement:
+    """Payments received, approved expenses and the difference, month by month (every month shown)."""
+    paid_month = month_of(session, Payment.paid_on)
+    collected = dict(
+        session.execute(
+            select(paid_month, _sum(Payment.amount))
+            .where(Payment.currency == currency, Payment.voided_at.is_(None), period.contains(Payment.paid_on))
+            .group_by(paid_month)
+        ).all()
+    )
+    spent_month = month_of(session, Expense.expense_date)
+    spent = dict(
+        session.execute(
+            select(spent_month, _sum(Expense.amount))
+            .where(Expense.currency == currency, Expense.status == "approved", period.contains(Expense.expense_date))
+            .group_by(spent_month)
+        ).all()
+    )
+    months = [
+        MonthRow(key, _amount(collected.get(key), currency), _amount(spent.get(key), currency))
+        for key in period.month_keys()
+    ]
+    return IncomeStatement(
+        currency=currency,
+        period=period,
+        months=months,
+        collected=_amount(sum(collected.values(), ZERO), currency),
+        expenses=_amount(sum(spent.values(), ZERO), currency),
+    )
+
+
+# ---------------------------------------------------------------- receivables aging
+
+AGING_BUCKETS = (
+    ("current", "Current"),
+    ("1-30", "1–30 days"),
+    ("31-60", "31–60 days"),
+    ("61-90", "61–90 days"),
+    ("over-90", "Over 90 days"),
+)
+
+
+def _bucket_conditions(today: dt.date) -> list[ColumnElement[bool]]:
+    """One condition per bucket on ``due_date``; days overdue = today - due_date.
+
+    Thresholds are dates worked out here, so the database compares an indexed
+    date column and needs no date arithmetic of its own (which differs by dialect).
+    """
+    day = dt.timedelta(days=1)
+    return [
+        Invoice.due_date >= today,
+        and_(Invoice.due_date < today, Invoice.due_date >= today - 30 * day),
+        and_(Invoice.due_date < today - 30 * day, Invoice.due_date >= today - 60 * day),
+        and_(Invoice.due_date < today - 60 * day, Invoice.due_date >= today - 90 * day),
+        Invoice.due_date < today - 90 * day,
+    ]
+
+
+def _aging_columns(today: dt.date) -> list:
+    columns = []
+    for condition in _bucket_conditions(today):
+        columns.append(_sum(case((condition, _balance()), else_=literal(ZERO, Fixed4()))))
+        columns.append(func.count(case((condition, 1))))
+    return columns
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    label: str
+    amount: Decimal
+    count: int
+
+
+@dataclass(frozen=True)
+class Aging:
+    currency: str
+    as_of: dt.date
+    buckets: list[Bucket]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((b.amount for b in self.buckets), ZERO)
+
+    @property
+    def count(self) -> int:
+        return sum(b.count for b in self.buckets)
+
+
+def _buckets(values: Sequence, currency: str) -> list[Bucket]:
+    return [
+        Bucket(key, label, _amount(values[2 * i], currency), values[2 * i + 1])
+        for i, (key, label) in enumerate(AGING_BUCKETS)
+    ]
+
+
+def aging(session: Session, currency: str, *, today: dt.date) -> Aging:
+    """Balances of open and partly paid invoices by days past due, as of ``today``."""
+    values = session.execute(
+        select(*_aging_columns(today)).where(Invoice.currency == currency, Invoice.status.in_(LIVE_INVOICE_STATES))
+    ).one()
+    return Aging(currency, today, _buckets(values, currency))
+
+
+@dataclass(frozen=True)
+class ClientAging:
+    client_id: int
+    client_name: str
+    buckets: list[Bucket]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((b.amount for b in self.buckets), ZERO)
+
+    @property
+    def count(self) -> int:
+        return sum(b.count for b in self.buckets)
+
+
+def aging_by_client(session: Session, currency: str, *, today: dt.date, limit: int | None = None) -> list[ClientAging]:
+    """:func:`aging` per client, the largest balance first."""
+    total = _sum(_balance())
+    query = (
+        select(Client.id, Client.name, *_aging_columns(today))
+        .join(Client, Client.id == Invoice.client_id)
+        .where(Invoice.currency == currency, Invoice.status.in_(LIVE_INVOICE_STATES))
+        .group_by(Client.id, Client.name)
+        .order_by(total.desc(), Client.name, Client.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [ClientAging(row[0], row[1], _buckets(row[2:], currency)) for row in session.execute(query)]
+
+
+def count_clients_owing(session: Session, currency: str) -> int:
+    return session.scalar(
+        select(func.count(distinct(Invoice.client_id))).where(
+            Invoice.currency == currency, Invoice.status.in_(LIVE_INVOICE_STATES)
+        )
+    )
+
+
+# ---------------------------------------------------------------- invoices by status
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    status: str
+    count: int
+    total: Decimal
+
+
+def invoices_by_status(session: Session, currency: str) -> list[StatusRow]:
+    """How many invoices are in each state, and their totals (every state listed)."""
+    found = {
+        status: (count, total)
+        for status, count, total in session.execute(
+            select(Invoice.status, func.count(), _sum(Invoice.total))
+            .where(Invoice.currency == currency)
+            .group_by(Invoice.status)
+        )
+    }
+    return [
+        StatusRow(status, found.get(status, (0, ZERO))[0], _amount(found.get(status, (0, ZERO))[1], currency))
+        for status in INVOICE_STATES
+    ]
+
+
+# ---------------------------------------------------------------- tax by rate
+
+
+@dataclass(frozen=True)
+class TaxRow:
+    rate: Decimal  # percent
+    invoices: int
+    taxable: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class TaxReport:
+    currency: str
+    period: Period
+    rows: list[TaxRow]
+    # Invoices' tax_total minus their lines' tax: non-zero only with document tax rounding.
+    rounding: Decimal
+    invoice_tax: Decimal  # the sum of the invoices' tax_total
+
+    @property
+    def taxable(self) -> Decimal:
+        return sum((r.taxable for r in self.rows), ZERO)
+
+
+def tax_by_rate(session: Session, currency: str, period: Period) -> TaxReport:
+    """Tax invoiced per rate on issued, not voided invoices dated in ``period`` (by issue date)."""
+    issued = and_(Invoice.currency == currency, Invoice.status.in_(ISSUED_STATES), period.contains(Invoice.issue_date))
+    rows = [
+        TaxRow(rate, invoices, _amount(taxable, currency), _amount(tax, currency))
+        for rate, invoices, taxable, tax in session.execute(
+            select(
+                InvoiceLine.tax_rate,
+                func.count(distinct(InvoiceLine.invoice_id)),
+                _sum(InvoiceLine.amount - InvoiceLine.discount),
+                _sum(InvoiceLine.tax),
+            )
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(issued)
+            .group_by(InvoiceLine.tax_rate)
+            .order_by(InvoiceLine.tax_rate)
+        )
+    ]
+    invoice_tax = _amount(session.scalar(select(_sum(Invoice.tax_total)).where(issued)), currency)
+    line_tax = sum((r.tax for r in rows), ZERO)
+    return TaxReport(currency, period, rows, invoice_tax - line_tax, invoice_tax)
+
+
+# ---------------------------------------------------------------- payments by method, expenses by category
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    key: str
+    count: int
+    amount: Decimal
+
+
+def payments_by_method(session: Session, currency: str, period: Period) -> list[GroupRow]:
+    """Live payments received in ``period`` per method, in the order of SPEC §5.3 (only methods used)."""
+    found = {
+        method: GroupRow(method, count, _amount(amount, currency))
+        for method, count, amount in session.execute(
+            select(Payment.method, func.count(), _sum(Payment.amount))
+            .where(Payment.currency == currency, Payment.voided_at.is_(None), period.contains(Payment.paid_on))
+            .group_by(Payment.method)
+        )
+    }
+    return [found[m] for m in PAYMENT_METHODS if m in found]
+
+
+def expenses_by_category(session: Session, currency: str, period: Period) -> list[GroupRow]:
+    """Approved expenses dated in ``period`` per category, the largest first."""
+    total = _sum(Expense.amount)
+    return [
+        GroupRow(category, count, _amount(amount, currency))
+        for category, count, amount in session.execute(
+            select(Expense.category, func.count(), total)
+            .where(Expense.currency == currency, Expense.status == "approved", period.contains(Expense.expense_date))
+            .group_by(Expense.category)
+            .order_by(total.desc(), Expense.category)
+        )
+    ]
+
+
+def group_total(rows: Sequence[GroupRow]) -> tuple[int, Decimal]:
+    return sum(r.count for r in rows), sum((r.amount for r in rows), ZERO)
+
+
+# ---------------------------------------------------------------- client statement
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    date: dt.date
+    kind: str  # invoice | payment
+    reference: str  # invoice or receipt number
+    invoice_id: int
+    payment_id: int | None
+    invoice_number: str
+    due_date: dt.date | None
+    method: str | None
+    charge: Decimal | None
+    payment: Decimal | None
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class StatementSection:
+    currency: str
+    entries: list[StatementEntry]
+    invoiced: Decimal
+    paid: Decimal
+    balance: Decimal
+    overdue: Decimal
+
+
+@dataclass(frozen=True)
+class Statement:
+    client: Client
+    as_of: dt.date
+    sections: list[StatementSection] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.sections
+
+
+def client_statement(session: Session, client_id: int, *, as_of: dt.date) -> Statement:
+    """Every issued invoice and payment of one client up to ``as_of``, with a running balance per currency.
+
+    Voided invoices and voided payments are left out: each cancels itself, and
+    the statement's closing balance then equals what the client owes. On one
+    day an invoice comes before a payment. The running balance is a window
+    sum in the database.
+    """
+    client = session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"client {client_id} does not exist")
+    zero = literal(ZERO, Fixed4())
+    charges = select(
+        Invoice.currency.label("currency"),
+        Invoice.issue_date.label("on"),
+        literal(0, Integer).label("seq"),
+        Invoice.id.label("doc_id"),
+        literal("invoice", String).label("kind"),
+        Invoice.number.label("reference"),
+        Invoice.id.label("invoice_id"),
+        cast(null(), Integer).label("payment_id"),
+        Invoice.number.label("invoice_number"),
+        Invoice.due_date.label("due_date"),
+        cast(null(), String).label("method"),
+        Invoice.total.label("charge"),
+        zero.label("credit"),
+    ).where(Invoice.client_id == client_id, Invoice.status.in_(ISSUED_STATES), Invoice.issue_date <= as_of)
+    credits = (
+        select(
+            Payment.currency.label("currency"),
+            Payment.paid_on.label("on"),
+            literal(1, Integer).label("seq"),
+            Payment.id.label("doc_id"),
+            literal("payment", String).label("kind"),
+            Payment.receipt_number.label("reference"),
+            Invoice.id.label("invoice_id"),
+            Payment.id.label("payment_id"),
+            Invoice.number.label("invoice_number"),
+            cast(null(), Date).label("due_date"),
+            Payment.method.label("method"),
+            zero.label("charge"),
+            Payment.amount.label("credit"),
+        )
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(
+            Invoice.client_id == client_id,
+            Invoice.status.in_(ISSUED_STATES),
+            Payment.voided_at.is_(None),
+            Payment.paid_on <= as_of,
+        )
+    )
+    entries = sql_union_all(charges, credits).subquery()
+    order = (entries.c.on, entries.c.seq, entries.c.doc_id)
+    running = func.sum(entries.c.charge - entries.c.credit).over(
+        partition_by=entries.c.currency, order_by=order, rows=(None, 0)
+    )
+    rows = session.execute(
+        select(entries, type_coerce(running, Fixed4()).label("balance")).order_by(entries.c.currency, *order)
+    ).all()
+    totals = {
+        currency: (invoiced, paid)
+        for currency, invoiced, paid in session.execute(
+            select(entries.c.currency, _sum(entries.c.charge), _sum(entries.c.credit)).group_by(entries.c.currency)
+        )
+    }
+    overdue = dict(
+        session.execute(
+            select(Invoice.currency, _sum(_balance()))
+            .where(
+                Invoice.client_id == client_id,
+                Invoice.status.in_(LIVE_INVOICE_STATES),
+                Invoice.issue_date <= as_of,
+                Invoice.due_date < as_of,
+            )
+            .group_by(Invoice.currency)
+        ).all()
+    )
+    by_currency: dict[str, list[StatementEntry]] = {}
+    for row in rows:
+        currency = row.currency
+        by_currency.setdefault(currency, []).append(
+            StatementEntry(
+                date=row.on,
+                kind=row.kind,
+                reference=row.reference,
+                invoice_id=row.invoice_id,
+                payment_id=row.payment_id,
+                invoice_number=row.invoice_number,
+                due_date=row.due_date,
+                method=row.method,
+                charge=_amount(row.charge, currency) if row.kind == "invoice" else None,
+                payment=_amount(row.credit, currency) if row.kind == "payment" else None,
+                balance=_amount(row.balance, currency),
+            )
+        )
+    sections = [
+        StatementSection(
+            currency=currency,
+            entries=entries_,
+            invoiced=_amount(totals[currency][0], currency),
+            paid=_amount(totals[currency][1], currency),
+            balance=entries_[-1].balance,
+            overdue=_amount(overdue.get(currency), currency),
+        )
+        for currency, entries_ in by_currency.items()
+    ]
+    return Statement(client=client, as_of=as_of, sections=sections)

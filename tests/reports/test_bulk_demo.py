@@ -1,0 +1,104 @@
+"""``seed-demo --invoices N``: many invoices in bulk, still consistent, and reports that agree with the rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+import main_service
+from shared import money, reports
+from shared.db import db
+from shared.demo import bulk_invoices
+from shared.models import Expense, Invoice, Payment
+from support import app_config
+
+D = Decimal
+
+
+@pytest.fixture
+def bulk(session):
+    added = bulk_invoices(session, count=400, seed=7, batch_size=150)
+    assert added.invoices == 400
+    return added
+
+
+def sequence(numbers: list[str]) -> dict[str, list[int]]:
+    by_year: dict[str, list[int]] = defaultdict(list)
+    for number in numbers:
+        _, year, seq = number.split("-")
+        by_year[year].append(int(seq))
+    return by_year
+
+
+def test_bulk_invoices_are_consistent(session, bulk):
+    invoices = session.scalars(select(Invoice)).all()
+    assert {i.currency for i in invoices} == {"NGN", "USD"}
+    assert {"open", "partially_paid", "paid", "void"} <= {i.status for i in invoices}
+    for invoice in invoices:
+        discount = money.Discount(invoice.discount_type, invoice.discount_value) if invoice.discount_type else None
+        totals = money.compute_totals(
+            [money.LineInput(li.quantity, li.unit_price, li.tax_rate) for li in invoice.lines],
+            invoice.currency,
+            discount,
+            invoice.tax_rounding,
+        )
+        assert (invoice.subtotal, invoice.discount_total, invoice.tax_total, invoice.total) == (
+            totals.subtotal,
+            totals.discount_total,
+            totals.tax_total,
+            totals.total,
+        )
+        live = sum((p.amount for p in invoice.payments if not p.is_void), D(0))
+        assert invoice.amount_paid == live, invoice
+        expected = {True: "paid", False: "partially_paid" if live else "open"}[live == invoice.total]
+        if invoice.status in ("draft", "void"):
+            assert live == 0 and (invoice.number is None) == (invoice.status == "draft")
+        else:
+            assert invoice.status == expected, invoice
+    for seqs in sequence([i.number for i in invoices if i.number]).values():
+        assert sorted(seqs) == list(range(1, len(seqs) + 1))  # gapless per year
+    for seqs in sequence(session.scalars(select(Payment.receipt_number)).all()).values():
+        assert sorted(seqs) == list(range(1, len(seqs) + 1))
+    assert session.scalar(select(func.count()).select_from(Expense).where(Expense.status == "approved")) > 0
+
+
+def test_reports_on_bulk_data_agree_with_the_rows(session, bulk):
+    today = dt.date.today()
+    period = reports.Period.last_months(today)
+    for currency in ("NGN", "USD"):
+        invoices = session.scalars(select(Invoice).where(Invoice.currency == currency)).all()
+        live = [i for i in invoices if i.status in ("open", "partially_paid")]
+        aging = reports.aging(session, currency, today=today)
+        assert aging.total == sum((i.balance_due for i in live), D(0))
+        assert aging.buckets[0].amount == sum((i.balance_due for i in live if i.due_date >= today), D(0))
+        assert sum(r.total for r in reports.aging_by_client(session, currency, today=today)) == aging.total
+
+        payments = [p for p in session.scalars(select(Payment).where(Payment.currency == currency)) if not p.is_void]
+        in_period = [p for p in payments if period.start <= p.paid_on <= period.end]
+        income = reports.income_statement(session, currency, period)
+        assert income.collected == sum((p.amount for p in in_period), D(0))
+        assert reports.group_total(reports.payments_by_method(session, currency, period)) == (
+            len(in_period),
+            income.collected,
+        )
+        issued = [i for i in invoices if i.status not in ("draft", "void") and period.start <= i.issue_date]
+        assert reports.tax_by_rate(session, currency, period).invoice_tax == sum((i.tax_total for i in issued), D(0))
+
+
+def test_seed_demo_command_adds_invoices_with_a_progress_bar(database_url):
+    app = main_service.create_app(app_config(database_url))
+    try:
+        result = app.test_cli_runner().invoke(args=["seed-demo", "--invoices", "250"])
+        assert result.exit_code == 0, result.output
+        assert "Adding invoices" in result.output
+        assert re.search(r"Added 250 invoices \(.*\) with \d+ lines, \d+ payments", result.output)
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(Invoice)) == 250 + 11
+    finally:
+        with app.app_context():
+            db.engine.dispose()
