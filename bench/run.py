@@ -1,0 +1,529 @@
+"""``make bench`` / ``python -m bench``: every measurement of SPEC §9 in one run, as ratios.
+
+Creates a throwaway Postgres database (``BENCH_PG_URL``, default the local
+server's ``postgres`` database, is used only to create and drop it), migrates
+it, and measures:
+
+1. create-invoice through the API under gunicorn, beside ``bench/bare_app.py``
+   doing the same inserts with raw SQL under the same gunicorn settings, both
+   driven by wrk on this machine;
+2. the worker draining queued e-mails to a local SMTP sink, one process and
+   two, with build/render/send times taken inside the run;
+3. PDF render time (warm process, PDF cache cleared) of a 1-page and a
+   100-line invoice beside WeasyPrint rendering a one-line page;
+4. the admin invoice list (first and last page), the dashboard and the
+   reminder sweep at 1,000 and at 100,000 invoices.
+
+Prints one markdown table. Settings: ``BENCH_SECONDS`` (wrk duration, 15),
+``BENCH_EMAILS`` (2000), ``BENCH_SMALL`` (1000), ``BENCH_LARGE`` (100000).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+GUNICORN_ARGS = ["-w", "2", "--threads", "4", "--worker-class", "gthread", "--log-level", "warning"]
+WRK_THREADS, WRK_CONNECTIONS = 2, 8
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+EMAILS = int(os.environ.get("BENCH_EMAILS", "2000"))
+SMALL = int(os.environ.get("BENCH_SMALL", "1000"))
+LARGE = int(os.environ.get("BENCH_LARGE", "100000"))
+ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BODY = {
+    "currency": "NGN",
+    "items": [
+        {"description": "Consulting", "quantity": "2", "unit_price": "15000.00", "tax_rate": "7.5"},
+        {"description": "Hosting (monthly)", "quantity": "1", "unit_price": "8000.00", "tax_rate": "7.5"},
+        {"description": "Training session", "quantity": "3", "unit_price": "2500.00", "tax_rate": "0"},
+    ],
+    "issue": True,
+    "notify": {"email": True, "sms": False},
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listening on {port} after {timeout}s")
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Bench:
+    def __init__(self) -> None:
+        self.dbname = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
+        base = ADMIN_URL.rsplit("/", 1)[0]
+        self.url = f"{base}/{self.dbname}"
+        self.smtp_port = free_port()
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "APP_ENV": "development",
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "MAIL_BACKEND": "smtp",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.smtp_port),
+            "SMS_BACKEND": "disabled",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.rows: list[tuple[str, str, str, str, str, str]] = []
+        self.logs = Path(os.environ.get("BENCH_LOG_DIR", "/tmp")) / self.dbname
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    # -- database ----------------------------------------------------------------
+
+    def admin(self, sql: str) -> None:
+        conn = psycopg2.connect(ADMIN_URL)
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(sql)
+        conn.close()
+
+    def connect(self):
+        return psycopg2.connect(self.url)
+
+    def sql(self, statement: str, params=()):
+        conn = self.connect()
+        with conn, conn.cursor() as cursor:
+            cursor.execute(statement, params)
+            result = cursor.fetchall() if cursor.description else None
+        conn.close()
+        return result
+
+    def flask(self, *args: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "flask"), "--app", "main_service", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    # -- 1. create-invoice ----------------------------------------------------------
+
+    def wrk(self, app: str, path: str, key: str, body: dict, label: str) -> dict:
+        port = free_port()
+        with open(self.logs / f"gunicorn-{label}.log", "w") as logfile:
+            server = subprocess.Popen(
+                [str(BIN / "gunicorn"), *GUNICORN_ARGS, "-b", f"127.0.0.1:{port}", app],
+                cwd=ROOT,
+                env=self.env,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_for_port(port, server)
+            env = {**self.env, "BENCH_KEY": key, "BENCH_BODY": json.dumps(body)}
+            command = [
+                "wrk",
+                f"-t{WRK_THREADS}",
+                f"-c{WRK_CONNECTIONS}",
+                "--latency",
+                "-s",
+                str(ROOT / "bench/post.lua"),
+            ]
+            url = f"http://127.0.0.1:{port}{path}"
+            warm = {**env, "BENCH_RUN": secrets.token_hex(6)}
+            subprocess.run([*command, "-d3s", url], env=warm, capture_output=True, check=True)  # warm-up
+            env["BENCH_RUN"] = secrets.token_hex(6)
+            done = subprocess.run([*command, f"-d{SECONDS}s", url], env=env, capture_output=True, text=True, check=True)
+        finally:
+            stop(server)
+        (self.logs / f"wrk-{label}.log").write_text(done.stdout + done.stderr)
+        line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH "))
+        requests, duration, p50, p99, bad_status, socket_errors, replays = line.split()[1:]
+        result = {
+            "rps": int(requests) / float(duration),
+            "p50": float(p50),
+            "p99": float(p99),
+            "errors": int(bad_status) + int(socket_errors) + int(replays),
+            "requests": int(requests),
+        }
+        log(f"{label}: {result}")
+        if result["errors"]:
+            log(f"{label}: {result['errors']} failed requests; see {self.logs}/wrk-{label}.log")
+        return result
+
+    def create_invoice(self, client_id: int) -> None:
+        key = self.flask("create-api-key", "--name", "bench", "--scope", "write").strip().splitlines()[-1]
+        body = {"client_id": client_id, **BODY}
+        api = self.wrk("api_service:create_app()", "/api/v1/invoices", key, body, "api")
+        bare = self.wrk("bench.bare_app:app", "/", key, body, "bare")
+        share = api["rps"] / bare["rps"]
+        spread = api["p99"] / api["p50"]
+        note = f" ({api['errors']} errors)" if api["errors"] else ""
+        self.row(
+            "create-invoice, API (3 lines, issued, e-mail queued)",
+            f"{api['rps']:.0f} req/s{note}",
+            f"bare raw-SQL app {bare['rps']:.0f} req/s",
+            f"{share:.0%}",
+            "≥ 50 %",
+            share >= 0.5,
+        )
+        self.row(
+            "create-invoice latency p50 / p99",
+            f"{api['p50']:.1f} / {api['p99']:.1f} ms",
+            f"bare {bare['p50']:.1f} / {bare['p99']:.1f} ms",
+            f"p99 = {spread:.1f}× p50",
+            "p99 ≤ 4× p50",
+            spread <= 4,
+        )
+
+    # -- 2. worker drain -------------------------------------------------------------
+
+    def drain(self, client_ids: list[int], processes: int) -> dict:
+        from bench.seed import bulk_invoices
+
+        self.sql("UPDATE email_queue SET state = 'cancelled' WHERE state IN ('queued', 'sending')")
+        conn = self.connect()
+        bulk_invoices(
+            conn, EMAILS, client_ids=client_ids, seed=processes, queue_email=True, number_prefix=f"Q{processes}"
+        )
+        conn.close()
+        workers = []
+        for n in range(processes):
+            with open(self.logs / f"worker-{processes}-{n}.log", "w") as logfile:
+                workers.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "bench.drain_worker"],
+                        cwd=ROOT,
+                        env=self.env,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=logfile,
+                        text=True,
+                    )
+                )
+        try:
+            for worker in workers:
+                if worker.stdout.readline().strip() != "ready":
+                    raise RuntimeError("a drain worker failed to start; see its log")
+            for worker in workers:
+                worker.stdin.write("go\n")
+                worker.stdin.flush()
+            reports = [json.loads(worker.stdout.readline()) for worker in workers]
+        finally:
+            for worker in workers:
+                stop(worker)
+        sent = sum(r["outcomes"].get("sent", 0) for r in reports)
+        wall = max(r["end"] for r in reports) - min(r["start"] for r in reports)
+        busy = sum(r["end"] - r["start"] for r in reports)
+        result = {
+            "sent": sent,
+            "other": {k: v for r in reports for k, v in r["outcomes"].items() if k != "sent"},
+            "rate": sent / wall,
+            "wall": wall,
+            "busy": busy,
+            "build": sum(r["build"] for r in reports),
+            "render": sum(r["render"] for r in reports),
+            "send": sum(r["send"] for r in reports),
+        }
+        log(f"drain with {processes}: {result}")
+        return result
+
+    def worker(self, client_ids: list[int]) -> None:
+        sink = subprocess.Popen(
+            [sys.executable, "-m", "bench.smtp_sink", str(self.smtp_port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            if sink.stdout.readline().strip() != "ready":
+                raise RuntimeError("the SMTP sink did not start")
+            one = self.drain(client_ids, 1)
+            two = self.drain(client_ids, 2)
+        finally:
+            stop(sink)
+        work = one["build"] + one["send"]
+        overhead = (one["busy"] - work) / one["busy"]
+        per = 1000 / max(one["sent"], 1)
+        scale = two["rate"] / one["rate"]
+        self.row(
+            f"worker drain, {EMAILS} e-mails to a local SMTP sink, 1 process",
+            f"{one['rate']:.1f} msg/s",
+            "—",
+            "—",
+            "—",
+            None,
+        )
+        self.row(
+            "worker drain, 2 processes",
+            f"{two['rate']:.1f} msg/s",
+            f"1 process {one['rate']:.1f} msg/s",
+            f"{scale:.2f}×",
+            "≥ 1.6×",
+            scale >= 1.6,
+        )
+        self.row(
+            "worker overhead per message (1 process)",
+            f"{(one['busy'] - work) * per:.1f} ms of {one['busy'] * per:.1f} ms",
+            f"build {one['build'] * per:.1f} ms (PDF render {one['render'] * per:.1f}) + send {one['send'] * per:.1f} ms",
+            f"{overhead:.1%}",
+            "≤ 10 %",
+            overhead <= 0.10,
+        )
+        if one["other"] or two["other"] or one["sent"] != EMAILS or two["sent"] != EMAILS:
+            log(f"warning: not every e-mail was sent: {one['other']} {two['other']}")
+
+    # -- 3. PDF ---------------------------------------------------------------------
+
+    def pdf(self, app, client_id: int) -> None:
+        from weasyprint import HTML
+
+        from shared.db import db
+        from shared.documents import pdf as pdfmod
+        from shared.services import create_draft, issue_invoice
+        from shared.services.base import Actor
+
+        def invoice_with(lines: int):
+            items = [
+                {"description": f"Item {n}", "quantity": "1", "unit_price": f"{100 + n}.00", "tax_rate": "7.5"}
+                for n in range(lines)
+            ]
+            draft = create_draft(db.session, actor=Actor.system("bench"), data={"client_id": client_id, "items": items})
+            return issue_invoice(db.session, actor=Actor.system("bench"), invoice_id=draft.id)[0]
+
+        def timing(function, repeat: int = 7) -> float:
+            for _ in range(2):
+                function()
+            samples = []
+            for _ in range(repeat):
+                pdfmod.clear_cache()
+                started = time.perf_counter()
+                function()
+                samples.append(time.perf_counter() - started)
+            return statistics.median(samples) * 1000
+
+        with app.app_context():
+            short, long = invoice_with(3), invoice_with(100)
+            floor = timing(lambda: HTML(string="<p>One line.</p>").write_pdf())
+            one_page = timing(lambda: pdfmod.render_invoice_pdf(db.session, short))
+            hundred = timing(lambda: pdfmod.render_invoice_pdf(db.session, long), repeat=5)
+        ratio = one_page / floor
+        self.row(
+            "PDF, 1-page invoice",
+            f"{one_page:.0f} ms",
+            f"WeasyPrint one-line page {floor:.0f} ms",
+            f"{ratio:.1f}×",
+            "≤ 2×",
+            ratio <= 2,
+        )
+        self.row(
+            "PDF, 100-line invoice",
+            f"{hundred:.0f} ms",
+            f"one-line page {floor:.0f} ms",
+            f"{hundred / floor:.1f}×",
+            "—",
+            None,
+        )
+
+    # -- 4. scale -----------------------------------------------------------------------
+
+    def scale_measurements(self, app, user_id: int) -> dict[str, float]:
+        from sqlalchemy.orm import Session
+
+        from shared.db import db
+        from shared.models import Invoice
+        from shared.reminders import sweep_reminders
+
+        def median_ms(function, repeat: int = 5) -> float:
+            function()
+            samples = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                function()
+                samples.append(time.perf_counter() - started)
+            return statistics.median(samples) * 1000
+
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user_id)
+            session["_fresh"] = True
+
+        def get(path: str):
+            def fetch():
+                response = client.get(path)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path}: {response.status_code}")
+
+            return fetch
+
+        with app.app_context():
+            total = db.session.query(Invoice).count()
+            engine = db.engine
+        last_page = max(1, -(-total // 25))
+
+        def sweep():
+            with Session(engine) as session:
+                return sweep_reminders(session, sms=False)
+
+        started = time.perf_counter()
+        queued = sweep()  # catch up: the reminders every overdue invoice is owed
+        catch_up = (time.perf_counter() - started) * 1000
+        result = {
+            "invoices": total,
+            "list, first page": median_ms(get("/admin/invoices")),
+            "list, last page": median_ms(get(f"/admin/invoices?page={last_page}")),
+            "dashboard": median_ms(get("/admin/")),
+            "reminder sweep (nothing new due)": median_ms(sweep, repeat=3),
+            "catch_up": catch_up,
+            "catch_up_queued": queued,
+        }
+        log(f"at {total} invoices: {result}")
+        return result
+
+    def scale(self, app, client_ids: list[int]) -> None:
+        from bench.seed import bulk_invoices
+
+        self.sql("TRUNCATE invoices, invoice_lines, email_queue, payments, activity, idempotency_records")
+        user_id = self.sql("SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1")[0][0]
+        conn = self.connect()
+        started = time.perf_counter()
+        bulk_invoices(conn, SMALL, client_ids=client_ids, seed=11)
+        small = self.scale_measurements(app, user_id)
+        bulk_invoices(conn, LARGE - SMALL, client_ids=client_ids, seed=12)
+        log(f"seeded {LARGE} invoices in {time.perf_counter() - started:.0f}s (with the measurements at {SMALL})")
+        conn.close()
+        large = self.scale_measurements(app, user_id)
+        for name in ("list, first page", "list, last page", "dashboard", "reminder sweep (nothing new due)"):
+            ratio = large[name] / small[name]
+            label = "admin invoice " + name if name.startswith("list") else name
+            self.row(
+                f"{label} at {large['invoices']:,} invoices",
+                f"{large[name]:.1f} ms",
+                f"at {small['invoices']:,}: {small[name]:.1f} ms",
+                f"{ratio:.1f}×",
+                "≤ 2×",
+                ratio <= 2,
+            )
+        self.row(
+            f"reminder sweep catching up at {large['invoices']:,} (queues {large['catch_up_queued']:,})",
+            f"{large['catch_up']:.0f} ms",
+            f"at {small['invoices']:,}: {small['catch_up']:.0f} ms (queues {small['catch_up_queued']:,})",
+            f"{large['catch_up'] / max(large['catch_up_queued'], 1) * 1000:.0f} µs per reminder "
+            f"vs {small['catch_up'] / max(small['catch_up_queued'], 1) * 1000:.0f}",
+            "—",
+            None,
+        )
+
+    # -- table ------------------------------------------------------------------------
+
+    def row(self, what: str, value: str, beside: str, ratio: str, target: str, met: bool | None) -> None:
+        self.rows.append(
+            (what, value, beside, ratio, target, "—" if met is None else ("met" if met else "**not met**"))
+        )
+
+    def table(self) -> str:
+        head = ("measurement", "value", "beside", "ratio", "target", "")
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+    # -- run ---------------------------------------------------------------------------
+
+    def run(self) -> int:
+        if shutil.which("wrk") is None:
+            print("error: wrk is missing; install it with: apt-get install -y wrk", file=sys.stderr)
+            return 1
+        begun = time.monotonic()
+        self.admin(f'CREATE DATABASE "{self.dbname}"')
+        try:
+            log(f"database {self.dbname}; logs in {self.logs}")
+            self.flask("db", "upgrade")
+            self.flask("ensure-admin")
+            from bench.seed import ensure_clients
+
+            conn = self.connect()
+            with conn, conn.cursor() as cursor:
+                client_ids = ensure_clients(cursor)
+            conn.close()
+            self.env["BENCH_CLIENT_ID"] = str(client_ids[0])
+            self.create_invoice(client_ids[0])
+            self.worker(client_ids)
+
+            os.environ.update({k: v for k, v in self.env.items() if k != "PYTHONPATH"})
+            import main_service
+
+            app = main_service.create_app()
+            self.pdf(app, client_ids[0])
+            self.scale(app, client_ids)
+            with app.app_context():
+                from shared.db import db
+
+                db.engine.dispose()
+        finally:
+            with contextlib.suppress(Exception):
+                self.admin(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+        minutes = (time.monotonic() - begun) / 60
+        print(
+            f"SPEC §9 benchmarks, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {machine()}, run took {minutes:.1f} min\n"
+        )
+        print(self.table())
+        return 0
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    version = "?"
+    with contextlib.suppress(Exception):
+        conn = psycopg2.connect(ADMIN_URL)
+        with conn.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0].split()[0]
+        conn.close()
+    return f"{os.cpu_count()} CPU ({cpu}), Python {platform.python_version()}, PostgreSQL {version}"
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    return Bench().run()
