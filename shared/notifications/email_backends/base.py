@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any, ClassVar
 
 
-class EmailBackend:
+class EmailBackend(abc.ABC):
     """Sends one :class:`EmailMessage` to the address it is for.
 
     ``send`` returns the provider's id for the message and raises
@@ -21,10 +22,11 @@ class EmailBackend:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
 
+    @abc.abstractmethod
     def send(self, message: EmailMessage, recipient: str) -> str:
-        raise NotImplementedError
+        """Send it, or raise a delivery error saying why not."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional hook: most backends hold nothing)
         """Release any connection held between messages."""
 
     def __enter__(self) -> EmailBackend:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
-class SmsBackend:
+class SmsBackend(abc.ABC):
     """Sends one text message to an E.164 phone number.
 
     ``send`` returns the provider's id for the message and raises
@@ -21,10 +22,11 @@ class SmsBackend:
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config
 
+    @abc.abstractmethod
     def send(self, to: str, body: str, *, reference: str) -> str:
-        raise NotImplementedError
+        """Send it, or raise a delivery error saying why not."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional hook: most backends hold nothing)
         """Release anything held between messages."""
 
     def __enter__(self) -> SmsBackend:
