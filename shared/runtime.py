@@ -1,7 +1,7 @@
 """Wiring every service does the same way: settings, database, logging.
 
 Called from each ``create_app``; reads the environment only then, never at
-import, and turns a bad setting into one line on stderr and exit status 2.
+import, and turns a bad setting into one line on stderr and exit status 3.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from shared.config import SETTINGS, ConfigError, flask_config, load_config
 from shared.db import configure_engine, db
 
 _SETTING_NAMES = {s.name for s in SETTINGS}
+# Gunicorn stops its master (instead of respawning workers forever) when a
+# worker exits with 3, its "worker failed to boot" code; the CLI just exits.
+BOOT_ERROR = 3
 
 
 def configure_app(app: Flask, test_config: dict[str, Any] | None = None) -> Flask:
@@ -35,12 +38,12 @@ def configure_app(app: Flask, test_config: dict[str, Any] | None = None) -> Flas
         values = load_config(environ, folder=folder)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(BOOT_ERROR) from None
     app.config.from_mapping(flask_config(values))
     app.config.update({k: v for k, v in overrides.items() if k not in _SETTING_NAMES})
     if values["APP_ENV"] == "production" and app.debug:
         print("error: FLASK_DEBUG must be off when APP_ENV=production", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(BOOT_ERROR)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
