@@ -123,24 +123,29 @@ def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> An
     claimed = _claim(api_key, key, fingerprint(request.method, request.path, body))
     if isinstance(claimed, Response):
         return claimed
-    record_id = claimed.id
+    record_id, claimed_at = claimed.id, claimed.created_at
+    ours = (IdempotencyRecord.id == record_id, IdempotencyRecord.created_at == claimed_at)
     session = db.session
     try:
         with atomic(session):
             # A handler may return a bare body (status 200) as well as (body, status).
             payload, status, _ = unpack(handler())
             stored = json.dumps(payload) + "\n"  # as Flask-RESTful ends the bodies it writes
-            session.execute(
+            completed = session.execute(
                 update(IdempotencyRecord)
-                .where(IdempotencyRecord.id == record_id)
+                .where(*ours)
                 .values(response_status=status, response_body=stored, completed_at=utcnow())
                 .execution_options(synchronize_session=False)
-            )
+            ).rowcount
+            if not completed:
+                # A retry took the key over while this request was slow (see
+                # ABANDONED_AFTER); only one of the two may commit its work.
+                raise Conflict("a retry with this Idempotency-Key took over this request; its answer stands")
     except BaseException:
-        # Nothing of the work committed; free the key so a corrected retry can run.
+        # Nothing of the work committed; free the key (if still ours) so a corrected retry can run.
         session.rollback()
         with atomic(session):
-            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+            session.execute(delete(IdempotencyRecord).where(*ours))
         raise
     # The first answer is the stored bytes too, so every replay is byte-identical to it.
     return _json_response(stored, status)

@@ -15,6 +15,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     PasswordField,
     SelectField,
     StringField,
@@ -143,6 +144,9 @@ class InvoiceForm(FlaskForm):
 class SendForm(FlaskForm):
     email = BooleanField("E-mail with the PDF attached", default=True)
     sms = BooleanField("SMS with the link")
+    # "issue" from the review page, "resend" from an issued invoice: a second
+    # submit of the review form must not turn into a resend.
+    intent = HiddenField(default="resend")
 
 
 class PaymentForm(FlaskForm):

@@ -261,6 +261,9 @@ def invoice_send(invoice_id: int):
     if not form.validate_on_submit():
         abort(400)
     notify = Notify(email=bool(form.email.data), sms=bool(form.sms.data))
+    if form.intent.data == "issue" and invoice.status != "draft":
+        flash(f"Invoice {invoice.number} was already issued; nothing more was sent.", "info")
+        return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
     try:
         if invoice.status == "draft":
             if not notify:

@@ -121,8 +121,12 @@ def create_client(session: Session, *, actor: Actor, data: dict[str, Any]) -> Cl
 
 
 def find_client_by_email(session: Session, email: str) -> Client | None:
+    """The oldest active client with this e-mail (archived clients are not reused)."""
     return session.execute(
-        select(Client).where(func.lower(Client.email) == email.lower()).order_by(Client.id).limit(1)
+        select(Client)
+        .where(func.lower(Client.email) == email.lower(), Client.archived_at.is_(None))
+        .order_by(Client.id)
+        .limit(1)
     ).scalar_one_or_none()
 
 

@@ -65,6 +65,11 @@ def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | No
             if amount <= 0 or amount > MAX_EXPENSE:
                 raise ValidationFailed.one("amount", "must be more than 0 and at most 1,000,000,000,000")
             cleaned["amount"] = amount
+    if expense is not None and "currency" in cleaned and "amount" not in cleaned:
+        currency = cleaned["currency"]
+        if expense.amount != expense.amount.quantize(money.quantum(currency)):
+            exponent = money.currency_exponent(currency)
+            errors.add("amount", f"{expense.amount.normalize()} has more than {exponent} decimals for {currency}")
     errors.raise_if_any()
     return cleaned
 

@@ -181,7 +181,7 @@ def _clean_invoice(session: Session, data: dict[str, Any], invoice: Invoice | No
         raw_due = data.get("due_date")
         if raw_due:
             cleaned["due_date"] = to_date(raw_due, "due_date")
-        elif invoice is not None and "issue_date" not in data:
+        elif invoice is not None:
             cleaned["due_date"] = invoice.due_date
         elif "issue_date" in cleaned:
             cleaned["due_date"] = cleaned["issue_date"] + dt.timedelta(days=settings.payment_terms_days)

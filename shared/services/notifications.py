@@ -120,15 +120,24 @@ def queue_statement(session: Session, *, actor: Actor, client_id: int, notify: N
     return rows
 
 
-def cancel_queued(session: Session, invoice_id: int, kinds: tuple[str, ...], reason: str) -> int:
-    """Cancel rows not yet taken by a worker (a paid invoice needs no reminder)."""
+def cancel_queued(
+    session: Session, invoice_id: int, kinds: tuple[str, ...], reason: str, *, payment_id: int | None = None
+) -> int:
+    """Cancel rows not yet taken by a worker (a paid invoice needs no reminder).
+
+    With ``payment_id`` only that payment's rows go (voiding one payment must
+    not silence the receipt of another).
+    """
+    conditions = [
+        QueuedMessage.invoice_id == invoice_id,
+        QueuedMessage.kind.in_(kinds),
+        QueuedMessage.state == "queued",
+    ]
+    if payment_id is not None:
+        conditions.append(QueuedMessage.payment_id == payment_id)
     result = session.execute(
         update(QueuedMessage)
-        .where(
-            QueuedMessage.invoice_id == invoice_id,
-            QueuedMessage.kind.in_(kinds),
-            QueuedMessage.state == "queued",
-        )
+        .where(*conditions)
         .values(state="cancelled", last_error=reason, updated_at=utcnow())
         .execution_options(synchronize_session="fetch")
     )

@@ -73,6 +73,10 @@ def record_payment(
         paid_on = today if paid_on in (None, "") else to_date(paid_on, "paid_on")
         if paid_on > today:
             raise ValidationFailed.one("paid_on", "cannot be in the future")
+        if paid_on < invoice.issue_date:
+            raise ValidationFailed.one(
+                "paid_on", f"cannot be before the invoice's issue date ({invoice.issue_date.isoformat()})"
+            )
     if method not in PAYMENT_METHODS:
         errors.add("method", f"must be one of {', '.join(PAYMENT_METHODS)}")
     with errors.collect():
@@ -93,7 +97,9 @@ def record_payment(
     settings = get_settings(session)
     payment = Payment(
         invoice=invoice,
-        receipt_number=next_number(session, "receipt", paid_on.year, settings.receipt_number_format),
+        # The receipt is issued today, whatever date the money arrived: a late
+        # entry never reopens a closed year's sequence.
+        receipt_number=next_number(session, "receipt", today.year, settings.receipt_number_format),
         amount=amount,
         currency=invoice.currency,
         paid_on=paid_on,
@@ -137,7 +143,7 @@ def void_payment(session: Session, *, actor: Actor, payment_id: int, reason: str
     payment.void_reason = reason
     invoice.amount_paid = invoice.amount_paid - payment.amount
     invoice.status = _status_for(invoice)
-    cancel_queued(session, invoice.id, ("receipt",), "payment voided")
+    cancel_queued(session, invoice.id, ("receipt",), "payment voided", payment_id=payment.id)
     record_activity(
         session,
         actor,

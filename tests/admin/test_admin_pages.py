@@ -215,3 +215,21 @@ def test_database_outage_shows_a_friendly_page_and_recovers(backend, database_ur
         assert browser.get("/admin/").status_code == 200
         with app.app_context():
             db.engine.dispose()
+
+
+def test_submitting_the_review_form_twice_sends_once(admin_app, admin):
+    with admin_app.app_context():
+        client = create_client(db.session, actor=Actor.system(), data={"name": "Twice", "email": "t@example.com"})
+        draft_id = create_draft(
+            db.session,
+            actor=Actor.system(),
+            data={"client_id": client.id, "items": [{"description": "x", "quantity": "1", "unit_price": "1"}]},
+        ).id
+    review = f"/admin/invoices/{draft_id}/review"
+    token = csrf_from(admin.get(review).get_data(as_text=True))
+    form = {"csrf_token": token, "email": "y", "intent": "issue"}
+    admin.client.post(f"/admin/invoices/{draft_id}/send", data=form)
+    again = admin.client.post(f"/admin/invoices/{draft_id}/send", data=form, follow_redirects=True)
+    assert "already issued" in again.get_data(as_text=True)
+    with admin_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(QueuedMessage)) == 1

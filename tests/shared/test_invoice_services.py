@@ -250,3 +250,17 @@ def test_public_tokens_are_long_and_unique(make_invoice):
     tokens = {make_invoice().public_token for _ in range(5)}
     assert len(tokens) == 5
     assert all(len(token) >= 43 for token in tokens)  # 256 bits in URL-safe base64
+
+
+def test_editing_the_issue_date_keeps_the_chosen_due_date(session, actor, make_invoice):
+    today = dt.date.today()
+    draft = make_invoice(issue_date=today.isoformat(), due_date=(today + dt.timedelta(days=40)).isoformat())
+    update_draft(
+        session, actor=actor, invoice_id=draft.id, data={"issue_date": (today - dt.timedelta(days=2)).isoformat()}
+    )
+    assert draft.due_date == today + dt.timedelta(days=40)
+    with pytest.raises(ValidationFailed) as info:
+        update_draft(
+            session, actor=actor, invoice_id=draft.id, data={"issue_date": (today + dt.timedelta(days=60)).isoformat()}
+        )
+    assert "due_date" in info.value.errors

@@ -175,3 +175,20 @@ def test_unknown_expense_currency_is_named_not_a_crash(session, actor):
     with pytest.raises(ValidationFailed) as info:
         _expense(session, actor, currency="ZZZ", amount="10")
     assert "currency" in info.value.errors
+
+
+def test_changing_an_expense_currency_rechecks_its_amount(session, actor):
+    expense = _expense(session, actor, amount="10.55", currency="USD")
+    with pytest.raises(ValidationFailed) as info:
+        update_expense(session, actor=actor, expense_id=expense.id, data={"currency": "JPY"})
+    assert "amount" in info.value.errors
+    session.expire_all()
+    assert session.get(Expense, expense.id).currency == "USD"
+
+
+def test_an_archived_client_is_not_found_by_email(session, actor, make_client):
+    from shared.services.clients import find_client_by_email
+
+    old = make_client(email="same@example.com")
+    archive_client(session, actor=actor, client_id=old.id)
+    assert find_client_by_email(session, "SAME@example.com") is None

@@ -125,3 +125,30 @@ def test_two_payments_racing_for_the_last_balance(backend, engine, session, acto
     with Session(engine) as check:
         invoice = check.get(Invoice, invoice_id)
         assert invoice.amount_paid == Decimal("100") and invoice.balance_due == 0
+
+
+def test_voiding_one_payment_keeps_the_other_receipts_queued(session, actor, make_invoice):
+    invoice = make_invoice(issue=True)
+    first, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="10.00", notify=Notify(email=True))
+    second, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="20.00", notify=Notify(email=True))
+    void_payment(session, actor=actor, payment_id=first.id)
+    states = dict(session.execute(select(QueuedMessage.payment_id, QueuedMessage.state)).all())
+    assert states == {first.id: "cancelled", second.id: "queued"}
+
+
+def test_a_payment_cannot_predate_its_invoice(session, actor, make_invoice):
+    issued_on = dt.date.today() - dt.timedelta(days=10)
+    invoice = make_invoice(issue=True, issue_date=issued_on.isoformat(), due_date=issued_on.isoformat())
+    with pytest.raises(ValidationFailed) as info:
+        record_payment(
+            session, actor=actor, invoice_id=invoice.id, amount="1.00", paid_on=issued_on - dt.timedelta(days=1)
+        )
+    assert "paid_on" in info.value.errors
+
+
+def test_receipts_are_numbered_in_the_year_they_are_issued(session, actor, make_invoice):
+    last_year = dt.date.today().replace(month=1, day=1) - dt.timedelta(days=3)
+    invoice = make_invoice(issue=True, issue_date=last_year.isoformat(), due_date=last_year.isoformat())
+    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="1.00", paid_on=last_year)
+    assert payment.receipt_number == f"RCT-{dt.date.today().year}-00001"
+    assert payment.paid_on == last_year
