@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 import shared.models  # noqa: F401
 from shared.db import configure_engine, db
-from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
-from support import ROOT, app_config  # noqa: F401  (re-exported for tests)
+from shared.services import Actor, Notify, create_api_key, create_client, create_draft, create_user, issue_invoice
+from support import ADMIN_PASSWORD, ROOT, Browser, app_config, sign_in  # noqa: F401  (ROOT re-exported)
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -175,3 +175,69 @@ def make_invoice(session: Session, actor: Actor, make_client):
         return invoice
 
     return make
+
+
+# ---------------------------------------------------------------- the apps, users and keys
+
+
+@pytest.fixture
+def admin_app(database_url):
+    """The admin app (main_service) on the test database."""
+    import main_service
+
+    app = main_service.create_app(app_config(database_url))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def api_app(database_url):
+    """The API app on the test database."""
+    import api_service
+
+    app = api_service.create_app(app_config(database_url))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def users(admin_app) -> dict[str, int]:
+    """admin@example.com and staff@example.com, both with ADMIN_PASSWORD."""
+    with admin_app.app_context():
+        made = {
+            role: create_user(
+                db.session,
+                actor=Actor.system(),
+                email=f"{role}@example.com",
+                name=f"{role.title()} User",
+                role=role,
+                password=ADMIN_PASSWORD,
+            ).id
+            for role in ("admin", "staff")
+        }
+        db.session.remove()
+        return made
+
+
+@pytest.fixture
+def admin(admin_app, users) -> Browser:
+    return sign_in(admin_app, "admin@example.com")
+
+
+@pytest.fixture
+def staff(admin_app, users) -> Browser:
+    return sign_in(admin_app, "staff@example.com")
+
+
+@pytest.fixture
+def keys(api_app) -> dict[str, str]:
+    """One API key secret per scope: read, write, admin."""
+    with api_app.app_context():
+        made = {
+            scope: create_api_key(db.session, actor=Actor.system("tests"), name=f"{scope} key", scope=scope)[1]
+            for scope in ("read", "write", "admin")
+        }
+        db.session.remove()
+        return made

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import api_service
-from shared.db import db
-from shared.services import Actor, create_api_key
-from support import app_config
-
 
 class ApiClient:
     """A test client that sends one API key and JSON by default."""
@@ -37,23 +32,6 @@ class ApiClient:
         return self.client.patch(
             f"/api/v1{path}", json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
         )
-
-
-@pytest.fixture
-def api_app(database_url):
-    app = api_service.create_app(app_config(database_url))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def keys(api_app) -> dict[str, str]:
-    with api_app.app_context():
-        return {
-            scope: create_api_key(db.session, actor=Actor.system("tests"), name=f"{scope} key", scope=scope)[1]
-            for scope in ("read", "write", "admin")
-        }
 
 
 @pytest.fixture

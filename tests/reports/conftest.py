@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from report_books import Books, build_books
 
-import main_service
 from shared.db import db
 from shared.services import Actor, create_user
-from support import ADMIN_PASSWORD, Browser, app_config, sign_in
+from support import ADMIN_PASSWORD, Browser, sign_in
 
 
 @pytest.fixture
@@ -17,14 +16,6 @@ def books(session) -> Books:
 
 
 # ---------------------------------------------------------------- the admin app on the same database
-
-
-@pytest.fixture
-def admin_app(database_url):
-    app = main_service.create_app(app_config(database_url))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
