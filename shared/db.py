@@ -87,6 +87,22 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.UTC)
 
 
+MAX_ID = 2**31 - 1  # every id column is an INTEGER
+
+
+def parse_id(raw: object) -> int | None:
+    """A row id from text (query string, form field, session): ASCII digits, 1 to MAX_ID; else None.
+
+    ``str.isdigit`` alone is not enough: ``"²".isdigit()`` is true and
+    ``int("²")`` raises, and an id past INTEGER's range overflows the database.
+    """
+    text = raw if isinstance(raw, str) else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 

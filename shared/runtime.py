@@ -13,14 +13,26 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from shared.config import SETTINGS, ConfigError, flask_config, load_config
-from shared.db import configure_engine, db
+from shared.db import MAX_ID, configure_engine, db
 
 _SETTING_NAMES = {s.name for s in SETTINGS}
 # Gunicorn stops its master (instead of respawning workers forever) when a
 # worker exits with 3, its "worker failed to boot" code; the CLI just exits.
 BOOT_ERROR = 3
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every service's URLs: at most an INTEGER column's largest value.
+
+    A larger number is simply no route (404) instead of an overflow in the database.
+    """
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def configure_app(app: Flask, test_config: dict[str, Any] | None = None) -> Flask:
@@ -30,6 +42,7 @@ def configure_app(app: Flask, test_config: dict[str, Any] | None = None) -> Flas
     variables), ``INSTANCE_PATH`` (where the outbox and generated secret go)
     and any other Flask key (applied as given).
     """
+    app.url_map.converters["int"] = IdConverter
     overrides = dict(test_config or {})
     environ = dict(os.environ)
     environ.update({k: str(v) for k, v in overrides.items() if k in _SETTING_NAMES})

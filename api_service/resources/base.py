@@ -87,7 +87,7 @@ def query_int(name: str, *, low: int, high: int, default: int | None = None) -> 
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ValidationFailed.one(name, f"must be a whole number from {low} to {high}")
     return int(raw)
 

@@ -10,16 +10,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 from main_service.admin import bp, login_manager
 from main_service.admin.access import SignedInUser
 from main_service.admin.forms import ConfirmForm, LoginForm
-from shared.db import db
+from shared.db import db, parse_id
 from shared.models import User
 from shared.services.users import SignInRefused, sign_in
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> SignedInUser | None:
-    if not user_id.isdigit():
+    if parse_id(user_id) is None:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, parse_id(user_id))
     return SignedInUser(user) if user is not None and user.is_active else None
 
 

@@ -282,7 +282,7 @@ def show_errors(form: FlaskForm, exc: DomainError) -> None:
 
 def _field_for(form: FlaskForm, path: str):
     parts = path.split(".")
-    if parts[0] == "items" and len(parts) == 3 and parts[1].isdigit() and hasattr(form, "lines"):
+    if parts[0] == "items" and len(parts) == 3 and parts[1].isascii() and parts[1].isdigit() and hasattr(form, "lines"):
         rows = getattr(form, "item_rows", list(range(len(form.lines.entries))))
         index = int(parts[1])
         if index < len(rows):

@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 from main_service.admin import bp
 from main_service.admin.access import actor
 from main_service.admin.forms import ConfirmForm, InvoiceForm, ReasonForm, SendForm, show_errors
-from main_service.admin.pagination import paginate
-from shared.db import db
+from main_service.admin.pagination import keyset_paginate
+from shared.db import db, parse_id
 from shared.errors import DomainError
 from shared.models import Activity, Client, Invoice
 from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES
@@ -39,8 +39,8 @@ def invoices():
     if status in INVOICE_STATES:
         query = query.where(Invoice.status == status)
     client_id = request.args.get("client_id") or ""
-    if client_id.isdigit():
-        query = query.where(Invoice.client_id == int(client_id))
+    if parse_id(client_id):
+        query = query.where(Invoice.client_id == parse_id(client_id))
     issued_from, issued_to = _date_arg("issued_from"), _date_arg("issued_to")
     if issued_from:
         query = query.where(Invoice.issue_date >= issued_from)
@@ -53,7 +53,7 @@ def invoices():
     q = (request.args.get("q") or "").strip()
     if q:
         query = query.where(func.lower(Invoice.number).like(f"%{q.lower()}%"))
-    page = paginate(query.order_by(Invoice.id.desc()))
+    page = keyset_paginate(query, Invoice.id)
     clients = db.session.execute(select(Client.id, Client.name).order_by(func.lower(Client.name))).all()
     return render_template(
         "admin/invoices/list.html",
@@ -110,7 +110,7 @@ def _editor_form(invoice: Invoice | None = None) -> InvoiceForm:
     form.client_id.choices = _client_choices(invoice.client if invoice else None)
     if invoice is None and request.method == "GET":
         wanted = request.args.get("client_id", "")
-        if wanted.isdigit():
+        if parse_id(wanted):
             form.client_id.data = wanted
         settings = get_settings(db.session)
         form.issue_date.data = dt.date.today().isoformat()
@@ -135,7 +135,7 @@ def _editor_action(form: InvoiceForm) -> str:
         return "edit"
     if action.startswith("remove_line:"):
         index = action.split(":", 1)[1]
-        if index.isdigit() and int(index) < len(form.lines.entries) and len(form.lines.entries) > 1:
+        if index.isascii() and index.isdigit() and int(index) < len(form.lines.entries) and len(form.lines.entries) > 1:
             kept = [entry.data for i, entry in enumerate(form.lines.entries) if i != int(index)]
             while form.lines.entries:
                 form.lines.pop_entry()
