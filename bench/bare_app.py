@@ -85,6 +85,13 @@ def app(environ, start_response):
             ),
         )
         invoice_id = cursor.fetchone()[0]
+        # The same running total the real app keeps (shared.rollups), so the comparison stays fair.
+        cursor.execute(
+            "INSERT INTO invoice_rollups (currency, status, due_date, invoice_count, total, amount_paid)"
+            " VALUES ('NGN', 'open', %s, 1, %s, 0) ON CONFLICT (currency, status, due_date) DO UPDATE"
+            " SET invoice_count = invoice_rollups.invoice_count + 1, total = invoice_rollups.total + excluded.total",
+            (today + dt.timedelta(days=14), totals.total),
+        )
         cursor.executemany(
             "INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_price, tax_rate, amount,"
             " discount, tax) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",

@@ -108,6 +108,23 @@ def register_commands(app: Flask) -> None:
         click.echo(f"  password: {password}")
         click.echo("This password is shown only once.")
 
+    @app.cli.command("rebuild-rollups")
+    def rebuild_rollups_command() -> None:
+        """Recompute the dashboard's running totals from every invoice and payment (after a bulk load)."""
+        from shared.rollups import rebuild_rollups, rollup_differences
+        from shared.services import atomic
+
+        _require_schema()
+        with atomic(db.session):
+            differences = rollup_differences(db.session)
+            rebuilt = rebuild_rollups(db.session)
+        for line in differences:
+            click.echo(f"was out of step: {line}")
+        click.echo(
+            f"Rebuilt the rollups: {rebuilt.invoice_rows} invoice rows and {rebuilt.payment_rows} payment rows; "
+            f"{len(differences)} differed from the invoices and payments."
+        )
+
     @app.cli.command("seed-demo")
     @click.option("--invoices", type=click.IntRange(0, 200_000), default=None, help="Extra random invoices to add.")
     @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed, for repeatable data.")

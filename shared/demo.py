@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from shared import money
+from shared import money, rollups
 from shared.models import Client, Expense, Invoice, InvoiceLine, Payment
 from shared.numbering import take_numbers
 from shared.services import (
@@ -525,28 +525,29 @@ def _write_batch(session: Session, batch: list[_Planned], settings: _Formats, re
         by_year[paid_on.year] += 1
     for year, count in sorted(by_year.items()):
         receipts[year] = take_numbers(session, "receipt", year, settings.receipt_number_format, count)[::-1]
+    payment_rows = []
     if payments:
-        session.execute(
-            insert(Payment),
-            [
-                {
-                    "invoice_id": invoice_id,
-                    "receipt_number": receipts[paid_on.year].pop(),
-                    "amount": amount,
-                    "currency": currency,
-                    "paid_on": paid_on,
-                    "method": method,
-                    "reference": f"TRX{invoice_id:07d}",
-                    "note": "",
-                    "recorded_by": BULK_ACTOR,
-                    "voided_at": _at(paid_on, 16) if voided else None,
-                    "voided_by": BULK_ACTOR if voided else None,
-                    "void_reason": "Cheque returned unpaid" if voided else None,
-                    "created_at": _at(paid_on, 12),
-                }
-                for paid_on, invoice_id, currency, amount, method, voided in payments
-            ],
-        )
+        payment_rows = [
+            {
+                "invoice_id": invoice_id,
+                "receipt_number": receipts[paid_on.year].pop(),
+                "amount": amount,
+                "currency": currency,
+                "paid_on": paid_on,
+                "method": method,
+                "reference": f"TRX{invoice_id:07d}",
+                "note": "",
+                "recorded_by": BULK_ACTOR,
+                "voided_at": _at(paid_on, 16) if voided else None,
+                "voided_by": BULK_ACTOR if voided else None,
+                "void_reason": "Cheque returned unpaid" if voided else None,
+                "created_at": _at(paid_on, 12),
+            }
+            for paid_on, invoice_id, currency, amount, method, voided in payments
+        ]
+        session.execute(insert(Payment), payment_rows)
+    # Bulk INSERTs fire no flush events: add them to the running totals in the same transaction.
+    rollups.count_inserted(session, invoices=rows, payments=payment_rows)
     result.invoices += len(batch)
     result.lines += len(lines)
     result.payments += len(payments)

@@ -9,25 +9,43 @@ reminder on its return, not a burst, and the stages it slept through are
 never sent. Each stage is one row with a unique ``dedupe_key``, so concurrent
 sweeps and repeated sweeps cannot queue it twice.
 
-The candidates are found by one set-based query (the stage of each invoice is
-a CASE over its due date), so a sweep costs the same whether it finds
-nothing among 100,000 invoices or a handful.
+Each invoice carries ``next_reminder_on``, the day the sweep must next look
+at it, and a sweep reads only the live invoices with a balance whose day has
+come or is unknown (one query over a partial index), so a sweep with nothing
+new due costs the same among 100,000 invoices as among 1,000. The values:
+
+- NULL: not worked out yet (a new invoice; or reset because the schedule was
+  changed in the settings, or the invoice's due date or last e-mailed day
+  changed). The next sweep works it out.
+- a day: the day of the first stage not yet sent or skipped. Written by every
+  sweep that looks at the invoice: the first stage's day when none has come;
+  after queuing stage k (or skipping it because the invoice was e-mailed on
+  or after its day, or finding it or a later one already queued) the day of
+  stage k+1.
+- ``REMINDERS_DONE`` (9999-12-31): every stage is done; never a candidate
+  again until something resets it to NULL. A sentinel rather than NULL keeps
+  NULL meaning "unknown" and the candidate test a plain range.
+
+A due stage held back only for now (the client has no e-mail or opted out,
+or the invoice e-mail is still queued) leaves the column alone, so the
+invoice stays a candidate and gets the latest stage as soon as the client
+can be reached, exactly as before; the sweep's cost grows only with such
+invoices. A paid or void invoice leaves the partial index altogether.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Date, case, exists, or_, select
+from sqlalchemy import Date, bindparam, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from shared.db import utcnow
-from shared.models import Client, Invoice, QueuedMessage
+from shared.models import Client, Invoice, QueuedMessage, Settings
 from shared.models.enums import LIVE_INVOICE_STATES
 from shared.services.base import atomic, get_settings
 from shared.services.notifications import notify_workers
@@ -35,6 +53,8 @@ from shared.services.notifications import notify_workers
 log = logging.getLogger("shared.reminders")
 
 INSERT_CHUNK = 500
+#: ``next_reminder_on`` of an invoice whose every stage is done (sent or skipped).
+REMINDERS_DONE = dt.date(9999, 12, 31)
 
 
 def reminder_stages(offsets: Iterable[object] | None, repeat_days: int, maximum: int) -> list[int]:
@@ -62,104 +82,145 @@ def reminder_dedupe_key(invoice_id: int, stage: int, channel: str) -> str:
     return f"reminder:{invoice_id}:{stage}:{channel}"
 
 
-class _days_after(FunctionElement):
-    """``date + n days`` for a date column and an integer expression, on both databases."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(_days_after, "postgresql")
-def _days_after_pg(element, compiler, **kw):
-    day, days = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"({day} + CAST({days} AS INTEGER))"
-
-
-@compiles(_days_after, "sqlite")
-def _days_after_sqlite(element, compiler, **kw):
-    day, days = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"date({day}, ({days}) || ' days')"
-
-
-class _day_of(FunctionElement):
+def _utc_day(moment: dt.datetime) -> dt.date:
     """The (UTC) calendar day of a stored timestamp."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(_day_of, "postgresql")
-def _day_of_pg(element, compiler, **kw):
-    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.date()
 
 
-@compiles(_day_of, "sqlite")
-def _day_of_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)})"
+def reminder_candidates_query(today: dt.date):
+    """The invoices the sweep must look at ``today``: one row each, with what it needs to decide.
 
-
-def _stage_case(stages: Sequence[int], today: dt.date, values: Sequence[int]):
-    """CASE giving ``values[k]`` for the latest stage k whose day has come (NULL for none)."""
-    whens = [
-        (Invoice.due_date <= today - dt.timedelta(days=offset), value)
-        for offset, value in reversed(list(zip(stages, values, strict=True)))
-    ]
-    return case(*whens, else_=None)
-
-
-def due_reminders_query(stages: Sequence[int], today: dt.date):
-    """One row per invoice that needs a reminder today: invoice, client contact, stage.
-
-    Stage ``k`` (1-based) is due once ``due_date + stages[k-1] <= today``; the
-    latest such stage is the one wanted. It is skipped when a reminder of that
-    stage or a later one already exists (in any state: each stage at most
-    once), when its day is on or before the day the invoice was last e-mailed,
-    and for now while the invoice e-mail itself is still waiting to go out.
+    Live invoices with a balance whose ``next_reminder_on`` is unknown (NULL)
+    or has come, read through the partial index on that column. Each row
+    carries the live client's contact details, the latest reminder stage
+    already queued for the invoice (in any state: each stage at most once)
+    and whether the invoice e-mail itself is still waiting to go out.
     """
-    stage = _stage_case(stages, today, list(range(1, len(stages) + 1))).label("stage")
-    offset = _stage_case(stages, today, list(stages)).label("offset")
-    candidates = (
+    reminded = QueuedMessage.__table__.alias("reminded")
+    pending_invoice_email = QueuedMessage.__table__.alias("pending_invoice_email")
+    reminded_stage = (
+        select(func.max(reminded.c.reminder_stage))
+        .where(reminded.c.invoice_id == Invoice.id, reminded.c.kind == "reminder")
+        .scalar_subquery()
+    )
+    # A scalar subquery, not EXISTS: Postgres then always probes the invoice_id index per
+    # candidate instead of sometimes hashing a scan of the whole queue.
+    invoice_email_pending = (
+        select(literal(True))
+        .where(
+            pending_invoice_email.c.invoice_id == Invoice.id,
+            pending_invoice_email.c.kind == "invoice",
+            pending_invoice_email.c.channel == "email",
+            pending_invoice_email.c.state.in_(("queued", "sending")),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
         select(
             Invoice.id.label("invoice_id"),
             Invoice.client_id,
             Invoice.due_date,
             Invoice.last_emailed_at,
+            Invoice.next_reminder_on,
             Client.email,
             Client.phone,
             Client.sms_opt_in,
-            stage,
-            offset,
+            Client.reminders_opt_out,
+            reminded_stage.label("reminded_stage"),
+            invoice_email_pending.label("invoice_email_pending"),
         )
         .join(Client, Client.id == Invoice.client_id)
         .where(
             Invoice.status.in_(LIVE_INVOICE_STATES),
             Invoice.total > Invoice.amount_paid,
-            Invoice.due_date <= today - dt.timedelta(days=stages[0]),
-            Client.reminders_opt_out.is_(False),
-            Client.email.is_not(None),
-            Client.email != "",
+            or_(Invoice.next_reminder_on.is_(None), Invoice.next_reminder_on <= today),
         )
-        .subquery("candidate")
     )
-    reminded = QueuedMessage.__table__.alias("reminded")
-    pending_invoice_email = QueuedMessage.__table__.alias("pending_invoice_email")
-    return select(candidates).where(
-        ~exists().where(
-            reminded.c.invoice_id == candidates.c.invoice_id,
-            reminded.c.kind == "reminder",
-            reminded.c.reminder_stage >= candidates.c.stage,
-        ),
-        ~exists().where(
-            pending_invoice_email.c.invoice_id == candidates.c.invoice_id,
-            pending_invoice_email.c.kind == "invoice",
-            pending_invoice_email.c.channel == "email",
-            pending_invoice_email.c.state.in_(("queued", "sending")),
-        ),
-        or_(
-            candidates.c.last_emailed_at.is_(None),
-            _day_of(candidates.c.last_emailed_at) < _days_after(candidates.c.due_date, candidates.c.offset),
-        ),
+
+
+def _plan(candidate, stages: Sequence[int], today: dt.date) -> tuple[int | None, dt.date | None]:
+    """``(stage to queue or None, new next_reminder_on)`` for one candidate.
+
+    A new ``next_reminder_on`` of None means "leave the column as it is": the
+    invoice stays a candidate because a due stage is held back only for now
+    (the client cannot be reached yet, or the invoice e-mail is still queued).
+    """
+
+    def day_of(stage: int) -> dt.date:
+        """The day of stage ``stage`` (1-based); REMINDERS_DONE past the last one."""
+        if stage > len(stages):
+            return REMINDERS_DONE
+        return candidate.due_date + dt.timedelta(days=stages[stage - 1])
+
+    latest = bisect.bisect_right(stages, (today - candidate.due_date).days)  # 0: no stage has come
+    if latest == 0:
+        return None, day_of(1)
+    already = candidate.reminded_stage or 0
+    if already >= latest:
+        return None, day_of(already + 1)
+    if candidate.last_emailed_at is not None and _utc_day(candidate.last_emailed_at) >= day_of(latest):
+        return None, day_of(latest + 1)
+    if candidate.reminders_opt_out or not candidate.email or candidate.invoice_email_pending:
+        return None, None
+    return latest, day_of(latest + 1)
+
+
+def _set_next_reminder_on(session: Session, changes: list[dict]) -> None:
+    """Write the new ``next_reminder_on`` values, set-based, unless the invoice changed meanwhile.
+
+    A row is written only while its due date and ``next_reminder_on`` are
+    still what the sweep read: a concurrent reset (schedule or due date
+    changed) is never overwritten with a value worked out from stale data.
+    """
+    table = Invoice.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement whatever the count: four arrays, unnested into rows.
+        session.execute(
+            text(
+                "UPDATE invoices SET next_reminder_on = change.new"
+                " FROM unnest(CAST(:ids AS INTEGER[]), CAST(:due_dates AS DATE[]),"
+                " CAST(:olds AS DATE[]), CAST(:news AS DATE[])) AS change (id, due_date, old, new)"
+                " WHERE invoices.id = change.id AND invoices.due_date = change.due_date"
+                " AND invoices.next_reminder_on IS NOT DISTINCT FROM change.old"
+            ),
+            {
+                "ids": [c["b_id"] for c in changes],
+                "due_dates": [c["b_due_date"] for c in changes],
+                "olds": [c["b_old"] for c in changes],
+                "news": [c["b_new"] for c in changes],
+            },
+        )
+        return
+    # SQLite: no column list on a VALUES alias; one prepared statement, executemany.
+    session.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.due_date == bindparam("b_due_date"),
+            table.c.next_reminder_on.is_not_distinct_from(bindparam("b_old", type_=Date)),
+        )
+        .values(next_reminder_on=bindparam("b_new")),
+        changes,
     )
+
+
+def _schedule(session: Session) -> list[int]:
+    """The reminder stages, read under a share lock on the settings row.
+
+    ``update_settings`` resets ``next_reminder_on`` in the transaction that
+    changes the schedule; the lock orders a sweep wholly before or after it,
+    so a sweep never writes dates worked out from the schedule it replaced.
+    (SQLite: the sweep already holds the single write lock.)
+    """
+    settings = session.execute(
+        select(Settings).where(Settings.id == 1).with_for_update(read=True).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if settings is None:
+        settings = get_settings(session)
+    return reminder_stages(settings.reminder_offsets, settings.reminder_repeat_days, settings.reminder_max)
 
 
 def sweep_reminders(
@@ -174,29 +235,43 @@ def sweep_reminders(
     E-mail to every candidate; a text too when the client opted in to SMS,
     has a phone number and ``sms`` is on (the worker passes False when
     ``SMS_BACKEND=disabled``). Safe to run from several workers at once.
+    Every candidate looked at gets its new ``next_reminder_on`` in the same
+    transaction as the queued rows.
     """
     today = today or dt.date.today()
     now = now or utcnow()
     with atomic(session):
-        settings = get_settings(session)
-        stages = reminder_stages(settings.reminder_offsets, settings.reminder_repeat_days, settings.reminder_max)
+        stages = _schedule(session)
         if not stages:
             return 0
-        values: list[dict] = []
-        for candidate in session.execute(due_reminders_query(stages, today)):
+        values_: list[dict] = []
+        changes: list[dict] = []
+        for candidate in session.execute(reminder_candidates_query(today)):
+            stage, next_on = _plan(candidate, stages, today)
+            if next_on is not None and next_on != candidate.next_reminder_on:
+                changes.append(
+                    {
+                        "b_id": candidate.invoice_id,
+                        "b_due_date": candidate.due_date,
+                        "b_old": candidate.next_reminder_on,
+                        "b_new": next_on,
+                    }
+                )
+            if stage is None:
+                continue
             channels = [("email", candidate.email)]
             if sms and candidate.sms_opt_in and candidate.phone:
                 channels.append(("sms", candidate.phone))
             for channel, recipient in channels:
-                values.append(
+                values_.append(
                     {
                         "kind": "reminder",
                         "channel": channel,
                         "recipient": recipient,
                         "invoice_id": candidate.invoice_id,
                         "client_id": candidate.client_id,
-                        "reminder_stage": candidate.stage,
-                        "dedupe_key": reminder_dedupe_key(candidate.invoice_id, candidate.stage, channel),
+                        "reminder_stage": stage,
+                        "dedupe_key": reminder_dedupe_key(candidate.invoice_id, stage, channel),
                         "state": "queued",
                         "attempts": 0,
                         "next_attempt_at": now,
@@ -207,12 +282,14 @@ def sweep_reminders(
                 )
         queued = 0
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        for start in range(0, len(values), INSERT_CHUNK):
-            chunk = values[start : start + INSERT_CHUNK]
+        for start in range(0, len(values_), INSERT_CHUNK):
+            chunk = values_[start : start + INSERT_CHUNK]
             result = session.execute(
                 insert(QueuedMessage).values(chunk).on_conflict_do_nothing(index_elements=["dedupe_key"])
             )
             queued += max(result.rowcount or 0, 0)
+        if changes:
+            _set_next_reminder_on(session, changes)
         if queued:
             notify_workers(session)
     if queued:
@@ -226,7 +303,8 @@ def reminder_stage_dates(due_date: dt.date, stages: Sequence[int]) -> list[dt.da
 
 
 __all__ = [
-    "due_reminders_query",
+    "REMINDERS_DONE",
+    "reminder_candidates_query",
     "reminder_dedupe_key",
     "reminder_stage_dates",
     "reminder_stages",

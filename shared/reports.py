@@ -3,6 +3,10 @@
 Every figure here is an aggregate the database works out (``SUM``/``COUNT``
 with ``GROUP BY``, conditional sums, a window sum for running balances), so a
 report over 100,000 invoices moves a handful of rows to Python, not the table.
+The dashboard's figures (headline, aging, invoices by status, money
+collected, currencies in use) go further and add up the running totals of
+``shared.rollups`` (invoices per currency, state and due date; payments per
+currency and day), so their cost does not grow with the number of invoices.
 Functions take a session and plain filters and return small frozen
 dataclasses; nothing here knows about Flask.
 
@@ -51,7 +55,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from shared import money
 from shared.db import Fixed4
 from shared.errors import NotFound
-from shared.models import Client, Expense, Invoice, InvoiceLine, Payment
+from shared.models import Client, Expense, Invoice, InvoiceLine, InvoiceRollup, Payment, PaymentRollup
 from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES, PAYMENT_METHODS
 
 ISSUED_STATES = ("open", "partially_paid", "paid")  # issued and not voided
@@ -126,18 +130,31 @@ def _sum(expression) -> ColumnElement[Decimal]:
     return type_coerce(func.coalesce(func.sum(type_coerce(expression, Fixed4())), literal(ZERO, Fixed4())), Fixed4())
 
 
+def _count(expression) -> ColumnElement[int]:
+    """SUM of a rollup's count column (0 for no rows)."""
+    return func.coalesce(func.sum(expression), 0)
+
+
 def _balance():
     return Invoice.total - Invoice.amount_paid
+
+
+def _rolled_up_balance():
+    return InvoiceRollup.total - InvoiceRollup.amount_paid
 
 
 # ---------------------------------------------------------------- currencies
 
 
 def currencies_in_use(session: Session) -> list[str]:
-    """Every currency an invoice, a payment or an approved expense is in, sorted (read from indexes)."""
+    """Every currency an invoice, a live payment or an approved expense is in, sorted (read from the rollups).
+
+    A payment is always in its invoice's currency and invoices are never
+    deleted once paid against, so voided payments add no currency of their own.
+    """
     found = sql_union_all(
-        select(Invoice.currency.label("currency")).distinct(),
-        select(Payment.currency.label("currency")).distinct(),
+        select(InvoiceRollup.currency.label("currency")).where(InvoiceRollup.invoice_count > 0).distinct(),
+        select(PaymentRollup.currency.label("currency")).where(PaymentRollup.payment_count > 0).distinct(),
         select(Expense.currency.label("currency")).where(Expense.status == "approved").distinct(),
     ).subquery()
     return list(session.scalars(select(distinct(found.c.currency)).order_by(found.c.currency)))
@@ -161,20 +178,20 @@ class Headline:
 
 def headline(session: Session, currency: str, *, today: dt.date) -> Headline:
     """What is owed, what is late, what came in and what went out this month."""
-    live = and_(Invoice.currency == currency, Invoice.status.in_(LIVE_INVOICE_STATES))
-    late = Invoice.due_date < today
+    live = and_(InvoiceRollup.currency == currency, InvoiceRollup.status.in_(LIVE_INVOICE_STATES))
+    late = InvoiceRollup.due_date < today
     owed = session.execute(
         select(
-            _sum(_balance()),
-            func.count(),
-            _sum(case((late, _balance()), else_=literal(ZERO, Fixed4()))),
-            func.count(case((late, 1))),
+            _sum(_rolled_up_balance()),
+            _count(InvoiceRollup.invoice_count),
+            _sum(case((late, _rolled_up_balance()), else_=literal(ZERO, Fixed4()))),
+            _count(case((late, InvoiceRollup.invoice_count), else_=0)),
         ).where(live)
     ).one()
     month = Period.month_of(today)
     collected = session.execute(
-        select(_sum(Payment.amount), func.count()).where(
-            Payment.currency == currency, Payment.voided_at.is_(None), month.contains(Payment.paid_on)
+        select(_sum(PaymentRollup.amount), _count(PaymentRollup.payment_count)).where(
+            PaymentRollup.currency == currency, month.contains(PaymentRollup.paid_on)
         )
     ).one()
     spent = session.execute(
@@ -228,11 +245,11 @@ class IncomeStatement:
 
 def income_statement(session: Session, currency: str, period: Period) -> IncomeStatement:
     """Payments received, approved expenses and the difference, month by month (every month shown)."""
-    paid_month = month_of(session, Payment.paid_on)
+    paid_month = month_of(session, PaymentRollup.paid_on)
     collected = dict(
         session.execute(
-            select(paid_month, _sum(Payment.amount))
-            .where(Payment.currency == currency, Payment.voided_at.is_(None), period.contains(Payment.paid_on))
+            select(paid_month, _sum(PaymentRollup.amount))
+            .where(PaymentRollup.currency == currency, period.contains(PaymentRollup.paid_on))
             .group_by(paid_month)
         ).all()
     )
@@ -268,7 +285,7 @@ AGING_BUCKETS = (
 )
 
 
-def _bucket_conditions(today: dt.date) -> list[ColumnElement[bool]]:
+def _bucket_conditions(today: dt.date, due_date=Invoice.due_date) -> list[ColumnElement[bool]]:
     """One condition per bucket on ``due_date``; days overdue = today - due_date.
 
     Thresholds are dates worked out here, so the database compares an indexed
@@ -276,11 +293,11 @@ def _bucket_conditions(today: dt.date) -> list[ColumnElement[bool]]:
     """
     day = dt.timedelta(days=1)
     return [
-        Invoice.due_date >= today,
-        and_(Invoice.due_date < today, Invoice.due_date >= today - 30 * day),
-        and_(Invoice.due_date < today - 30 * day, Invoice.due_date >= today - 60 * day),
-        and_(Invoice.due_date < today - 60 * day, Invoice.due_date >= today - 90 * day),
-        Invoice.due_date < today - 90 * day,
+        due_date >= today,
+        and_(due_date < today, due_date >= today - 30 * day),
+        and_(due_date < today - 30 * day, due_date >= today - 60 * day),
+        and_(due_date < today - 60 * day, due_date >= today - 90 * day),
+        due_date < today - 90 * day,
     ]
 
 
@@ -324,8 +341,12 @@ def _buckets(values: Sequence, currency: str) -> list[Bucket]:
 
 def aging(session: Session, currency: str, *, today: dt.date) -> Aging:
     """Balances of open and partly paid invoices by days past due, as of ``today``."""
+    columns = []
+    for condition in _bucket_conditions(today, InvoiceRollup.due_date):
+        columns.append(_sum(case((condition, _rolled_up_balance()), else_=literal(ZERO, Fixed4()))))
+        columns.append(_count(case((condition, InvoiceRollup.invoice_count), else_=0)))
     values = session.execute(
-        select(*_aging_columns(today)).where(Invoice.currency == currency, Invoice.status.in_(LIVE_INVOICE_STATES))
+        select(*columns).where(InvoiceRollup.currency == currency, InvoiceRollup.status.in_(LIVE_INVOICE_STATES))
     ).one()
     return Aging(currency, today, _buckets(values, currency))
 
@@ -383,11 +404,15 @@ def invoices_by_status(session: Session, currency: str) -> list[StatusRow]:
     found = {
         status: (count, total)
         for status, count, total in session.execute(
-            select(Invoice.status, func.count(), _sum(Invoice.total))
-            .where(Invoice.currency == currency)
-            .group_by(Invoice.status)
+            select(InvoiceRollup.status, _count(InvoiceRollup.invoice_count), _sum(InvoiceRollup.total))
+            .where(InvoiceRollup.currency == currency)
+            .group_by(InvoiceRollup.status)
         )
     }
+    # Drafts are not in the rollups (see shared.rollups); they are few, and indexed by status.
+    found["draft"] = session.execute(
+        select(func.count(), _sum(Invoice.total)).where(Invoice.status == "draft", Invoice.currency == currency)
+    ).one()
     return [
         StatusRow(status, found.get(status, (0, ZERO))[0], _amount(found.get(status, (0, ZERO))[1], currency))
         for status in INVOICE_STATES

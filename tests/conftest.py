@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 import shared.models  # noqa: F401
 from shared.db import configure_engine, db
+from shared.rollups import rollup_differences
 from shared.services import Actor, Notify, create_api_key, create_client, create_draft, create_user, issue_invoice
 from support import ADMIN_PASSWORD, ROOT, Browser, app_config, sign_in  # noqa: F401  (ROOT re-exported)
 
@@ -122,6 +123,24 @@ def engine(databases: Databases, backend: str) -> Iterator[sa.Engine]:
     engine = databases.engine(backend)
     yield engine
     databases.empty(backend)
+
+
+@pytest.fixture(autouse=True)
+def rollups_match_the_books(request) -> Iterator[None]:
+    """After every test on the shared database, the running totals equal a fresh GROUP BY (shared.rollups).
+
+    Catches any write path that forgets them. Requesting ``engine`` here makes
+    this check run before the database is emptied.
+    """
+    if "engine" not in request.fixturenames:
+        yield
+        return
+    engine = request.getfixturevalue("engine")
+    yield
+    with Session(engine) as session:
+        differences = rollup_differences(session)
+    if differences:
+        pytest.fail("rollups out of step with the invoices and payments:\n" + "\n".join(differences))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from shared.models.expenses import Expense
 from shared.models.invoices import Invoice, InvoiceLine
 from shared.models.notifications import QueuedMessage
 from shared.models.payments import Payment
+from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings
 from shared.models.users import User
 
@@ -18,8 +19,10 @@ __all__ = [
     "IdempotencyRecord",
     "Invoice",
     "InvoiceLine",
+    "InvoiceRollup",
     "NumberCounter",
     "Payment",
+    "PaymentRollup",
     "QueuedMessage",
     "Settings",
     "User",

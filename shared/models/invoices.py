@@ -3,12 +3,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared import money
 from shared.db import db, utcnow
-from shared.models.enums import DISCOUNT_TYPES, INVOICE_STATES, TAX_ROUNDING_MODES, one_of
+from shared.models.enums import DISCOUNT_TYPES, INVOICE_STATES, LIVE_INVOICE_STATES, TAX_ROUNDING_MODES, one_of
+
+LIVE_STATUS_SQL = one_of("status", LIVE_INVOICE_STATES)
 
 
 class Invoice(db.Model):
@@ -39,6 +41,22 @@ class Invoice(db.Model):
         # Reports: one currency at a time, by issue date (tax) or live balances by due date (aging).
         Index("ix_invoices_currency_issue_date", "currency", "issue_date"),
         Index("ix_invoices_status_currency_due_date", "status", "currency", "due_date"),
+        # The reminder sweep reads only live invoices whose next_reminder_on has come (or is unknown).
+        Index(
+            "ix_invoices_live_next_reminder_on",
+            "next_reminder_on",
+            postgresql_where=text(LIVE_STATUS_SQL),
+            sqlite_where=text(LIVE_STATUS_SQL),
+        ),
+        # The dashboard's overdue list: the first few live invoices by due date, read in index order.
+        Index(
+            "ix_invoices_live_currency_due_date",
+            "currency",
+            "due_date",
+            "id",
+            postgresql_where=text(LIVE_STATUS_SQL),
+            sqlite_where=text(LIVE_STATUS_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +84,8 @@ class Invoice(db.Model):
     voided_at: Mapped[dt.datetime | None]
     void_reason: Mapped[str | None] = mapped_column(Text)
     last_emailed_at: Mapped[dt.datetime | None]
+    # The day the reminder sweep must next look at this invoice; NULL: not worked out yet (shared/reminders.py).
+    next_reminder_on: Mapped[dt.date | None] = mapped_column(Date)
     viewed_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -101,6 +121,14 @@ class Invoice(db.Model):
 
     def __repr__(self) -> str:
         return f"<Invoice {self.id} {self.number or 'draft'} {self.status}>"
+
+
+@event.listens_for(Invoice.due_date, "set")
+@event.listens_for(Invoice.last_emailed_at, "set")
+def _reminder_day_unknown(target: Invoice, value, oldvalue, initiator) -> None:
+    """The reminder sweep works out ``next_reminder_on`` again when what it depends on changes."""
+    if value != oldvalue:
+        target.next_reminder_on = None
 
 
 class InvoiceLine(db.Model):

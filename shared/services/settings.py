@@ -6,11 +6,12 @@ import io
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from shared.errors import ValidationFailed
-from shared.models import Settings
-from shared.models.enums import TAX_ROUNDING_MODES
+from shared.models import Invoice, Settings
+from shared.models.enums import LIVE_INVOICE_STATES, TAX_ROUNDING_MODES
 from shared.numbering import check_number_format
 from shared.services.base import Actor, FieldErrors, clean_text, get_settings, record_activity, unit_of_work
 from shared.services.clients import normalize_currency, normalize_email
@@ -18,6 +19,7 @@ from shared.services.clients import normalize_currency, normalize_email
 MAX_LOGO_BYTES = 512 * 1024
 MAX_LOGO_PIXELS = 2000
 LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
+REMINDER_SCHEDULE_FIELDS = {"reminder_offsets", "reminder_repeat_days", "reminder_max"}
 TEXT_FIELDS = {
     "company_name": (200, True),
     "company_address": (2000, False),
@@ -88,6 +90,15 @@ def update_settings(session: Session, *, actor: Actor, data: dict[str, Any]) -> 
     changed = sorted(name for name, value in cleaned.items() if getattr(settings, name) != value)
     for name in changed:
         setattr(settings, name, cleaned[name])
+    if REMINDER_SCHEDULE_FIELDS.intersection(changed):
+        session.flush()  # the settings row first: the lock order of shared.reminders.sweep_reminders
+        # Every live invoice's next reminder day is worked out again by the next sweep (shared/reminders.py).
+        session.execute(
+            update(Invoice)
+            .where(Invoice.status.in_(LIVE_INVOICE_STATES))
+            .values(next_reminder_on=None)
+            .execution_options(synchronize_session=False)
+        )
     if changed:
         record_activity(session, actor, "settings_changed", settings, summary="Changed " + ", ".join(changed))
     return settings
