@@ -1,7 +1,8 @@
 """Safe retries with ``Idempotency-Key`` (SPEC §7), after Stripe's design.
 
-The first request with a key claims a record in its own short transaction.
-Its work and the stored response then commit together, so a record is either
+The first request with a key claims a record in its own short transaction
+(one ``INSERT ... ON CONFLICT DO NOTHING``; an expired record is purged only
+when a claim runs into it). Its work and the stored response then commit together, so a record is either
 complete (replayed for 24 hours) or its work never happened. A request that
 finds the key in progress waits for the first to finish and replays it; the
 same key with a different body is refused with 422.
@@ -54,21 +55,14 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _claim(api_key: ApiKey, key: str, digest: str) -> IdempotencyRecord | Response:
-    """Own the key (returns the record) or replay its finished response."""
+def _claim(api_key: ApiKey, key: str, digest: str) -> tuple[int, dt.datetime] | Response:
+    """Own the key (returns the record's id and claim time) or replay its finished response."""
     session = db.session
     deadline = time.monotonic() + WAIT_SECONDS
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     while True:
         now = utcnow()
         with atomic(session):
-            session.execute(
-                delete(IdempotencyRecord).where(
-                    IdempotencyRecord.api_key_id == api_key.id,
-                    IdempotencyRecord.key == key,
-                    IdempotencyRecord.created_at < now - KEEP_FOR,
-                )
-            )
             claimed = session.execute(
                 insert(IdempotencyRecord)
                 .values(
@@ -80,16 +74,25 @@ def _claim(api_key: ApiKey, key: str, digest: str) -> IdempotencyRecord | Respon
                     created_at=now,
                 )
                 .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
-                .returning(IdempotencyRecord.id)
-            ).scalar()
+                .returning(IdempotencyRecord.id, IdempotencyRecord.created_at)
+            ).first()
         if claimed is not None:
-            return session.get(IdempotencyRecord, claimed)
+            return claimed.id, claimed.created_at
         record = session.execute(
             select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.key == key)
         ).scalar_one_or_none()
         session.commit()
         if record is None:
             continue  # expired and purged between our statements; try again
+        if record.created_at < now - KEEP_FOR:
+            # Past its 24 hours: purge it (only if still that record) and claim the key afresh.
+            with atomic(session):
+                session.execute(
+                    delete(IdempotencyRecord)
+                    .where(IdempotencyRecord.id == record.id, IdempotencyRecord.created_at == record.created_at)
+                    .execution_options(synchronize_session=False)
+                )
+            continue
         if record.fingerprint != digest:
             raise ValidationFailed.one(
                 HEADER, "was already used with a different request; send a new key for a new request"
@@ -107,7 +110,7 @@ def _claim(api_key: ApiKey, key: str, digest: str) -> IdempotencyRecord | Respon
                 ).rowcount
             if taken:
                 session.expire(record)
-                return record
+                return record.id, record.created_at
         if time.monotonic() > deadline:
             raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
         session.expire_all()
@@ -123,7 +126,7 @@ def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> An
     claimed = _claim(api_key, key, fingerprint(request.method, request.path, body))
     if isinstance(claimed, Response):
         return claimed
-    record_id, claimed_at = claimed.id, claimed.created_at
+    record_id, claimed_at = claimed
     ours = (IdempotencyRecord.id == record_id, IdempotencyRecord.created_at == claimed_at)
     session = db.session
     try:

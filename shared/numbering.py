@@ -1,7 +1,8 @@
 """Gapless document numbers per series and year (SPEC §5.2).
 
-The counter row is incremented with ``UPDATE ... RETURNING`` inside the
-caller's transaction. On Postgres the UPDATE takes a row lock that other
+The counter row is created or incremented with one upsert
+(``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``) inside the caller's
+transaction. On Postgres the upsert takes a row lock that other
 issuers wait on until we commit or roll back; on SQLite the transaction
 already holds the single write lock (BEGIN IMMEDIATE). Either way a rollback
 returns the number, so the sequence never skips and never repeats.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import string
 
-from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,30 +47,15 @@ def check_number_format(fmt: str, field: str = "number_format") -> str:
 
 def next_number(session: Session, series: str, year: int, fmt: str) -> str:
     """Take the next number of ``series`` for ``year`` in the current transaction."""
-    if series not in SERIES:
-        raise ValueError(f"unknown number series {series!r}")
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(NumberCounter)
-        .values(series=series, year=year, last_value=0)
-        .on_conflict_do_nothing(index_elements=["series", "year"])
-    )
-    seq = session.execute(
-        update(NumberCounter)
-        .where(NumberCounter.series == series, NumberCounter.year == year)
-        .values(last_value=NumberCounter.last_value + 1)
-        .returning(NumberCounter.last_value)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    return fmt.format(year=year, seq=seq)
+    return take_numbers(session, series, year, fmt, 1)[0]
 
 
 def take_numbers(session: Session, series: str, year: int, fmt: str, count: int) -> list[str]:
     """Take the next ``count`` numbers of ``series`` for ``year`` at once (bulk loading).
 
-    One ``UPDATE ... RETURNING`` moves the counter by ``count`` under the same
-    row lock as :func:`next_number`, so the block is gapless and no other
+    One upsert (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``) creates the
+    year's counter or moves it by ``count``, holding the counter's row lock
+    until the caller's transaction ends, so the block is gapless and no other
     issuer can take a number inside it.
     """
     if series not in SERIES:
@@ -79,17 +64,11 @@ def take_numbers(session: Session, series: str, year: int, fmt: str, count: int)
         return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(NumberCounter)
-        .values(series=series, year=year, last_value=0)
-        .on_conflict_do_nothing(index_elements=["series", "year"])
-    )
+    statement = insert(NumberCounter).values(series=series, year=year, last_value=count)
     last = session.execute(
-        update(NumberCounter)
-        .where(NumberCounter.series == series, NumberCounter.year == year)
-        .values(last_value=NumberCounter.last_value + count)
-        .returning(NumberCounter.last_value)
-        .execution_options(synchronize_session=False)
+        statement.on_conflict_do_update(
+            index_elements=["series", "year"], set_={"last_value": NumberCounter.last_value + count}
+        ).returning(NumberCounter.last_value)
     ).scalar_one()
     return [fmt.format(year=year, seq=seq) for seq in range(last - count + 1, last + 1)]
 

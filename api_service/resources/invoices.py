@@ -17,7 +17,6 @@ from shared.services import (
     Notify,
     atomic,
     create_client,
-    create_draft,
     delete_draft,
     issue_invoice,
     send_invoice,
@@ -26,6 +25,7 @@ from shared.services import (
 )
 from shared.services.base import to_date
 from shared.services.clients import find_client_by_email, normalize_email
+from shared.services.invoices import create_invoice
 from shared.services.notifications import messages_for_invoice
 
 
@@ -80,15 +80,15 @@ class InvoiceList(BaseResource):
                 if client is None:
                     client = self._create_inline_client(client_data)
                 data["client_id"] = client.id
-            invoice = create_draft(db.session, actor=self.actor, data=data)
-            if issue:
-                invoice, _ = issue_invoice(
-                    db.session,
-                    actor=self.actor,
-                    invoice_id=invoice.id,
-                    notify=_notify(notify_data, Notify(email=True)),
-                )
-            return respond(invoice, 201)
+            invoice, messages = create_invoice(
+                db.session,
+                actor=self.actor,
+                data=data,
+                issue=issue,
+                notify=_notify(notify_data, Notify(email=True)),
+            )
+            # A new invoice has no queue rows but the ones just written: no need to read them back.
+            return invoice_json(invoice, messages), 201
 
     def _create_inline_client(self, client_data: dict):
         try:

@@ -144,7 +144,8 @@ def record_activity(
     details: dict | None = None,
 ) -> Activity:
     """Add a timeline entry (SPEC §5.7) to the current transaction."""
-    session.flush()  # the subject needs its id
+    if subject.id is None:
+        session.flush()  # the subject needs its id
     entry = Activity(
         actor_type=actor.type,
         actor_id=actor.id,

@@ -13,7 +13,7 @@ from shared import money
 from shared.db import utcnow
 from shared.documents.formatting import format_money
 from shared.errors import Conflict, ValidationFailed
-from shared.models import Client, Invoice, InvoiceLine, QueuedMessage
+from shared.models import Client, Invoice, InvoiceLine, QueuedMessage, Settings
 from shared.models.enums import DISCOUNT_TYPES
 from shared.numbering import next_number
 from shared.services.base import (
@@ -159,6 +159,7 @@ def _clean_invoice(session: Session, data: dict[str, Any], invoice: Invoice | No
             if client.archived_at is not None:
                 raise ValidationFailed.one("client_id", f"client {client.name} is archived")
             cleaned["client_id"] = client.id
+            cleaned["client"] = client  # a strong reference: the session's identity map is weak
 
     with errors.collect():
         currency = None
@@ -227,6 +228,7 @@ def _clean_invoice(session: Session, data: dict[str, Any], invoice: Invoice | No
     tax_rounding = invoice.tax_rounding if invoice is not None else settings.tax_rounding
     cleaned["totals"] = _compute(cleaned["items"], cleaned["currency"], cleaned["discount"], tax_rounding)
     cleaned["tax_rounding"] = tax_rounding
+    cleaned["settings"] = settings
     return cleaned
 
 
@@ -273,10 +275,29 @@ def _draft_or_conflict(session: Session, invoice_id: int) -> Invoice:
 @unit_of_work
 def create_draft(session: Session, *, actor: Actor, data: dict[str, Any]) -> Invoice:
     """Save a new draft: no number yet, freely editable and deletable."""
+    invoice, _ = create_invoice(session, actor=actor, data=data)
+    return invoice
+
+
+@unit_of_work
+def create_invoice(
+    session: Session, *, actor: Actor, data: dict[str, Any], issue: bool = False, notify: Notify = Notify()
+) -> tuple[Invoice, list[QueuedMessage]]:
+    """Save a new invoice and, with ``issue``, issue it and queue it in the same transaction.
+
+    One transaction instead of a draft commit and an issue commit: a failure
+    while issuing leaves no draft behind, and the number is taken in the
+    transaction that writes the invoice, so a rollback returns it (no gap).
+    An issued invoice is inserted already numbered, never as a draft first;
+    its timeline still reads "created" then "issued".
+    """
     cleaned = _clean_invoice(session, data, None)
     invoice = Invoice(status="draft", public_token=new_public_token(), created_by=actor.label[:200])
+    invoice.client = cleaned["client"]
     session.add(invoice)
     _apply(invoice, cleaned)
+    if issue:
+        _number_and_freeze(session, actor, invoice, settings=cleaned["settings"])
     session.flush()
     record_activity(
         session,
@@ -287,7 +308,9 @@ def create_draft(session: Session, *, actor: Actor, data: dict[str, Any]) -> Inv
         client_id=invoice.client_id,
         summary=f"Draft created for {format_money(invoice.total, invoice.currency)}",
     )
-    return invoice
+    if not issue:
+        return invoice, []
+    return invoice, _record_issue(session, actor, invoice, notify)
 
 
 @unit_of_work
@@ -324,17 +347,29 @@ def issue_invoice(
 ) -> tuple[Invoice, list[QueuedMessage]]:
     """Give a draft its number and freeze it; optionally queue it to the client."""
     invoice = _draft_or_conflict(session, invoice_id)
+    _number_and_freeze(session, actor, invoice)
+    return invoice, _record_issue(session, actor, invoice, notify)
+
+
+def _number_and_freeze(session: Session, actor: Actor, invoice: Invoice, *, settings: Settings | None = None) -> None:
+    """Check a draft can be issued, take its gapless number and freeze its client details."""
     client = invoice.client
     if client.archived_at is not None:
         raise Conflict(f"client {client.name} is archived; restore the client before issuing")
     if not invoice.lines:
         raise Conflict("an invoice needs at least one line before it is issued")
-    settings = get_settings(session)
-    invoice.number = next_number(session, "invoice", invoice.issue_date.year, settings.invoice_number_format)
+    settings = settings or get_settings(session)
+    # A new invoice must not be flushed here as a draft: it is inserted once, numbered.
+    with session.no_autoflush:
+        invoice.number = next_number(session, "invoice", invoice.issue_date.year, settings.invoice_number_format)
     invoice.status = "open" if invoice.total > 0 else "paid"
     invoice.client_snapshot = client.snapshot()
     invoice.issued_at = utcnow()
     invoice.issued_by = actor.label[:200]
+
+
+def _record_issue(session: Session, actor: Actor, invoice: Invoice, notify: Notify) -> list[QueuedMessage]:
+    """The issued invoice's activity entry and, if asked, its queue rows."""
     total = format_money(invoice.total, invoice.currency)
     record_activity(
         session,
@@ -345,8 +380,7 @@ def issue_invoice(
         client_id=invoice.client_id,
         summary=f"Issued as {invoice.number} for {total}",
     )
-    messages = queue_invoice_messages(session, invoice, notify, actor=actor) if notify else []
-    return invoice, messages
+    return queue_invoice_messages(session, invoice, notify, actor=actor) if notify else []
 
 
 @unit_of_work

@@ -1,0 +1,100 @@
+"""POST /invoices with ``issue: true`` is one transaction, its idempotency record included (SPEC §7)."""
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+from sqlalchemy import event, func, select
+
+from shared.db import db
+from shared.models import Activity, IdempotencyRecord, Invoice, InvoiceLine, QueuedMessage
+
+YEAR = dt.date.today().year
+
+
+def count(api_app, model, *where) -> int:
+    with api_app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@pytest.fixture
+def commits(api_app):
+    """COMMITs on the API app's engine, in order."""
+    seen: list[str] = []
+    with api_app.app_context():
+        engine = db.engine
+
+    def on_commit(_connection):
+        seen.append("commit")
+
+    event.listen(engine, "commit", on_commit)
+    yield seen
+    event.remove(engine, "commit", on_commit)
+
+
+def test_create_and_issue_commits_once(api, ngn_body, commits):
+    api.get("/invoices")  # the key's last_used_at is written at most once a minute: not in the count below
+    commits.clear()
+    response = api.post("/invoices", json=ngn_body)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["status"] == "open"
+    assert len(commits) == 1
+
+
+def test_with_an_idempotency_key_the_work_and_its_stored_answer_commit_together(api, ngn_body, api_app, commits):
+    api.get("/invoices")
+    commits.clear()
+    key = str(uuid.uuid4())
+    response = api.post("/invoices", json=ngn_body, headers={"Idempotency-Key": key})
+    assert response.status_code == 201, response.get_json()
+    # The claim commits on its own (a concurrent duplicate must see it); the work and the answer once more.
+    assert len(commits) == 2
+    with api_app.app_context():
+        record = db.session.execute(select(IdempotencyRecord).where(IdempotencyRecord.key == key)).scalar_one()
+        assert record.completed_at is not None
+        assert record.response_body == response.get_data(as_text=True)
+
+
+def test_a_replay_returns_the_identical_body_and_does_no_work(api, ngn_body, api_app):
+    key = str(uuid.uuid4())
+    first = api.post("/invoices", json=ngn_body, headers={"Idempotency-Key": key})
+    again = api.post("/invoices", json=ngn_body, headers={"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 201
+    assert again.get_data() == first.get_data()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert count(api_app, Invoice) == 1 and count(api_app, QueuedMessage) == 1
+
+
+def test_the_response_lists_the_queued_rows_as_stored(api, ngn_body, api_app):
+    body = api.post("/invoices", json={**ngn_body, "notify": {"email": True, "sms": True}}).get_json()
+    with api_app.app_context():
+        rows = db.session.scalars(select(QueuedMessage).order_by(QueuedMessage.id)).all()
+        assert [n["id"] for n in body["notifications"]] == [row.id for row in rows]
+        assert [(n["channel"], n["recipient"]) for n in body["notifications"]] == [
+            (row.channel, row.recipient) for row in rows
+        ]
+
+
+def test_a_failure_while_issuing_leaves_nothing_behind(api, ngn_body, api_app, monkeypatch):
+    def broken_queue(*args, **kwargs):
+        raise RuntimeError("queue unavailable")
+
+    monkeypatch.setattr("shared.services.invoices.queue_invoice_messages", broken_queue)
+    key = str(uuid.uuid4())
+    failed = api.post("/invoices", json=ngn_body, headers={"Idempotency-Key": key})
+    assert failed.status_code == 500
+    assert failed.headers["Content-Type"].startswith("application/problem+json")
+    assert count(api_app, Invoice) == 0
+    assert count(api_app, InvoiceLine) == 0
+    assert count(api_app, Activity, Activity.invoice_id.is_not(None)) == 0
+    assert count(api_app, QueuedMessage) == 0
+    # The key is free again (no record, let alone a completed one) ...
+    assert count(api_app, IdempotencyRecord, IdempotencyRecord.key == key) == 0
+
+    monkeypatch.undo()
+    retried = api.post("/invoices", json=ngn_body, headers={"Idempotency-Key": key})
+    assert retried.status_code == 201, retried.get_json()
+    assert "Idempotent-Replayed" not in retried.headers
+    # ... and the number the failed request took was given back: no gap.
+    assert json.loads(retried.get_data())["number"] == f"INV-{YEAR}-00001"
