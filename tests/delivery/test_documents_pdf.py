@@ -130,6 +130,16 @@ def test_long_invoice_numbers_its_pages_and_repeats_the_table_header(session, ma
     assert "Item 60" in pdf_text(pdf, first=pages, last=pages)
 
 
+def test_large_figures_widen_their_columns(session, make_invoice):
+    item = {"description": "Plant hire", "quantity": "1000.5", "unit_price": "1234567.1234", "tax_rate": "12.3456"}
+    invoice = make_invoice(issue=True, currency="NGN", items=[item])
+    text = pdf_text(render_invoice_pdf(session, invoice))
+    for figure in ("1,000.5", "1,234,567.1234", "12.3456%", "1,235,184,406.96"):
+        assert re.search(rf"(^|\s){re.escape(figure)}(\s|$)", text, re.M), figure
+    assert pdf_module.figure_column_width(["100.00"], 34) == "34.0mm"
+    assert float(pdf_module.figure_column_width(["1,235,184,406,000.96"], 34).removesuffix("mm")) > 34
+
+
 def test_receipt_pdf_and_its_void_stamp(session, actor, make_invoice):
     invoice = ngn_example(make_invoice)
     payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="10000.00", reference="TRX123")
