@@ -147,13 +147,15 @@ def _rolled_up_balance():
 
 
 def currencies_in_use(session: Session) -> list[str]:
-    """Every currency an invoice, a live payment or an approved expense is in, sorted (read from the rollups).
+    """Every currency an invoice, a live payment or an approved expense is in, sorted (mostly from the rollups).
 
     A payment is always in its invoice's currency and invoices are never
     deleted once paid against, so voided payments add no currency of their own.
     """
     found = sql_union_all(
         select(InvoiceRollup.currency.label("currency")).where(InvoiceRollup.invoice_count > 0).distinct(),
+        # Drafts are not in the rollups; the status index finds their few currencies.
+        select(Invoice.currency.label("currency")).where(Invoice.status == "draft").distinct(),
         select(PaymentRollup.currency.label("currency")).where(PaymentRollup.payment_count > 0).distinct(),
         select(Expense.currency.label("currency")).where(Expense.status == "approved").distinct(),
     ).subquery()

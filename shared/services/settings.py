@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shared.errors import ValidationFailed
 from shared.models import Invoice, Settings
-from shared.models.enums import LIVE_INVOICE_STATES, TAX_ROUNDING_MODES
+from shared.models.enums import TAX_ROUNDING_MODES
 from shared.numbering import check_number_format
 from shared.services.base import Actor, FieldErrors, clean_text, get_settings, record_activity, unit_of_work
 from shared.services.clients import normalize_currency, normalize_email
@@ -92,10 +92,11 @@ def update_settings(session: Session, *, actor: Actor, data: dict[str, Any]) -> 
         setattr(settings, name, cleaned[name])
     if REMINDER_SCHEDULE_FIELDS.intersection(changed):
         session.flush()  # the settings row first: the lock order of shared.reminders.sweep_reminders
-        # Every live invoice's next reminder day is worked out again by the next sweep (shared/reminders.py).
+        # Every next reminder day is worked out again by the next sweep (shared/reminders.py), paid
+        # and void invoices' too: a voided payment can make one live again under the new schedule.
         session.execute(
             update(Invoice)
-            .where(Invoice.status.in_(LIVE_INVOICE_STATES))
+            .where(Invoice.next_reminder_on.is_not(None))
             .values(next_reminder_on=None)
             .execution_options(synchronize_session=False)
         )

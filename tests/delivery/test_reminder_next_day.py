@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from shared.models import Invoice, QueuedMessage
 from shared.reminders import REMINDERS_DONE, reminder_candidates_query, sweep_reminders
-from shared.services import record_payment, update_client
+from shared.services import record_payment, update_client, void_payment
 from shared.services.settings import update_settings
 
 TODAY = dt.date.today()
@@ -113,3 +113,16 @@ def test_payment_in_full_takes_the_invoice_out(session, actor, make_invoice):
     record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00")
     assert candidates(session, days(1)) == []
     assert sweep_reminders(session, today=days(1), sms=False) == 0
+
+
+def test_a_schedule_changed_while_paid_applies_when_a_voided_payment_reopens_it(session, actor, make_invoice):
+    update_settings(session, actor=actor, data={"reminder_offsets": [0, 3], "reminder_repeat_days": 0})
+    invoice = issued(make_invoice, due_in=-10)
+    assert sweep_reminders(session, today=TODAY, sms=False) == 1  # stage 2 (3 days after due)
+    assert next_day(session, invoice) == REMINDERS_DONE
+    payment = record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00")[0]
+    update_settings(session, actor=actor, data={"reminder_offsets": [0, 3, 7], "reminder_repeat_days": 0})
+    void_payment(session, actor=actor, payment_id=payment.id, reason="cheque bounced")
+    assert invoice.id in candidates(session)
+    assert sweep_reminders(session, today=TODAY, sms=False) == 1
+    assert stages_queued(session, invoice) == [2, 3]

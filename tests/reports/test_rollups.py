@@ -241,3 +241,26 @@ def test_drafts_take_no_rollup_row_and_are_still_counted_by_status(session):
     rows = {row.status: row for row in reports.invoices_by_status(session, "USD")}
     assert (rows["draft"].count, rows["draft"].total) == (2, Decimal("150.00"))
     assert rows["open"].count == 0
+
+
+def test_rollups_out_of_step_never_stop_a_payment_and_are_counted_again(session):
+    """A row missing or too small (a process without the listener, a hand-made fix) is recounted, not a 500."""
+    ada = create_client(session, actor=ACTOR, data={"name": "Ada Obi", "email": "ada@example.com"})
+    first = issue_invoice(session, actor=ACTOR, invoice_id=draft(session, ada, "USD", day(-1), day(5), "100.00"))[0]
+    second = issue_invoice(session, actor=ACTOR, invoice_id=draft(session, ada, "USD", day(-1), day(9), "80.00"))[0]
+    session.execute(delete(InvoiceRollup).where(InvoiceRollup.status == "open", InvoiceRollup.due_date == day(5)))
+    session.execute(
+        InvoiceRollup.__table__.update()
+        .where(InvoiceRollup.status == "open", InvoiceRollup.due_date == day(9))
+        .values(total=Decimal("1.00"))
+    )
+    session.commit()
+    record_payment(session, actor=ACTOR, invoice_id=first.id, amount="100.00", paid_on=day(0))
+    record_payment(session, actor=ACTOR, invoice_id=second.id, amount="30.00", paid_on=day(0))
+    assert_exact(session)
+
+
+def test_a_currency_with_only_drafts_is_still_offered(session):
+    ada = create_client(session, actor=ACTOR, data={"name": "Ada Obi", "email": "ada@example.com"})
+    draft(session, ada, "JPY", day(-1), day(5), "1000")
+    assert "JPY" in reports.currencies_in_use(session)
