@@ -291,12 +291,13 @@ def sweep_reminders(
                 )
         queued = 0
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        table = QueuedMessage.__table__
+        # One statement, many parameter sets (SQLAlchemy batches them into multi-row VALUES):
+        # compiled once, where a VALUES list built per chunk was compiled again every time.
+        statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
         for start in range(0, len(values_), INSERT_CHUNK):
             chunk = values_[start : start + INSERT_CHUNK]
-            result = session.execute(
-                insert(QueuedMessage).values(chunk).on_conflict_do_nothing(index_elements=["dedupe_key"])
-            )
-            queued += max(result.rowcount or 0, 0)
+            queued += len(session.execute(statement, chunk).all())
         if changes:
             _set_next_reminder_on(session, changes)
         if queued:
