@@ -80,6 +80,7 @@ def main() -> int:
         for name, path in [
             ("invoice-page", f"/admin/invoices/{issued_id}"),
             ("review-page", f"/admin/invoices/{draft_id}/review"),
+            ("invoice-list", "/admin/invoices"),
         ]:
             page.goto(base + path)
             page.wait_for_load_state("networkidle")

@@ -8,7 +8,7 @@ import pytest
 from main_service.admin import pagination
 from main_service.admin.pagination import KeysetPage
 
-ROW_LINK = re.compile(r'<td><a href="/admin/invoices/(\d+)">')
+ROW_LINK = re.compile(r'<td[^>]*><a href="/admin/invoices/(\d+)">')
 
 
 @pytest.fixture
@@ -164,3 +164,16 @@ def test_one_page_needs_no_pager_links(admin, make_invoice):
     assert '<p class="pager muted">1 invoice</p>' in body
     for text in ("Newest", "‹ Newer", "Older ›", "Oldest"):
         assert link(body, text) is None
+
+
+def test_void_and_draft_invoices_owe_nothing_in_the_list(admin, session, actor, make_invoice):
+    from shared.services import void_invoice
+
+    voided = make_invoice(issue=True)
+    void_invoice(session, actor=actor, invoice_id=voided.id, reason="entered twice")
+    make_invoice()  # a draft
+    make_invoice(issue=True)
+    body = admin.get("/admin/invoices").get_data(as_text=True)
+    assert "Nothing is owed on a void invoice" in body
+    assert "Nothing is owed on a draft invoice" in body
+    assert body.count("Nothing is owed on a") == 2
