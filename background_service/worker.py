@@ -1,10 +1,10 @@
-"""The long-running worker: timers, wake-ups and a clean stop around ``shared.delivery``.
+"""The long-running worker: timers, wake-ups and a clean stop around ``shared.messages.delivery``.
 
 APScheduler is the clock: a queue drain every ``WORKER_POLL_SECONDS`` and a
 reminder sweep every five minutes (both also once at start). On Postgres a
 ``LISTEN email_queue`` connection wakes the drain as soon as a service commits
 a new row, so a message leaves within a second or two instead of waiting for
-the next tick. The work itself is in ``shared.delivery`` and ``shared.reminders``.
+the next tick. The work itself is in ``shared.messages.delivery`` and ``shared.messages.reminders``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from shared.delivery import drain_queue
-from shared.reminders import sweep_reminders
-from shared.services.notifications import NOTIFY_CHANNEL
+from shared.messages.delivery import drain_queue
+from shared.messages.queue import NOTIFY_CHANNEL
+from shared.messages.reminders import sweep_reminders
 
 log = logging.getLogger("background_service")
 

@@ -85,7 +85,7 @@ def app(environ, start_response):
             ),
         )
         invoice_id = cursor.fetchone()[0]
-        # The same running total the real app keeps (shared.rollups), so the comparison stays fair.
+        # The same running total the real app keeps (shared.models.rollups), so the comparison stays fair.
         cursor.execute(
             "INSERT INTO invoice_rollups (currency, status, due_date, invoice_count, total, amount_paid)"
             " VALUES ('NGN', 'open', %s, 1, %s, 0) ON CONFLICT (currency, status, due_date) DO UPDATE"

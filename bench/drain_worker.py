@@ -1,6 +1,6 @@
 """One worker process draining the queue, with timing hooks (``python -m bench.drain_worker``).
 
-It runs the worker's own ``shared.delivery.drain_queue`` (claim, build,
+It runs the worker's own ``shared.messages.delivery.drain_queue`` (claim, build,
 send, record) with the settings from the environment, and wraps the two
 calls that do the real work: ``build_email`` (the e-mail and its PDF; the PDF
 render is timed separately inside it) and the SMTP backend's ``send``.
@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 def main() -> int:
     from background_service import create_app
     from background_service.worker import worker_name
-    from shared import delivery
-    from shared.notifications import messages
-    from shared.notifications.email_backends.smtp import SmtpEmailBackend
+    from shared.messages import compose as messages
+    from shared.messages import delivery
+    from shared.messages.email_backends.smtp import SmtpEmailBackend
 
     spent = {"build": 0.0, "render": 0.0, "send": 0.0}
 
@@ -48,7 +48,7 @@ def main() -> int:
     # Warm up the process (imports, fonts, templates) the way a long-lived worker is.
     with app.app_context(), Session(engine) as session:
         from shared.documents.pdf import _write_pdf
-        from shared.services.base import get_settings
+        from shared.lookups import get_settings
 
         _write_pdf("<p>warm-up</p>", get_settings(session), "warm-up")
     print("ready", flush=True)

@@ -328,10 +328,10 @@ class Bench:
     def pdf(self, app, client_id: int) -> None:
         from weasyprint import HTML
 
+        from shared.actors import Actor
         from shared.db import db
         from shared.documents import pdf as pdfmod
         from shared.services import create_draft, issue_invoice
-        from shared.services.base import Actor
 
         def invoice_with(lines: int):
             items = [
@@ -381,8 +381,8 @@ class Bench:
         from sqlalchemy.orm import Session
 
         from shared.db import db
+        from shared.messages.reminders import sweep_reminders
         from shared.models import Invoice
-        from shared.reminders import sweep_reminders
 
         def median_ms(function, repeat: int = 5) -> float:
             function()

@@ -14,8 +14,8 @@ import random
 import secrets
 from decimal import Decimal
 
+from shared.models.rollups import PG_LOCK_SQL, REBUILD_SQL
 from shared.money import Discount, LineInput, compute_totals
-from shared.rollups import PG_LOCK_SQL, REBUILD_SQL
 
 CURRENCY = "NGN"
 DESCRIPTIONS = ["Consulting", "Website maintenance", "Hosting (monthly)", "Training session", "Design work"]
@@ -233,7 +233,7 @@ def bulk_invoices(
                 queue,
             )
         cursor.execute("SELECT setval(pg_get_serial_sequence('invoices', 'id'), (SELECT max(id) FROM invoices))")
-        # COPY fires no flush events: recompute the dashboard's running totals (shared.rollups).
+        # COPY fires no flush events: recompute the dashboard's running totals (shared.models.rollups).
         cursor.execute(PG_LOCK_SQL)
         for statement in REBUILD_SQL:
             cursor.execute(statement)

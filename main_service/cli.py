@@ -111,7 +111,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("rebuild-rollups")
     def rebuild_rollups_command() -> None:
         """Recompute the dashboard's running totals from every invoice and payment (after a bulk load)."""
-        from shared.rollups import rebuild_rollups, rollup_differences
+        from shared.models.rollups import rebuild_rollups, rollup_differences
         from shared.services import atomic
 
         _require_schema()

@@ -6,9 +6,9 @@ from flask import Blueprint, Response, abort, render_template
 from sqlalchemy import select
 
 from shared.db import db
+from shared.lookups import get_settings
 from shared.models import Invoice
 from shared.services import record_invoice_viewed
-from shared.services.base import get_settings
 
 bp = Blueprint("public", __name__)
 

@@ -20,8 +20,8 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from shared import money, rollups
-from shared.models import Client, Expense, Invoice, InvoiceLine, Payment
+from shared import money
+from shared.models import Client, Expense, Invoice, InvoiceLine, Payment, rollups
 from shared.numbering import take_numbers
 from shared.services import (
     Actor,

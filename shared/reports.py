@@ -5,7 +5,7 @@ with ``GROUP BY``, conditional sums, a window sum for running balances), so a
 report over 100,000 invoices moves a handful of rows to Python, not the table.
 The dashboard's figures (headline, aging, invoices by status, money
 collected, currencies in use) go further and add up the running totals of
-``shared.rollups`` (invoices per currency, state and due date; payments per
+``shared.models.rollups`` (invoices per currency, state and due date; payments per
 currency and day), so their cost does not grow with the number of invoices.
 Functions take a session and plain filters and return small frozen
 dataclasses; nothing here knows about Flask.
@@ -411,7 +411,7 @@ def invoices_by_status(session: Session, currency: str) -> list[StatusRow]:
             .group_by(InvoiceRollup.status)
         )
     }
-    # Drafts are not in the rollups (see shared.rollups); they are few, and indexed by status.
+    # Drafts are not in the rollups (see shared.models.rollups); they are few, and indexed by status.
     found["draft"] = session.execute(
         select(func.count(), _sum(Invoice.total)).where(Invoice.status == "draft", Invoice.currency == currency)
     ).one()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 import shared.models  # noqa: F401
 from shared.db import configure_engine, db
-from shared.rollups import rollup_differences
+from shared.models.rollups import rollup_differences
 from shared.services import Actor, Notify, create_api_key, create_client, create_draft, create_user, issue_invoice
 from support import ADMIN_PASSWORD, ROOT, Browser, app_config, sign_in  # noqa: F401  (ROOT re-exported)
 
@@ -127,7 +127,7 @@ def engine(databases: Databases, backend: str) -> Iterator[sa.Engine]:
 
 @pytest.fixture(autouse=True)
 def rollups_match_the_books(request) -> Iterator[None]:
-    """After every test on the shared database, the running totals equal a fresh GROUP BY (shared.rollups).
+    """After every test on the shared database, the running totals equal a fresh GROUP BY (shared.models.rollups).
 
     Catches any write path that forgets them. Requesting ``engine`` here makes
     this check run before the database is emptied.

@@ -19,8 +19,8 @@ from api_service.auth import authenticate, require_scope
 from api_service.idempotency import run_idempotent
 from shared.db import db
 from shared.errors import NotFound, ValidationFailed
+from shared.lookups import get_or_404
 from shared.services import Actor
-from shared.services.base import get_or_404
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

@@ -11,8 +11,10 @@ from api_service.schemas import InvoiceIn, InvoicePatch, IssueIn, ReasonIn, Send
 from api_service.serializers import invoice_json
 from shared.db import db
 from shared.errors import ValidationFailed
+from shared.messages.queue import messages_for_invoice
 from shared.models import Invoice
 from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES
+from shared.parsing import to_date
 from shared.services import (
     Notify,
     atomic,
@@ -23,10 +25,8 @@ from shared.services import (
     update_draft,
     void_invoice,
 )
-from shared.services.base import to_date
 from shared.services.clients import find_client_by_email, normalize_email
 from shared.services.invoices import create_invoice
-from shared.services.notifications import messages_for_invoice
 
 
 def respond(invoice: Invoice, status: int = 200):

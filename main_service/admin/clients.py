@@ -12,9 +12,9 @@ from main_service.admin.forms import ClientForm, ConfirmForm, show_errors
 from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
+from shared.lookups import get_or_404
 from shared.models import Activity, Client, Invoice, Payment
 from shared.services import archive_client, create_client, restore_client, update_client
-from shared.services.base import get_or_404
 
 
 @bp.get("/clients")

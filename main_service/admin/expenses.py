@@ -12,10 +12,10 @@ from main_service.admin.forms import ConfirmForm, DecisionForm, ExpenseForm, sho
 from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
+from shared.lookups import get_or_404
 from shared.models import Activity, Expense
 from shared.models.enums import EXPENSE_STATES
 from shared.services import approve_expense, decline_expense, delete_expense, request_expense, update_expense
-from shared.services.base import get_or_404
 
 
 @bp.get("/expenses")

@@ -15,11 +15,12 @@ from main_service.admin.forms import ConfirmForm, InvoiceForm, ReasonForm, SendF
 from main_service.admin.pagination import keyset_paginate
 from shared.db import db, parse_id
 from shared.errors import DomainError
+from shared.lookups import get_or_404, get_settings
+from shared.messages.queue import messages_for_invoice
 from shared.models import Activity, Client, Invoice
 from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES
+from shared.parsing import to_date
 from shared.services import Notify, create_draft, delete_draft, issue_invoice, send_invoice, update_draft, void_invoice
-from shared.services.base import get_or_404, get_settings, to_date
-from shared.services.notifications import messages_for_invoice
 
 
 def _date_arg(name: str) -> dt.date | None:
@@ -179,7 +180,7 @@ def invoice_review(invoice_id: int):
     send_form = SendForm(formdata=None)
     send_form.sms.data = bool(invoice.client.phone and invoice.client.sms_opt_in)
     from shared import documents
-    from shared.documents.preview import MAX_PREVIEW_PAGES, page_count
+    from shared.documents.pages import MAX_PREVIEW_PAGES, page_count
 
     pages = min(page_count(documents.render_invoice_pdf(db.session, invoice)), MAX_PREVIEW_PAGES)
     return render_template(
@@ -197,7 +198,7 @@ def _message_preview(invoice: Invoice) -> dict:
     """The exact e-mail subject and text, and the SMS, the client will receive."""
     from flask import current_app
 
-    from shared.notifications.preview import preview_invoice_messages
+    from shared.messages.preview import preview_invoice_messages
 
     return preview_invoice_messages(db.session, invoice, current_app.config)
 
@@ -242,7 +243,7 @@ def invoice_pdf(invoice_id: int):
 def invoice_page_png(invoice_id: int, page: int):
     """One page of the invoice PDF as a picture: the review page shows the exact document."""
     from shared import documents
-    from shared.documents.preview import page_png
+    from shared.documents.pages import page_png
 
     invoice = get_or_404(db.session, Invoice, invoice_id)
     try:

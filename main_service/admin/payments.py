@@ -15,10 +15,10 @@ from main_service.admin.forms import PaymentForm, ReasonForm, show_errors
 from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
+from shared.lookups import get_or_404
 from shared.models import Activity, Invoice, Payment, QueuedMessage
 from shared.models.enums import PAYMENT_METHODS
 from shared.services import Notify, record_payment, void_payment
-from shared.services.base import get_or_404
 
 
 @bp.route("/invoices/<int:invoice_id>/payments/new", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from main_service.admin.access import actor, admin_required
 from main_service.admin.forms import ConfirmForm, LogoForm, SettingsForm, show_errors
 from shared.db import db
 from shared.errors import DomainError
-from shared.services.base import get_settings
+from shared.lookups import get_settings
 from shared.services.settings import MAX_LOGO_BYTES, remove_logo, set_logo, update_settings
 
 

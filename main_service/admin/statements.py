@@ -13,9 +13,9 @@ from main_service.admin.forms import ConfirmForm
 from shared import documents, reports
 from shared.db import db
 from shared.errors import DomainError
+from shared.lookups import get_or_404
 from shared.models import Client
 from shared.services import Notify, queue_statement
-from shared.services.base import get_or_404
 
 
 @bp.get("/clients/<int:client_id>/statement")

@@ -3,7 +3,7 @@
 Running totals for the dashboard and summary reports (shared/rollups.py):
 ``invoice_rollups`` per (currency, status, due date) and ``payment_rollups``
 per (currency, day received), backfilled here with the same GROUP BY as
-``shared.rollups.rebuild_rollups`` (a frozen copy: this migration must keep
+``shared.models.rollups.rebuild_rollups`` (a frozen copy: this migration must keep
 meaning what it meant). Drafts, paid and void invoices share the due date
 0001-01-01. Also a partial index over live invoices by (currency, due date,
 id) so the dashboard's overdue list reads its first rows in index order.

@@ -31,9 +31,9 @@ from weasyprint.text.fonts import FontConfiguration
 
 from shared.documents import formatting
 from shared.documents.fetcher import ASSETS_DIR, ASSETS_URL, LOGO_URL, DocumentURLFetcher
+from shared.lookups import get_settings
 from shared.models import Client, Invoice, Payment, Settings
 from shared.reports import Statement, StatementEntry, client_statement
-from shared.services.base import get_settings
 
 _CACHE_SIZE = 64
 _cache: collections.OrderedDict[str, bytes] = collections.OrderedDict()

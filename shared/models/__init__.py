@@ -5,7 +5,7 @@ from shared.models.api_keys import ApiKey, IdempotencyRecord
 from shared.models.clients import Client
 from shared.models.expenses import Expense
 from shared.models.invoices import Invoice, InvoiceLine
-from shared.models.notifications import QueuedMessage
+from shared.models.messages import QueuedMessage
 from shared.models.payments import Payment
 from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings

@@ -1,23 +1,70 @@
-"""Running totals of invoices and payments, kept exact by ``shared.rollups`` in every transaction.
+"""Running totals ("rollups") of invoices and payments, kept exact in the transaction that changes them.
 
-The dashboard and the summary reports read these few hundred rows instead of
-aggregating every invoice and payment. ``shared.rollups`` explains how they
-are maintained and how to rebuild them.
+The dashboard and the summary reports (``shared.reports``) read two small
+tables instead of aggregating every invoice and payment, so their cost
+follows the number of currencies, states and due dates, not of invoices:
+
+- ``invoice_rollups`` (currency, status, due date) -> count, sum of ``total``,
+  sum of ``amount_paid``, for every invoice but drafts. Only live invoices
+  (open, partly paid) keep their real due date, which aging and "overdue"
+  need; paid and void invoices share the one date :data:`SETTLED_DUE_DATE`.
+  Drafts are left out on purpose: they are few (the reports count them
+  directly), and a draft row would be one hot row that creating an invoice
+  locks *before* taking its number while issuing a draft locks it *after*,
+  two orders that could deadlock.
+- ``payment_rollups`` (currency, day received) -> count and sum of live
+  (not voided) payments.
+
+**When deltas are applied.** A session listener runs after every flush
+(``after_flush``): it reads the attribute history of the ``Invoice`` and
+``Payment`` objects the flush wrote (new, changed, deleted), nets the changes
+per rollup key, and applies them at once with one upsert (``INSERT ... ON
+CONFLICT DO UPDATE``, or a plain ``UPDATE`` when a figure goes down) per key,
+on the flush's own connection. The rollups therefore change in the same
+transaction, and the same savepoint, as the rows they summarize: a rollback,
+or the rollback of a ``begin_nested`` savepoint (``shared.transactions``),
+discards them with the rows, and nothing is kept in ``session.info`` that
+could outlive or miss its transaction. Applying at ``before_commit`` instead
+would need per-savepoint bookkeeping and a flush of its own, for nothing.
+
+**Locks.** An upsert locks its rollup row until the transaction ends. Within
+a flush the keys are applied in one fixed order (invoice rows before payment
+rows, each sorted by key), so two flushes never take two rollup rows in
+opposite orders. A transaction that flushes several times takes rows flush by
+flush; in this codebase such transactions (recording or voiding a payment,
+issuing) first take the gapless-number counter's row lock
+(``shared.numbering``), which already serializes them, and the live-invoice
+rows they touch are their own invoice's due dates. Should two transactions
+ever still cross, Postgres detects the deadlock and fails one, which rolls
+back whole, rollups included.
+
+**Writes that bypass the unit of work** (bulk ``INSERT``s, ``COPY``) fire no
+flush events: they call :func:`count_inserted` with the rows they wrote (in
+the same transaction), or :func:`rebuild_rollups` afterwards.
+:func:`rollup_differences` compares the tables with a fresh ``GROUP BY``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, Date, String, event, func, inspect, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import db
+from shared.models.enums import LIVE_INVOICE_STATES, one_of
+from shared.models.invoices import Invoice
+from shared.models.payments import Payment
 
 # Paid and void invoices are never reported by due date, so their rows all
 # carry this one date: the table stays a row per currency and state for them.
-# Drafts are not counted here at all (shared.rollups says why).
+# Drafts are not counted here at all (shared.models.rollups says why).
 SETTLED_DUE_DATE = dt.date(1, 1, 1)
 
 
@@ -58,6 +105,319 @@ class PaymentRollup(db.Model):
         return f"<PaymentRollup {self.currency} {self.paid_on} x{self.payment_count}>"
 
 
-# The session listeners that keep these tables exact are registered with the
-# models, so no session can change an invoice or a payment without them.
-from shared import rollups as _maintenance  # noqa: E402, F401
+log = logging.getLogger("shared.models.rollups")
+
+INVOICE_FIELDS = ("currency", "status", "due_date", "total", "amount_paid")
+PAYMENT_FIELDS = ("currency", "paid_on", "amount", "voided_at")
+ZERO = Decimal(0)
+
+InvoiceKey = tuple[str, str, dt.date]
+PaymentKey = tuple[str, dt.date]
+
+
+def invoice_key(currency: str, status: str, due_date: dt.date) -> InvoiceKey | None:
+    """The rollup row an invoice counts in (None for a draft): only live invoices keep their due date."""
+    if status == "draft":
+        return None
+    return (currency, status, due_date if status in LIVE_INVOICE_STATES else SETTLED_DUE_DATE)
+
+
+@dataclass
+class Deltas:
+    """Net changes per rollup key: invoices (count, total, paid), payments (count, amount)."""
+
+    invoices: dict[InvoiceKey, list] = field(default_factory=dict)
+    payments: dict[PaymentKey, list] = field(default_factory=dict)
+
+    def add_invoice(self, values: Mapping[str, Any], sign: int) -> None:
+        key = invoice_key(values["currency"], values["status"], values["due_date"])
+        if key is None:
+            return
+        row = self.invoices.setdefault(key, [0, ZERO, ZERO])
+        row[0] += sign
+        row[1] += sign * Decimal(values["total"])
+        row[2] += sign * Decimal(values["amount_paid"])
+
+    def add_payment(self, values: Mapping[str, Any], sign: int) -> None:
+        if values["voided_at"] is not None:
+            return
+        row = self.payments.setdefault((values["currency"], values["paid_on"]), [0, ZERO])
+        row[0] += sign
+        row[1] += sign * Decimal(values["amount"])
+
+
+# ---------------------------------------------------------------- applying deltas
+
+
+def _insert(connection):
+    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+
+
+def _apply_one(session: Session, model, key_values: dict, figures: dict) -> None:
+    """Add ``figures`` to one rollup row: an upsert when nothing goes down, else an UPDATE of the row.
+
+    The split is not cosmetic: Postgres and SQLite check CHECK constraints on
+    the proposed row of ``INSERT ... ON CONFLICT`` before looking for the
+    conflict, so a negative figure there would fail even though the row
+    exists. A figure can only go down if something counted in that row before.
+    """
+    table = model.__table__
+    connection = session.connection()
+    if all(value >= 0 for value in figures.values()):
+        statement = _insert(connection)(table).values(**key_values, **figures)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(key_values),
+            set_={name: table.c[name] + statement.excluded[name] for name in figures},
+        )
+        connection.execute(statement)
+        return
+    where = [table.c[name] == value for name, value in key_values.items()]
+    stays_positive = [table.c[name] + value >= 0 for name, value in figures.items()]
+    updated = connection.execute(
+        update(table)
+        .where(*where, *stays_positive)
+        .values({name: table.c[name] + value for name, value in figures.items()})
+    )
+    if updated.rowcount != 1:
+        # Out of step (a row written by a process without this listener, a hand-made fix):
+        # never let a running total stop a payment; count this one key again instead.
+        _recount(session, model, key_values)
+
+
+def _recount(session: Session, model, key_values: dict) -> None:
+    """Set one rollup row to what its invoices or payments say now, in this transaction."""
+    if model is InvoiceRollup:
+        where = [Invoice.currency == key_values["currency"], Invoice.status == key_values["status"]]
+        if key_values["status"] in LIVE_INVOICE_STATES:
+            where.append(Invoice.due_date == key_values["due_date"])
+        count, total, paid = session.execute(
+            select(
+                func.count(),
+                func.sum(Invoice.total, type_=Invoice.total.type),
+                func.sum(Invoice.amount_paid, type_=Invoice.amount_paid.type),
+            ).where(*where)
+        ).one()
+        figures = {"invoice_count": count, "total": total or ZERO, "amount_paid": paid or ZERO}
+    else:
+        count, amount = session.execute(
+            select(func.count(), func.sum(Payment.amount, type_=Payment.amount.type)).where(
+                Payment.currency == key_values["currency"],
+                Payment.paid_on == key_values["paid_on"],
+                Payment.voided_at.is_(None),
+            )
+        ).one()
+        figures = {"payment_count": count, "amount": amount or ZERO}
+    log.warning("%s %s was out of step; counted again: %s", model.__tablename__, key_values, figures)
+    table = model.__table__
+    statement = _insert(session.connection())(table).values(**key_values, **figures)
+    session.connection().execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key_values), set_={name: statement.excluded[name] for name in figures}
+        )
+    )
+
+
+def apply_deltas(session: Session, deltas: Deltas) -> None:
+    """Write ``deltas`` to the rollup tables, invoice rows then payment rows, each sorted by key."""
+    for (currency, status, due_date), (count, total, paid) in sorted(deltas.invoices.items()):
+        if count or total or paid:
+            _apply_one(
+                session,
+                InvoiceRollup,
+                {"currency": currency, "status": status, "due_date": due_date},
+                {"invoice_count": count, "total": total, "amount_paid": paid},
+            )
+    for (currency, paid_on), (count, amount) in sorted(deltas.payments.items()):
+        if count or amount:
+            _apply_one(
+                session,
+                PaymentRollup,
+                {"currency": currency, "paid_on": paid_on},
+                {"payment_count": count, "amount": amount},
+            )
+
+
+def count_inserted(
+    session: Session, *, invoices: Iterable[Mapping[str, Any]] = (), payments: Iterable[Mapping[str, Any]] = ()
+) -> None:
+    """Add rows written by a bulk INSERT (which fires no flush events) to the rollups, in its transaction.
+
+    Invoice rows need ``currency, status, due_date, total, amount_paid``;
+    payment rows ``currency, paid_on, amount, voided_at``.
+    """
+    deltas = Deltas()
+    for row in invoices:
+        deltas.add_invoice(row, +1)
+    for row in payments:
+        deltas.add_payment(row, +1)
+    apply_deltas(session, deltas)
+
+
+# ---------------------------------------------------------------- the flush listener
+
+
+def _now(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
+
+
+def _before(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """Values as the database had them before this flush (history is still pre-flush in after_flush)."""
+    state = inspect(obj)
+    values = {}
+    for name in names:
+        history = state.attrs[name].history
+        if history.deleted:
+            values[name] = history.deleted[0]
+        elif history.added:
+            # active_history below loads the old value on every set, so this means a bug, not a guess.
+            raise RuntimeError(f"{obj!r}.{name} changed without its previous value; rollups cannot follow")
+        else:
+            values[name] = getattr(obj, name)
+    return values
+
+
+def _changed(obj: Any, names: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+@event.listens_for(Session, "before_flush")
+def _load_what_deletes_take_away(session: Session, _flush_context, _instances) -> None:
+    # After the flush the row is gone: an expired attribute could no longer be loaded.
+    for obj in session.deleted:
+        if isinstance(obj, Invoice):
+            _now(obj, INVOICE_FIELDS)
+        elif isinstance(obj, Payment):
+            _now(obj, PAYMENT_FIELDS)
+
+
+@event.listens_for(Session, "after_flush")
+def _apply_flushed_changes(session: Session, _flush_context) -> None:
+    deltas = Deltas()
+    for obj in session.new:
+        if isinstance(obj, Invoice):
+            deltas.add_invoice(_now(obj, INVOICE_FIELDS), +1)
+        elif isinstance(obj, Payment):
+            deltas.add_payment(_now(obj, PAYMENT_FIELDS), +1)
+    for obj in session.dirty:
+        if isinstance(obj, Invoice) and _changed(obj, INVOICE_FIELDS):
+            deltas.add_invoice(_before(obj, INVOICE_FIELDS), -1)
+            deltas.add_invoice(_now(obj, INVOICE_FIELDS), +1)
+        elif isinstance(obj, Payment) and _changed(obj, PAYMENT_FIELDS):
+            deltas.add_payment(_before(obj, PAYMENT_FIELDS), -1)
+            deltas.add_payment(_now(obj, PAYMENT_FIELDS), +1)
+    for obj in session.deleted:
+        if isinstance(obj, Invoice):
+            deltas.add_invoice(_before(obj, INVOICE_FIELDS), -1)
+        elif isinstance(obj, Payment):
+            deltas.add_payment(_before(obj, PAYMENT_FIELDS), -1)
+    if deltas.invoices or deltas.payments:
+        apply_deltas(session, deltas)
+
+
+def _keep_previous_value(target, value, oldvalue, initiator):
+    return value
+
+
+# Setting one of these on an expired object must still tell us what it replaced.
+for _name in INVOICE_FIELDS:
+    event.listen(getattr(Invoice, _name), "set", _keep_previous_value, active_history=True)
+for _name in PAYMENT_FIELDS:
+    event.listen(getattr(Payment, _name), "set", _keep_previous_value, active_history=True)
+
+
+# ---------------------------------------------------------------- rebuilding and checking
+
+_KEY_DUE_DATE = f"CASE WHEN {one_of('status', LIVE_INVOICE_STATES)} THEN due_date ELSE '{SETTLED_DUE_DATE}' END"
+
+# Plain SQL that SQLite and Postgres both run (Fixed4 sums stay exact on both:
+# on SQLite they add scaled integers). Migration 0005 carries a frozen copy.
+REBUILD_SQL = (
+    "DELETE FROM invoice_rollups",
+    "INSERT INTO invoice_rollups (currency, status, due_date, invoice_count, total, amount_paid)"
+    f" SELECT currency, status, {_KEY_DUE_DATE}, count(*), sum(total), sum(amount_paid)"
+    " FROM invoices WHERE status <> 'draft' GROUP BY 1, 2, 3",
+    "DELETE FROM payment_rollups",
+    "INSERT INTO payment_rollups (currency, paid_on, payment_count, amount)"
+    " SELECT currency, paid_on, count(*), sum(amount) FROM payments WHERE voided_at IS NULL GROUP BY 1, 2",
+)
+
+# Writers add to rollup rows under ROW EXCLUSIVE; this mode waits for those in
+# flight and holds new ones back until the rebuild commits, so each change is
+# either seen by the rebuild's SELECT or added on top of its result.
+PG_LOCK_SQL = "LOCK TABLE invoice_rollups, payment_rollups IN SHARE ROW EXCLUSIVE MODE"
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    invoice_rows: int
+    payment_rows: int
+
+
+def rebuild_rollups(session: Session) -> Rebuilt:
+    """Recompute both rollup tables from every invoice and payment, in the caller's transaction.
+
+    For the migration's backfill, after bulk loads that bypass the ORM, and for
+    operators (``flask --app main_service rebuild-rollups``). Does not commit.
+    """
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text(PG_LOCK_SQL))
+    counts = [session.execute(text(sql)).rowcount for sql in REBUILD_SQL]
+    return Rebuilt(invoice_rows=counts[1], payment_rows=counts[3])
+
+
+def _expected(session: Session) -> tuple[dict, dict]:
+    invoices: dict[InvoiceKey, tuple] = {}
+    rows = session.execute(
+        select(
+            Invoice.currency,
+            Invoice.status,
+            Invoice.due_date,
+            func.count(),
+            func.sum(Invoice.total, type_=Invoice.total.type),
+            func.sum(Invoice.amount_paid, type_=Invoice.amount_paid.type),
+        ).group_by(Invoice.currency, Invoice.status, Invoice.due_date)
+    )
+    for currency, status, due_date, count, total, paid in rows:
+        key = invoice_key(currency, status, due_date)
+        if key is None:
+            continue
+        before = invoices.get(key, (0, ZERO, ZERO))
+        invoices[key] = (before[0] + count, before[1] + total, before[2] + paid)
+    payments = {
+        (currency, paid_on): (count, amount)
+        for currency, paid_on, count, amount in session.execute(
+            select(Payment.currency, Payment.paid_on, func.count(), func.sum(Payment.amount, type_=Payment.amount.type))
+            .where(Payment.voided_at.is_(None))
+            .group_by(Payment.currency, Payment.paid_on)
+        )
+    }
+    return invoices, payments
+
+
+def rollup_differences(session: Session) -> list[str]:
+    """What the rollup tables hold that a fresh GROUP BY does not (empty when they are exact).
+
+    Rows counting nothing (zero count and sums) are kept by the listener and
+    ignored here.
+    """
+    expected_invoices, expected_payments = _expected(session)
+    stored_invoices = {
+        (r.currency, r.status, r.due_date): (r.invoice_count, r.total, r.amount_paid)
+        for r in session.scalars(select(InvoiceRollup))
+        if (r.invoice_count, r.total, r.amount_paid) != (0, ZERO, ZERO)
+    }
+    stored_payments = {
+        (r.currency, r.paid_on): (r.payment_count, r.amount)
+        for r in session.scalars(select(PaymentRollup))
+        if (r.payment_count, r.amount) != (0, ZERO)
+    }
+    differences = []
+    for name, stored, expected in (
+        ("invoice_rollups", stored_invoices, expected_invoices),
+        ("payment_rollups", stored_payments, expected_payments),
+    ):
+        for key in sorted(stored.keys() | expected.keys()):
+            if stored.get(key) != expected.get(key):
+                differences.append(f"{name} {key}: stored {stored.get(key)}, invoices say {expected.get(key)}")
+    return differences

@@ -4,7 +4,9 @@ The admin UI, the API and the worker call these and nothing else to change
 data, so every business rule lives here once.
 """
 
-from shared.services.base import Actor, Notify, atomic, get_settings
+from shared.actors import Actor, Notify
+from shared.lookups import get_settings
+from shared.messages.queue import cancel_message, queue_statement, retry_message
 from shared.services.clients import archive_client, create_client, delete_client, restore_client, update_client
 from shared.services.expenses import (
     approve_expense,
@@ -22,9 +24,9 @@ from shared.services.invoices import (
     update_draft,
     void_invoice,
 )
-from shared.services.notifications import cancel_message, queue_statement, retry_message
 from shared.services.payments import record_payment, void_payment
 from shared.services.users import create_api_key, create_user, revoke_api_key
+from shared.transactions import atomic
 
 __all__ = [
     "Actor",

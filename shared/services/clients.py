@@ -10,11 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared import money
+from shared.activity import record_activity
+from shared.actors import Actor
 from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
+from shared.lookups import get_or_404
 from shared.models import Client, Invoice
 from shared.models.enums import CLIENT_TYPES
-from shared.services.base import Actor, FieldErrors, clean_text, get_or_404, record_activity, unit_of_work
+from shared.parsing import FieldErrors, clean_text
+from shared.transactions import unit_of_work
 
 CLIENT_FIELDS = (
     "name",

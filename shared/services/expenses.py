@@ -8,22 +8,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared import money
+from shared.activity import record_activity
+from shared.actors import Actor
 from shared.db import utcnow
 from shared.documents.formatting import format_money
 from shared.errors import Conflict, PermissionDenied, ValidationFailed
+from shared.lookups import get_or_404, get_settings
 from shared.models import Expense
-from shared.services.base import (
-    Actor,
-    FieldErrors,
-    clean_text,
-    get_or_404,
-    get_settings,
-    record_activity,
-    to_date,
-    to_decimal,
-    unit_of_work,
-)
+from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
 from shared.services.clients import normalize_currency
+from shared.transactions import unit_of_work
 
 EXPENSE_FIELDS = ("expense_date", "title", "description", "category", "payee", "amount", "currency")
 MAX_EXPENSE = 10**12

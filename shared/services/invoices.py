@@ -10,26 +10,19 @@ from typing import Any
 from sqlalchemy.orm import Session, object_session
 
 from shared import money
+from shared.activity import record_activity
+from shared.actors import Actor, Notify
 from shared.db import utcnow
 from shared.documents.formatting import format_money
 from shared.errors import Conflict, ValidationFailed
+from shared.lookups import get_or_404, get_settings
+from shared.messages.queue import cancel_queued, queue_invoice_messages
 from shared.models import Client, Invoice, InvoiceLine, QueuedMessage, Settings
 from shared.models.enums import DISCOUNT_TYPES
 from shared.numbering import next_number
-from shared.services.base import (
-    Actor,
-    FieldErrors,
-    Notify,
-    clean_text,
-    get_or_404,
-    get_settings,
-    record_activity,
-    to_date,
-    to_decimal,
-    unit_of_work,
-)
+from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
 from shared.services.clients import normalize_currency
-from shared.services.notifications import cancel_queued, queue_invoice_messages
+from shared.transactions import unit_of_work
 
 MAX_LINES = 500
 MAX_QUANTITY = Decimal("1000000")

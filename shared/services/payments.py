@@ -8,25 +8,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared import money
+from shared.activity import record_activity
+from shared.actors import Actor, Notify
 from shared.db import utcnow
 from shared.documents.formatting import format_money
 from shared.errors import Conflict, ValidationFailed
+from shared.lookups import get_or_404, get_settings
+from shared.messages.queue import cancel_queued, queue_receipt_messages
 from shared.models import Invoice, Payment, QueuedMessage
 from shared.models.enums import PAYMENT_METHODS
 from shared.numbering import next_number
-from shared.services.base import (
-    Actor,
-    FieldErrors,
-    Notify,
-    clean_text,
-    get_or_404,
-    get_settings,
-    record_activity,
-    to_date,
-    to_decimal,
-    unit_of_work,
-)
-from shared.services.notifications import cancel_queued, queue_receipt_messages
+from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
+from shared.transactions import unit_of_work
 
 
 def _status_for(invoice: Invoice) -> str:

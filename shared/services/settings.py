@@ -9,12 +9,16 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from shared.activity import record_activity
+from shared.actors import Actor
 from shared.errors import ValidationFailed
+from shared.lookups import get_settings
 from shared.models import Invoice, Settings
 from shared.models.enums import TAX_ROUNDING_MODES
 from shared.numbering import check_number_format
-from shared.services.base import Actor, FieldErrors, clean_text, get_settings, record_activity, unit_of_work
+from shared.parsing import FieldErrors, clean_text
 from shared.services.clients import normalize_currency, normalize_email
+from shared.transactions import unit_of_work
 
 MAX_LOGO_BYTES = 512 * 1024
 MAX_LOGO_PIXELS = 2000
@@ -91,7 +95,7 @@ def update_settings(session: Session, *, actor: Actor, data: dict[str, Any]) -> 
     for name in changed:
         setattr(settings, name, cleaned[name])
     if REMINDER_SCHEDULE_FIELDS.intersection(changed):
-        session.flush()  # the settings row first: the lock order of shared.reminders.sweep_reminders
+        session.flush()  # the settings row first: the lock order of shared.messages.reminders.sweep_reminders
         # Every next reminder day is worked out again by the next sweep (shared/reminders.py), paid
         # and void invoices' too: a voided payment can make one live again under the new schedule.
         session.execute(

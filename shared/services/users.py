@@ -9,12 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from shared.activity import record_activity
+from shared.actors import Actor
 from shared.db import begin_write, utcnow
 from shared.errors import Conflict, DomainError, ValidationFailed
+from shared.lookups import get_or_404
 from shared.models import ApiKey, User
 from shared.models.enums import API_SCOPES, ROLES
-from shared.services.base import Actor, FieldErrors, clean_text, get_or_404, record_activity, unit_of_work
+from shared.parsing import FieldErrors, clean_text
 from shared.services.clients import normalize_email
+from shared.transactions import unit_of_work
 
 MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")

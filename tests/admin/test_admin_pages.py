@@ -9,9 +9,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from shared.db import db
+from shared.lookups import get_settings
 from shared.models import ApiKey, Client, QueuedMessage, Settings, User
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
-from shared.services.base import get_settings
 from support import ADMIN_PASSWORD, app_config, csrf_from, sign_in, sign_in_fails
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"

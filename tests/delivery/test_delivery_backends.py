@@ -15,10 +15,10 @@ from delivery_support import TwilioStub, free_port, make_config, pdf_text, smtp_
 from sqlalchemy import select
 
 from shared.db import utcnow
-from shared.delivery import drain_queue
 from shared.documents.formatting import format_money
+from shared.messages.compose import build_sms
+from shared.messages.delivery import drain_queue
 from shared.models import Activity, QueuedMessage
-from shared.notifications.messages import build_sms
 from shared.services import Notify
 
 OWNER = "worker tests"
@@ -231,11 +231,11 @@ def test_no_secret_reaches_the_log_or_the_row(session, database_url, tmp_path, m
 
 
 def test_one_log_line_per_attempt(session, database_url, tmp_path, make_invoice, caplog):
-    caplog.set_level(logging.INFO, logger="shared.delivery")
+    caplog.set_level(logging.INFO, logger="shared.messages.delivery")
     config = make_config(database_url, tmp_path, MAIL_BACKEND="file", SMS_BACKEND="disabled")
     invoice = make_invoice(issue=True, notify=Notify(email=True, sms=True))
     drain_queue(session, owner=OWNER, config=config)
-    lines = [r.getMessage() for r in caplog.records if r.name == "shared.delivery"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "shared.messages.delivery"]
     email_row, sms_row = rows(session, invoice_id=invoice.id)
     assert len(lines) == 2
     for line, row, outcome in ((lines[0], email_row, "sent"), (lines[1], sms_row, "cancelled")):

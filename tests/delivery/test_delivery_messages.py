@@ -9,9 +9,9 @@ import pytest
 from delivery_support import make_config
 
 from shared.db import utcnow
+from shared.messages.compose import build_email, build_sms
+from shared.messages.sms_length import is_gsm7, sms_segments
 from shared.models import QueuedMessage
-from shared.notifications.messages import build_email, build_sms
-from shared.notifications.sms_length import is_gsm7, sms_segments
 from shared.services import Notify, get_settings, record_payment
 
 HOSTILE_NAME = '<script>alert(1)</script><img src="file:///etc/passwd">'

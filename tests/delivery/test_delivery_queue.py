@@ -8,13 +8,13 @@ import pytest
 from delivery_support import make_config
 from sqlalchemy import select
 
-import shared.notifications.messages as messages
+import shared.messages.compose as messages
 from shared.db import utcnow
-from shared.delivery import Backends, claim_due_messages, deliver_message, drain_queue, release_claims
 from shared.documents import DocumentError
+from shared.messages.delivery import Backends, claim_due_messages, deliver_message, drain_queue, release_claims
+from shared.messages.email_backends.base import EmailBackend
+from shared.messages.sms_backends.base import SmsBackend
 from shared.models import QueuedMessage
-from shared.notifications.email_backends.base import EmailBackend
-from shared.notifications.sms_backends.base import SmsBackend
 from shared.services import Notify, record_payment, void_invoice
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from shared.messages.reminders import REMINDERS_DONE, reminder_candidates_query, sweep_reminders
 from shared.models import Invoice, QueuedMessage
-from shared.reminders import REMINDERS_DONE, reminder_candidates_query, sweep_reminders
 from shared.services import record_payment, update_client, void_payment
 from shared.services.settings import update_settings
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import event, select
 
 from shared.db import utcnow
+from shared.messages.reminders import reminder_stages, sweep_reminders
 from shared.models import QueuedMessage
-from shared.reminders import reminder_stages, sweep_reminders
 from shared.services import Notify, get_settings, record_payment, update_client, void_invoice
 
 TODAY = dt.date.today()

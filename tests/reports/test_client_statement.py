@@ -15,13 +15,13 @@ from report_books import TODAY
 from sqlalchemy import select
 
 from shared.config import load_config
-from shared.delivery import drain_queue
 from shared.documents import pdf as documents_pdf
 from shared.documents import render_statement_pdf
 from shared.errors import Conflict, ValidationFailed
+from shared.messages.compose import build_sms
+from shared.messages.delivery import drain_queue
+from shared.messages.errors import PermanentDeliveryError
 from shared.models import Activity, QueuedMessage
-from shared.notifications.errors import PermanentDeliveryError
-from shared.notifications.messages import build_sms
 from shared.services import Actor, Notify, create_client, queue_statement, retry_message
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

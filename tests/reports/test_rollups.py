@@ -1,4 +1,4 @@
-"""The running totals (shared.rollups) follow every change the services make, and only committed ones."""
+"""The running totals (shared.models.rollups) follow every change the services make, and only committed ones."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from shared import reports
 from shared.db import db
 from shared.models import Invoice, InvoiceRollup, PaymentRollup
-from shared.rollups import rebuild_rollups, rollup_differences
+from shared.models.rollups import rebuild_rollups, rollup_differences
 from shared.services import (
     Actor,
     archive_client,

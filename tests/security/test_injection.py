@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from delivery_support import make_config, pdf_text, squeeze
 
-from shared.delivery import drain_queue
+from shared.messages.delivery import drain_queue
 from support import sign_in
 
 

@@ -11,7 +11,7 @@ from delivery_support import TwilioStub, free_port, make_config
 from sqlalchemy.orm import Session
 
 from shared.db import db
-from shared.delivery import drain_queue
+from shared.messages.delivery import drain_queue
 from shared.models import ApiKey, QueuedMessage, User
 from shared.services import Notify
 from support import app_config, sign_in_fails, try_sign_in

@@ -45,12 +45,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.db import utcnow
+from shared.lookups import get_settings
+from shared.messages.queue import notify_workers
 from shared.models import Client, Invoice, QueuedMessage, Settings
 from shared.models.enums import LIVE_INVOICE_STATES
-from shared.services.base import atomic, get_settings
-from shared.services.notifications import notify_workers
+from shared.transactions import atomic
 
-log = logging.getLogger("shared.reminders")
+log = logging.getLogger("shared.messages.reminders")
 
 INSERT_CHUNK = 500
 #: ``next_reminder_on`` of an invoice whose every stage is done (sent or skipped).

@@ -7,8 +7,8 @@ import re
 from email.message import EmailMessage
 from pathlib import Path
 
-from shared.notifications.email_backends.base import EmailBackend
-from shared.notifications.errors import TemporaryDeliveryError
+from shared.messages.email_backends.base import EmailBackend
+from shared.messages.errors import TemporaryDeliveryError
 
 
 def outbox_file_name(message_id: str, suffix: str) -> str:

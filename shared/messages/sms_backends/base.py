@@ -12,7 +12,7 @@ class SmsBackend(abc.ABC):
 
     ``send`` returns the provider's id for the message and raises
     ``TemporaryDeliveryError``, ``PermanentDeliveryError`` or
-    ``DeliveryCancelled`` (see ``shared.notifications.errors``) when it did
+    ``DeliveryCancelled`` (see ``shared.messages.errors``) when it did
     not go out. ``reference`` is a stable name for the message (the queue row),
     used by backends that write files.
     """

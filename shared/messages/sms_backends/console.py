@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from shared.notifications.sms_backends.base import SmsBackend
+from shared.messages.sms_backends.base import SmsBackend
 
-log = logging.getLogger("shared.notifications.console")
+log = logging.getLogger("shared.messages.console")
 
 
 class ConsoleSmsBackend(SmsBackend):

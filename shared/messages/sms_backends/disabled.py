@@ -7,8 +7,8 @@ SMS is switched on. The reminder sweep queues no texts meanwhile.
 
 from __future__ import annotations
 
-from shared.notifications.errors import DeliveryCancelled
-from shared.notifications.sms_backends.base import SmsBackend
+from shared.messages.errors import DeliveryCancelled
+from shared.messages.sms_backends.base import SmsBackend
 
 
 class DisabledSmsBackend(SmsBackend):

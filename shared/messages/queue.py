@@ -5,10 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from shared.activity import record_activity
+from shared.actors import Actor, Notify
 from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
+from shared.lookups import get_or_404
 from shared.models import Client, Invoice, Payment, QueuedMessage
-from shared.services.base import Actor, Notify, get_or_404, record_activity, unit_of_work
+from shared.transactions import unit_of_work
 
 NOTIFY_CHANNEL = "email_queue"
 

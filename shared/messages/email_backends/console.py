@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from email.message import EmailMessage
 
-from shared.notifications.email_backends.base import EmailBackend
+from shared.messages.email_backends.base import EmailBackend
 
-log = logging.getLogger("shared.notifications.console")
+log = logging.getLogger("shared.messages.console")
 
 
 class ConsoleEmailBackend(EmailBackend):

@@ -30,14 +30,14 @@ from shared.documents import (
     statement_filename,
 )
 from shared.documents.formatting import format_date, format_money, format_money_code, method_label
+from shared.lookups import get_settings
+from shared.messages.errors import PermanentDeliveryError
+from shared.messages.sms_length import sms_segments
 from shared.models import Invoice, Payment, QueuedMessage, Settings
-from shared.notifications.errors import PermanentDeliveryError
-from shared.notifications.sms_length import sms_segments
 from shared.reports import client_statement
-from shared.services.base import get_settings
 
 environment = jinja2.Environment(
-    loader=jinja2.PackageLoader("shared.notifications", "templates"),
+    loader=jinja2.PackageLoader("shared.messages", "templates"),
     # HTML bodies are escaped; plain-text bodies and SMS are not markup.
     autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
     undefined=jinja2.StrictUndefined,

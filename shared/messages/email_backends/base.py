@@ -13,7 +13,7 @@ class EmailBackend(abc.ABC):
 
     ``send`` returns the provider's id for the message and raises
     ``TemporaryDeliveryError`` or ``PermanentDeliveryError`` (see
-    ``shared.notifications.errors``) when it did not go out. A backend may keep
+    ``shared.messages.errors``) when it did not go out. A backend may keep
     a connection open between messages; ``close`` ends it.
     """
 

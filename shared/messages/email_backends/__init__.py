@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.notifications.email_backends.base import EmailBackend
-from shared.notifications.email_backends.console import ConsoleEmailBackend
-from shared.notifications.email_backends.file import FileEmailBackend
-from shared.notifications.email_backends.smtp import SmtpEmailBackend
+from shared.messages.email_backends.base import EmailBackend
+from shared.messages.email_backends.console import ConsoleEmailBackend
+from shared.messages.email_backends.file import FileEmailBackend
+from shared.messages.email_backends.smtp import SmtpEmailBackend
 
 EMAIL_BACKENDS: dict[str, type[EmailBackend]] = {
     backend.name: backend for backend in (SmtpEmailBackend, FileEmailBackend, ConsoleEmailBackend)

@@ -6,9 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from shared.notifications.email_backends.file import write_atomically
-from shared.notifications.errors import TemporaryDeliveryError
-from shared.notifications.sms_backends.base import SmsBackend
+from shared.messages.email_backends.file import write_atomically
+from shared.messages.errors import TemporaryDeliveryError
+from shared.messages.sms_backends.base import SmsBackend
 
 
 class FileSmsBackend(SmsBackend):

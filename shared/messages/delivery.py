@@ -31,11 +31,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from shared.activity import record_activity
+from shared.actors import Actor
 from shared.db import utcnow
 from shared.documents import DocumentError
-from shared.models import QueuedMessage
-from shared.models.enums import LIVE_INVOICE_STATES
-from shared.notifications import (
+from shared.messages import (
     DeliveryCancelled,
     DeliveryError,
     EmailBackend,
@@ -45,10 +45,12 @@ from shared.notifications import (
     get_email_backend,
     get_sms_backend,
 )
-from shared.notifications.messages import build_email, build_sms
-from shared.services.base import Actor, atomic, record_activity
+from shared.messages.compose import build_email, build_sms
+from shared.models import QueuedMessage
+from shared.models.enums import LIVE_INVOICE_STATES
+from shared.transactions import atomic
 
-log = logging.getLogger("shared.delivery")
+log = logging.getLogger("shared.messages.delivery")
 
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.documents import pdf_filename
+from shared.lookups import get_settings
+from shared.messages.compose import build_email_parts, build_sms
 from shared.models import Invoice
-from shared.notifications.messages import build_email_parts, build_sms
 from shared.numbering import peek_number
-from shared.services.base import get_settings
 
 
 class _Numbered:

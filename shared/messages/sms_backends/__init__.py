@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.notifications.sms_backends.base import SmsBackend
-from shared.notifications.sms_backends.console import ConsoleSmsBackend
-from shared.notifications.sms_backends.disabled import DisabledSmsBackend
-from shared.notifications.sms_backends.file import FileSmsBackend
-from shared.notifications.sms_backends.twilio import TwilioSmsBackend
+from shared.messages.sms_backends.base import SmsBackend
+from shared.messages.sms_backends.console import ConsoleSmsBackend
+from shared.messages.sms_backends.disabled import DisabledSmsBackend
+from shared.messages.sms_backends.file import FileSmsBackend
+from shared.messages.sms_backends.twilio import TwilioSmsBackend
 
 SMS_BACKENDS: dict[str, type[SmsBackend]] = {
     backend.name: backend for backend in (TwilioSmsBackend, FileSmsBackend, ConsoleSmsBackend, DisabledSmsBackend)

@@ -15,8 +15,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from shared.notifications.errors import PermanentDeliveryError, TemporaryDeliveryError
-from shared.notifications.sms_backends.base import SmsBackend
+from shared.messages.errors import PermanentDeliveryError, TemporaryDeliveryError
+from shared.messages.sms_backends.base import SmsBackend
 
 DEFAULT_TIMEOUT = 30
 # The client logs every request at INFO; the worker writes its own line per message.

@@ -16,8 +16,8 @@ import ssl
 from email.generator import BytesGenerator
 from email.message import EmailMessage
 
-from shared.notifications.email_backends.base import EmailBackend
-from shared.notifications.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from shared.messages.email_backends.base import EmailBackend
+from shared.messages.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 
 DEFAULT_TIMEOUT = 30
 # Replies that mean "our login is missing or wrong": an operator fixes the

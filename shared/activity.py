@@ -1,0 +1,40 @@
+"""The activity timeline (SPEC §5.7): one row per change to money or state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shared.actors import Actor
+from shared.models import Activity
+
+
+def record_activity(
+    session: Session,
+    actor: Actor,
+    verb: str,
+    subject: Any,
+    *,
+    summary: str = "",
+    invoice_id: int | None = None,
+    client_id: int | None = None,
+    details: dict | None = None,
+) -> Activity:
+    """Add a timeline entry (SPEC §5.7) to the current transaction."""
+    if subject.id is None:
+        session.flush()  # the subject needs its id
+    entry = Activity(
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label[:200],
+        verb=verb,
+        subject_type=getattr(subject, "activity_subject", type(subject).__name__.lower()),
+        subject_id=subject.id,
+        invoice_id=invoice_id,
+        client_id=client_id,
+        summary=summary[:500],
+        details=details,
+    )
+    session.add(entry)
+    return entry

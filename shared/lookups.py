@@ -1,0 +1,41 @@
+"""Loading one row: by id (or NotFound), and the company settings row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.errors import NotFound
+from shared.models import Settings
+
+
+def get_or_404(session: Session, model: type, object_id: Any, *, lock: bool = False, label: str | None = None):
+    """Load a row by id or raise NotFound naming what was missing."""
+    name = label or model.__name__.lower()
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"{name} {object_id!r} does not exist") from None
+    options = {"with_for_update": {"of": model}, "populate_existing": True} if lock else {}
+    obj = session.get(model, object_id, **options)
+    if obj is None:
+        raise NotFound(f"{name} {object_id} does not exist")
+    return obj
+
+
+def get_settings(session: Session) -> Settings:
+    """The company settings row, created with defaults on first use."""
+    settings = session.get(Settings, 1)
+    if settings is not None:
+        return settings
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {c.name: c.default.arg for c in Settings.__table__.columns if c.default is not None}
+    values = {k: (v(None) if callable(v) else v) for k, v in values.items()}
+    values["id"] = 1
+    session.execute(insert(Settings).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+    settings = session.execute(select(Settings).where(Settings.id == 1)).scalar_one()
+    return settings
