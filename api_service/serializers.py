@@ -9,6 +9,7 @@ from flask import current_app
 
 from shared import money
 from shared.models import Client, Expense, Invoice, Payment, QueuedMessage
+from shared.models.enums import MessageState
 
 
 def _plain(value: Decimal, min_places: int = 0) -> str:
@@ -36,7 +37,7 @@ def notification_json(row: QueuedMessage) -> dict:
         "sent_at": _time(row.sent_at),
         "invoice_id": row.invoice_id,
         "payment_id": row.payment_id,
-        "next_attempt_at": _time(row.next_attempt_at) if row.state == "queued" else None,
+        "next_attempt_at": _time(row.next_attempt_at) if row.state == MessageState.QUEUED else None,
         "created_at": _time(row.created_at),
     }
 
@@ -110,7 +111,7 @@ def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt
         "notifications": [notification_json(row) for row in notifications],
         "links": {
             "pdf": f"/api/v1/invoices/{invoice.id}/pdf",
-            "public": f"{base}/i/{invoice.public_token}" if invoice.status != "draft" else None,
+            "public": f"{base}/i/{invoice.public_token}" if not invoice.is_draft else None,
         },
     }
 
@@ -127,7 +128,7 @@ def payment_json(payment: Payment, notifications: list[QueuedMessage]) -> dict:
         "reference": payment.reference,
         "note": payment.note,
         "recorded_by": payment.recorded_by,
-        "void": payment.voided_at is not None,
+        "void": payment.is_void,  # not a state: the API field (SPEC §7)
         "voided_at": _time(payment.voided_at),
         "void_reason": payment.void_reason,
         "invoice": {

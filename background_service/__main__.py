@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from shared.models.enums import MessageState
+
 log = logging.getLogger("background_service")
 
 NOT_READY = "error: the database is not reachable or not migrated; run: flask --app main_service db upgrade"
@@ -26,7 +28,7 @@ NOT_READY = "error: the database is not reachable or not migrated; run: flask --
 def queue_depth(session: Session) -> int:
     from shared.models import QueuedMessage
 
-    return session.scalar(select(func.count()).where(QueuedMessage.state == "queued")) or 0
+    return session.scalar(select(func.count()).where(QueuedMessage.state == MessageState.QUEUED)) or 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ def _invoice_for(token: str) -> Invoice:
     if not (20 <= len(token) <= 64) or not all(ch.isalnum() or ch in "-_" for ch in token):
         abort(404)
     invoice = db.session.scalars(select(Invoice).where(Invoice.public_token == token)).one_or_none()
-    if invoice is None or invoice.status == "draft":
+    if invoice is None or invoice.is_draft:
         abort(404)
     return invoice
 

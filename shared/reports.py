@@ -56,9 +56,15 @@ from shared import money
 from shared.db import Fixed4
 from shared.errors import NotFound
 from shared.models import Client, Expense, Invoice, InvoiceLine, InvoiceRollup, Payment, PaymentRollup
-from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES, PAYMENT_METHODS
+from shared.models.enums import (
+    INVOICE_STATES,
+    ISSUED_INVOICE_STATES,
+    LIVE_INVOICE_STATES,
+    PAYMENT_METHODS,
+    InvoiceStatus,
+)
 
-ISSUED_STATES = ("open", "partially_paid", "paid")  # issued and not voided
+ISSUED_STATES = ISSUED_INVOICE_STATES
 ZERO = Decimal(0)
 
 
@@ -155,9 +161,9 @@ def currencies_in_use(session: Session) -> list[str]:
     found = sql_union_all(
         select(InvoiceRollup.currency.label("currency")).where(InvoiceRollup.invoice_count > 0).distinct(),
         # Drafts are not in the rollups; the status index finds their few currencies.
-        select(Invoice.currency.label("currency")).where(Invoice.status == "draft").distinct(),
+        select(Invoice.currency.label("currency")).where(Invoice.is_draft).distinct(),
         select(PaymentRollup.currency.label("currency")).where(PaymentRollup.payment_count > 0).distinct(),
-        select(Expense.currency.label("currency")).where(Expense.status == "approved").distinct(),
+        select(Expense.currency.label("currency")).where(Expense.is_approved).distinct(),
     ).subquery()
     return list(session.scalars(select(distinct(found.c.currency)).order_by(found.c.currency)))
 
@@ -198,7 +204,7 @@ def headline(session: Session, currency: str, *, today: dt.date) -> Headline:
     ).one()
     spent = session.execute(
         select(_sum(Expense.amount), func.count()).where(
-            Expense.currency == currency, Expense.status == "approved", month.contains(Expense.expense_date)
+            Expense.currency == currency, Expense.is_approved, month.contains(Expense.expense_date)
         )
     ).one()
     return Headline(
@@ -259,7 +265,7 @@ def income_statement(session: Session, currency: str, period: Period) -> IncomeS
     spent = dict(
         session.execute(
             select(spent_month, _sum(Expense.amount))
-            .where(Expense.currency == currency, Expense.status == "approved", period.contains(Expense.expense_date))
+            .where(Expense.currency == currency, Expense.is_approved, period.contains(Expense.expense_date))
             .group_by(spent_month)
         ).all()
     )
@@ -412,8 +418,8 @@ def invoices_by_status(session: Session, currency: str) -> list[StatusRow]:
         )
     }
     # Drafts are not in the rollups (see shared.models.rollups); they are few, and indexed by status.
-    found["draft"] = session.execute(
-        select(func.count(), _sum(Invoice.total)).where(Invoice.status == "draft", Invoice.currency == currency)
+    found[InvoiceStatus.DRAFT] = session.execute(
+        select(func.count(), _sum(Invoice.total)).where(Invoice.is_draft, Invoice.currency == currency)
     ).one()
     return [
         StatusRow(status, found.get(status, (0, ZERO))[0], _amount(found.get(status, (0, ZERO))[1], currency))
@@ -499,7 +505,7 @@ def expenses_by_category(session: Session, currency: str, period: Period) -> lis
         GroupRow(category, count, _amount(amount, currency))
         for category, count, amount in session.execute(
             select(Expense.category, func.count(), total)
-            .where(Expense.currency == currency, Expense.status == "approved", period.contains(Expense.expense_date))
+            .where(Expense.currency == currency, Expense.is_approved, period.contains(Expense.expense_date))
             .group_by(Expense.category)
             .order_by(total.desc(), Expense.category)
         )

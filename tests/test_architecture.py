@@ -133,14 +133,14 @@ STATE_WORDS = sorted(
     }
 )  # fmt: skip
 _LITERAL = re.compile(r"""(?<![\w.-])(['"])({})\1""".format("|".join(STATE_WORDS)))
-_COMPARISON = re.compile(r"(==|!=|\bin\b|\bnot in\b)\s*[\(\[]?\s*(['\"])({})\2".format("|".join(STATE_WORDS)))
 _TEMPLATE_COMPARISON = re.compile(r"""(==|!=|\bin\b|\bis\b)\s*[\(\[]?\s*(['"])({})\2""".format("|".join(STATE_WORDS)))
 
 
 def _status_literals(path: Path, pattern: re.Pattern) -> list[str]:
+    """Lines spelling a state; a line that uses one of these words for something else says so."""
     hits = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if pattern.search(line):
+        if pattern.search(line) and "# not a state" not in line:
             hits.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     return hits
 
@@ -153,7 +153,7 @@ def test_no_status_literal_outside_the_enums_module():
         for path in sorted((ROOT / package).rglob("*.py")):
             if path == enums or migrations in path.parents:
                 continue
-            hits += _status_literals(path, _COMPARISON)
+            hits += _status_literals(path, _LITERAL)
     assert hits == []
 
 

@@ -56,7 +56,7 @@ class InvoiceList(BaseResource):
             query = query.where(~(Invoice.status.in_(LIVE_INVOICE_STATES) & (Invoice.due_date < today)))
         for name, compare in (("issued_from", Invoice.issue_date.__ge__), ("issued_to", Invoice.issue_date.__le__)):
             if request.args.get(name):
-                query = query.where(Invoice.status != "draft", compare(to_date(request.args[name], name)))
+                query = query.where(~Invoice.is_draft, compare(to_date(request.args[name], name)))
         return self.paginate(query, Invoice.id, lambda invoice: invoice_json(invoice, []))
 
     def post(self):

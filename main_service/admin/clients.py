@@ -85,7 +85,7 @@ def client_detail(client_id: int):
     ).all()
     balances = db.session.execute(
         select(Invoice.currency, func.sum(Invoice.total - Invoice.amount_paid))
-        .where(Invoice.client_id == client.id, Invoice.status.in_(("open", "partially_paid")))
+        .where(Invoice.client_id == client.id, Invoice.is_live)
         .group_by(Invoice.currency)
     ).all()
     # The client's own entries ("created" carries no client_id, so it survives a delete) and its documents'.

@@ -14,9 +14,9 @@ from main_service.admin.reports import Filters, aging_chart, choose_currency, cs
 from shared import reports
 from shared.db import db
 from shared.models import Activity, Invoice, QueuedMessage
-from shared.models.enums import LIVE_INVOICE_STATES
+from shared.models.enums import LIVE_INVOICE_STATES, WAITING_MESSAGE_STATES, MessageState
 
-ATTENTION_STATES = ("queued", "sending", "failed")  # the delivery queue line of the dashboard
+ATTENTION_STATES = (*WAITING_MESSAGE_STATES, MessageState.FAILED)  # the delivery queue line of the dashboard
 
 
 @bp.get("/")
@@ -60,7 +60,9 @@ def dashboard():
         aging_csv=csv_url("aging", filters),
         status_chart=status_chart(statuses, currency),
         status_csv=csv_url("invoice-status", filters),
-        queue=queue,
+        queue_waiting=sum(queue.get(state, 0) for state in WAITING_MESSAGE_STATES),
+        queue_failed=queue.get(MessageState.FAILED, 0),
+        failed_state=MessageState.FAILED.value,
         overdue_list=overdue_list,
         recent=recent,
         today=today,

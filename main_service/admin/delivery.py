@@ -57,6 +57,6 @@ def delivery_action(message_id: int, action: str):
         except DomainError as exc:
             flash(exc.message, "error")
         else:
-            verb = "queued again" if action == "retry" else "cancelled"
+            verb = "queued again" if action == "retry" else "cancelled"  # not a state: words for the flash
             flash(f"{row.kind.capitalize()} {row.channel} to {row.recipient} {verb}.", "success")
     return redirect(_back(message_id))

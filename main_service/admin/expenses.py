@@ -45,7 +45,7 @@ def expense_new():
 
 
 def _may_edit(expense: Expense) -> bool:
-    return expense.status == "pending" and (current_user.is_admin or expense.requested_by_user_id == current_user.id)
+    return expense.can_be_edited_by(user_id=current_user.id, is_admin=current_user.is_admin)
 
 
 @bp.route("/expenses/<int:expense_id>/edit", methods=["GET", "POST"])

@@ -166,7 +166,7 @@ def invoice_new():
 def invoice_review(invoice_id: int):
     """Review before send: the editor, the exact PDF and e-mail, and the send choice."""
     invoice = get_or_404(db.session, Invoice, invoice_id)
-    if invoice.status != "draft":
+    if not invoice.is_draft:
         return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
     form = _editor_form(invoice)
     if request.method == "POST" and _editor_action(form) == "save" and form.validate_on_submit():
@@ -262,11 +262,11 @@ def invoice_send(invoice_id: int):
     if not form.validate_on_submit():
         abort(400)
     notify = Notify(email=bool(form.email.data), sms=bool(form.sms.data))
-    if form.intent.data == "issue" and invoice.status != "draft":
+    if form.intent.data == "issue" and not invoice.is_draft:
         flash(f"Invoice {invoice.number} was already issued; nothing more was sent.", "info")
         return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
     try:
-        if invoice.status == "draft":
+        if invoice.is_draft:
             if not notify:
                 issued, _ = issue_invoice(db.session, actor=actor(), invoice_id=invoice.id)
                 flash(f"Issued as {issued.number}; nothing was sent.", "success")
@@ -278,7 +278,7 @@ def invoice_send(invoice_id: int):
             flash(f"Queued again: {_describe(rows)}.", "success")
     except DomainError as exc:
         flash(exc.message, "error")
-        target = "admin.invoice_review" if invoice.status == "draft" else "admin.invoice_detail"
+        target = "admin.invoice_review" if invoice.is_draft else "admin.invoice_detail"
         return redirect(url_for(target, invoice_id=invoice.id))
     return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
 
@@ -307,7 +307,7 @@ def invoice_void(invoice_id: int):
 @login_required
 def invoice_delete(invoice_id: int):
     invoice = get_or_404(db.session, Invoice, invoice_id)
-    if invoice.status != "draft":
+    if not invoice.is_draft:
         flash("Only drafts can be deleted; void an issued invoice instead.", "error")
         return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
     form = ConfirmForm()

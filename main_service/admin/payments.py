@@ -17,7 +17,7 @@ from shared.db import db
 from shared.errors import DomainError
 from shared.lookups import get_or_404
 from shared.models import Activity, Invoice, Payment, QueuedMessage
-from shared.models.enums import PAYMENT_METHODS
+from shared.models.enums import PAYMENT_METHODS, PaymentState
 from shared.services import Notify, record_payment, void_payment
 
 
@@ -61,7 +61,7 @@ def payments():
     state = request.args.get("state", "")
     if state == "live":
         query = query.where(Payment.voided_at.is_(None))
-    elif state == "void":
+    elif state == PaymentState.VOID:
         query = query.where(Payment.voided_at.is_not(None))
     q = (request.args.get("q") or "").strip()
     if q:

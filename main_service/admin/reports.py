@@ -24,6 +24,7 @@ from main_service.admin import bp
 from main_service.charts import Bar, Series, bar_chart, column_chart, compact
 from shared import money, reports
 from shared.db import db
+from shared.models.enums import InvoiceStatus
 from shared.services import get_settings
 
 MAX_MONTHS = 120
@@ -34,11 +35,11 @@ EXPENSES = "#c2410c"
 NET = "#15233d"
 AGING_COLOURS = ("#2456c7", "#d97706", "#c2410c", "#b42318", "#7f1d1d")
 STATUS_COLOURS = {
-    "draft": ("#9aa5b1", "hatch"),
-    "open": ("#2456c7", "solid"),
-    "partially_paid": ("#d97706", "hatch"),
-    "paid": ("#157347", "solid"),
-    "void": ("#52606d", "hatch"),
+    InvoiceStatus.DRAFT: ("#9aa5b1", "hatch"),
+    InvoiceStatus.OPEN: ("#2456c7", "solid"),
+    InvoiceStatus.PARTIALLY_PAID: ("#d97706", "hatch"),
+    InvoiceStatus.PAID: ("#157347", "solid"),
+    InvoiceStatus.VOID: ("#52606d", "hatch"),
 }
 
 

@@ -96,11 +96,11 @@ def _company(settings: Settings) -> dict[str, Any]:
 
 
 def invoice_stamp(invoice: Invoice, as_of: dt.date) -> Stamp | None:
-    if invoice.status == "draft":
+    if invoice.is_draft:
         return Stamp("DRAFT", "muted")
-    if invoice.status == "void":
+    if invoice.is_void:
         return Stamp("VOID", "bad")
-    if invoice.status == "paid":
+    if invoice.is_paid:
         return Stamp("PAID", "good")
     if invoice.is_overdue(as_of):
         return Stamp("OVERDUE", "bad")
@@ -254,7 +254,7 @@ def statement_context(statement: Statement, settings: Settings) -> dict[str, Any
                     for entry in section.entries
                 ],
                 "invoiced": formatting.format_money(section.invoiced, currency),
-                "paid": formatting.format_money(section.paid, currency),
+                "received": formatting.format_money(section.paid, currency),
                 "balance": formatting.format_money(section.balance, currency),
                 "overdue": formatting.format_money(section.overdue, currency) if section.overdue > 0 else None,
             }

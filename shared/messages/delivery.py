@@ -47,7 +47,7 @@ from shared.messages import (
 )
 from shared.messages.compose import build_email, build_sms
 from shared.models import QueuedMessage
-from shared.models.enums import LIVE_INVOICE_STATES
+from shared.models.enums import MessageState
 from shared.transactions import atomic
 
 log = logging.getLogger("shared.messages.delivery")
@@ -105,8 +105,8 @@ def retry_delay(attempt: int, *, rng: random.Random | None = None) -> dt.timedel
 
 def _due(now: dt.datetime):
     return or_(
-        and_(QueuedMessage.state == "queued", QueuedMessage.next_attempt_at <= now),
-        and_(QueuedMessage.state == "sending", QueuedMessage.lease_expires_at < now),
+        and_(QueuedMessage.state == MessageState.QUEUED, QueuedMessage.next_attempt_at <= now),
+        and_(QueuedMessage.state == MessageState.SENDING, QueuedMessage.lease_expires_at < now),
     )
 
 
@@ -134,7 +134,7 @@ def claim_due_messages(
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        exhausted = [c.id for c in candidates if c.state == "sending" and c.attempts >= max_attempts]
+        exhausted = [c.id for c in candidates if c.state == MessageState.SENDING and c.attempts >= max_attempts]
         claimed = [c.id for c in candidates if c.id not in exhausted]
         for row_id in exhausted:
             row = session.get(QueuedMessage, row_id)
@@ -145,7 +145,7 @@ def claim_due_messages(
                 update(QueuedMessage)
                 .where(QueuedMessage.id.in_(claimed))
                 .values(
-                    state="sending",
+                    state=MessageState.SENDING,
                     lease_owner=owner,
                     lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
                     attempts=QueuedMessage.attempts + 1,
@@ -165,11 +165,11 @@ def release_claims(session: Session, row_ids: list[int], *, owner: str) -> int:
             update(QueuedMessage)
             .where(
                 QueuedMessage.id.in_(row_ids),
-                QueuedMessage.state == "sending",
+                QueuedMessage.state == MessageState.SENDING,
                 QueuedMessage.lease_owner == owner,
             )
             .values(
-                state="queued",
+                state=MessageState.QUEUED,
                 lease_owner=None,
                 lease_expires_at=None,
                 attempts=QueuedMessage.attempts - 1,
@@ -182,7 +182,7 @@ def release_claims(session: Session, row_ids: list[int], *, owner: str) -> int:
 
 def _still_leased(session: Session, row_id: int, owner: str) -> QueuedMessage | None:
     row = session.get(QueuedMessage, row_id, with_for_update=True, populate_existing=True)
-    if row is None or row.state != "sending" or row.lease_owner != owner:
+    if row is None or row.state != MessageState.SENDING or row.lease_owner != owner:
         return None
     return row
 
@@ -196,10 +196,10 @@ def _no_longer_wanted(row: QueuedMessage) -> str | None:
     invoice = row.invoice
     if invoice is None:
         return None
-    if row.kind in ("invoice", "reminder") and invoice.status == "void":
+    if row.kind in ("invoice", "reminder") and invoice.is_void:
         return "invoice voided"
     if row.kind == "reminder":
-        if invoice.status not in LIVE_INVOICE_STATES or invoice.balance_due <= 0:
+        if not invoice.can_take_payment:
             return "invoice paid"
         if invoice.client is not None and invoice.client.reminders_opt_out:
             return "client opted out of reminders"
@@ -226,7 +226,7 @@ def _describe(row: QueuedMessage) -> str:
 
 
 def _fail(session: Session, row: QueuedMessage, error: str, *, owner: str, now: dt.datetime) -> None:
-    row.state = "failed"
+    row.state = MessageState.FAILED
     row.last_error = error
     row.lease_expires_at = None
     row.updated_at = now
@@ -242,14 +242,14 @@ def _fail(session: Session, row: QueuedMessage, error: str, *, owner: str, now: 
 
 
 def _cancel(session: Session, row: QueuedMessage, reason: str, *, owner: str, now: dt.datetime) -> None:
-    row.state = "cancelled"
+    row.state = MessageState.CANCELLED
     row.last_error = reason
     row.lease_expires_at = None
     row.updated_at = now
     record_activity(
         session,
         Actor.worker(owner),
-        "cancelled",
+        "cancelled",  # not a state: the activity verb
         row,
         invoice_id=row.invoice_id,
         client_id=row.client_id,
@@ -298,8 +298,8 @@ def deliver_message(
             reason = _no_longer_wanted(row)
             if reason:
                 _cancel(session, row, reason, owner=owner, now=clock())
-                attempt.outcome, attempt.detail = "cancelled", reason
-    if row is None or attempt.outcome == "cancelled":
+                attempt.outcome, attempt.detail = MessageState.CANCELLED, reason
+    if row is None or attempt.outcome == MessageState.CANCELLED:
         _log_attempt(attempt, started)
         return attempt.outcome
 
@@ -384,7 +384,7 @@ def _record(
             return "lost", "the lease passed to another worker before the outcome was recorded"
         actor = Actor.worker(owner)
         if error is None:
-            row.state = "sent"
+            row.state = MessageState.SENT
             row.sent_at = now
             row.provider_message_id = (provider_id or "")[:255] or None
             row.message_id = message_id
@@ -393,22 +393,22 @@ def _record(
             row.updated_at = now
             if row.kind == "invoice" and row.channel == "email" and row.invoice is not None:
                 row.invoice.last_emailed_at = now
-            verb = "reminder_sent" if row.kind == "reminder" else "sent"
+            verb = "reminder_sent" if row.kind == "reminder" else "sent"  # not a state: activity verbs
             record_activity(
                 session, actor, verb, row, invoice_id=row.invoice_id, client_id=row.client_id, summary=_describe(row)
             )
-            return "sent", f"provider_id={row.provider_message_id}"
+            return MessageState.SENT, f"provider_id={row.provider_message_id}"
         if isinstance(error, DeliveryCancelled):
             _cancel(session, row, error.message, owner=owner, now=now)
-            return "cancelled", error.message
+            return MessageState.CANCELLED, error.message
         if isinstance(error, PermanentDeliveryError):
             _fail(session, row, error.message, owner=owner, now=now)
-            return "failed", error.message
+            return MessageState.FAILED, error.message
         if row.attempts >= settings.max_attempts:
             _fail(session, row, f"{error.message} (gave up after {row.attempts} attempts)", owner=owner, now=now)
-            return "failed", error.message
+            return MessageState.FAILED, error.message
         delay = retry_delay(row.attempts)
-        row.state = "queued"
+        row.state = MessageState.QUEUED
         row.next_attempt_at = now + delay
         row.last_error = error.message
         row.lease_expires_at = None
@@ -418,7 +418,7 @@ def _record(
 
 def _log_attempt(attempt: _Attempt, started: float) -> None:
     duration_ms = int((time.monotonic() - started) * 1000)
-    level = logging.INFO if attempt.outcome in ("sent", "cancelled") else logging.WARNING
+    level = logging.INFO if attempt.outcome in (MessageState.SENT, MessageState.CANCELLED) else logging.WARNING
     log.log(
         level,
         "delivery row=%s document=%s kind=%s channel=%s attempt=%s outcome=%s duration_ms=%d %s",

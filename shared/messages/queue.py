@@ -11,6 +11,7 @@ from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404
 from shared.models import Client, Invoice, Payment, QueuedMessage
+from shared.models.enums import MessageState
 from shared.transactions import unit_of_work
 
 NOTIFY_CHANNEL = "email_queue"
@@ -95,9 +96,7 @@ def queue_statement(session: Session, *, actor: Actor, client_id: int, notify: N
         raise ValidationFailed.one("notify.sms", "statements are sent by e-mail only")
     if not notify.email:
         raise ValidationFailed.one("notify.email", "choose e-mail to send the statement")
-    issued = session.scalar(
-        select(Invoice.id).where(Invoice.client_id == client.id, Invoice.status.not_in(("draft", "void"))).limit(1)
-    )
+    issued = session.scalar(select(Invoice.id).where(Invoice.client_id == client.id, Invoice.is_issued).limit(1))
     if issued is None:
         raise Conflict(f"{client.name} has no issued invoices; there is no statement to send")
     rows = [
@@ -134,14 +133,14 @@ def cancel_queued(
     conditions = [
         QueuedMessage.invoice_id == invoice_id,
         QueuedMessage.kind.in_(kinds),
-        QueuedMessage.state == "queued",
+        QueuedMessage.state == MessageState.QUEUED,
     ]
     if payment_id is not None:
         conditions.append(QueuedMessage.payment_id == payment_id)
     result = session.execute(
         update(QueuedMessage)
         .where(*conditions)
-        .values(state="cancelled", last_error=reason, updated_at=utcnow())
+        .values(state=MessageState.CANCELLED, last_error=reason, updated_at=utcnow())
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount or 0
@@ -159,11 +158,11 @@ def messages_for_invoice(session: Session, invoice_id: int) -> list[QueuedMessag
 def retry_message(session: Session, *, actor: Actor, message_id: int) -> QueuedMessage:
     """Put a failed (or cancelled) row back in the queue for another round of attempts."""
     row = get_or_404(session, QueuedMessage, message_id, lock=True, label="notification")
-    if row.state not in ("failed", "cancelled"):
+    if not row.can_retry:
         raise Conflict(f"notification {row.id} is {row.state}; only failed or cancelled ones can be retried")
-    if row.invoice is not None and row.invoice.status == "void" and row.kind != "receipt":
+    if row.invoice is not None and row.invoice.is_void and row.kind != "receipt":
         raise Conflict(f"invoice {row.invoice.number} is void; its messages cannot be sent again")
-    row.state = "queued"
+    row.state = MessageState.QUEUED
     row.attempts = 0
     row.next_attempt_at = utcnow()
     row.lease_owner = None
@@ -185,14 +184,14 @@ def retry_message(session: Session, *, actor: Actor, message_id: int) -> QueuedM
 @unit_of_work
 def cancel_message(session: Session, *, actor: Actor, message_id: int) -> QueuedMessage:
     row = get_or_404(session, QueuedMessage, message_id, lock=True, label="notification")
-    if row.state != "queued":
+    if not row.can_cancel:
         raise Conflict(f"notification {row.id} is {row.state}; only queued ones can be cancelled")
-    row.state = "cancelled"
+    row.state = MessageState.CANCELLED
     row.last_error = f"cancelled by {actor.label}"
     record_activity(
         session,
         actor,
-        "cancelled",
+        "cancelled",  # not a state: the activity verb
         row,
         invoice_id=row.invoice_id,
         client_id=row.client_id,

@@ -48,7 +48,7 @@ from shared.db import utcnow
 from shared.lookups import get_settings
 from shared.messages.queue import notify_workers
 from shared.models import Client, Invoice, QueuedMessage, Settings
-from shared.models.enums import LIVE_INVOICE_STATES
+from shared.models.enums import WAITING_MESSAGE_STATES, MessageState
 from shared.transactions import atomic
 
 log = logging.getLogger("shared.messages.reminders")
@@ -114,7 +114,7 @@ def reminder_candidates_query(today: dt.date):
             pending_invoice_email.c.invoice_id == Invoice.id,
             pending_invoice_email.c.kind == "invoice",
             pending_invoice_email.c.channel == "email",
-            pending_invoice_email.c.state.in_(("queued", "sending")),
+            pending_invoice_email.c.state.in_(WAITING_MESSAGE_STATES),
         )
         .limit(1)
         .scalar_subquery()
@@ -135,7 +135,7 @@ def reminder_candidates_query(today: dt.date):
         )
         .join(Client, Client.id == Invoice.client_id)
         .where(
-            Invoice.status.in_(LIVE_INVOICE_STATES),
+            Invoice.is_live,
             Invoice.total > Invoice.amount_paid,
             or_(Invoice.next_reminder_on.is_(None), Invoice.next_reminder_on <= today),
         )
@@ -282,7 +282,7 @@ def sweep_reminders(
                         "client_id": candidate.client_id,
                         "reminder_stage": stage,
                         "dedupe_key": reminder_dedupe_key(candidate.invoice_id, stage, channel),
-                        "state": "queued",
+                        "state": MessageState.QUEUED.value,
                         "attempts": 0,
                         "next_attempt_at": now,
                         "requested_by": "reminder schedule",

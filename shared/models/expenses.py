@@ -4,10 +4,11 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import db, utcnow
-from shared.models.enums import EXPENSE_STATES, one_of
+from shared.models.enums import EXPENSE_STATES, ExpenseStatus, one_of, sql_literal
 
 
 class Expense(db.Model):
@@ -17,7 +18,9 @@ class Expense(db.Model):
     __table_args__ = (
         CheckConstraint(one_of("status", EXPENSE_STATES), name="status"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_iff_not_pending"),
+        CheckConstraint(
+            f"(status = {sql_literal(ExpenseStatus.PENDING)}) = (decided_at IS NULL)", name="decided_iff_not_pending"
+        ),
         Index("ix_expenses_status_expense_date", "status", "expense_date"),
         Index("ix_expenses_expense_date", "expense_date"),
         Index("ix_expenses_currency_status_expense_date", "currency", "status", "expense_date"),  # reports
@@ -31,7 +34,7 @@ class Expense(db.Model):
     payee: Mapped[str] = mapped_column(String(200), default="")
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ExpenseStatus.PENDING.value)
     requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     requested_by: Mapped[str] = mapped_column(String(200))
     decided_by: Mapped[str | None] = mapped_column(String(200))
@@ -39,6 +42,23 @@ class Expense(db.Model):
     decision_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @hybrid_property
+    def is_pending(self) -> bool:
+        return self.status == ExpenseStatus.PENDING
+
+    @hybrid_property
+    def is_approved(self) -> bool:
+        """Approved expenses, and only they, count in reports (SPEC §5.5)."""
+        return self.status == ExpenseStatus.APPROVED
+
+    def can_be_edited_by(self, *, user_id: int | None, is_admin: bool) -> bool:
+        """Only a pending expense is edited, by an admin or by the person who asked for it."""
+        return self.is_pending and (is_admin or (user_id is not None and user_id == self.requested_by_user_id))
+
+    def can_be_decided_by(self, *, is_admin: bool) -> bool:
+        """An admin approves or declines a pending expense (SPEC §5.5)."""
+        return self.is_pending and is_admin
 
     def __repr__(self) -> str:
         return f"<Expense {self.id} {self.title!r} {self.status}>"

@@ -3,12 +3,21 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, event, text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, and_, event, text
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared import money
 from shared.db import db, utcnow
-from shared.models.enums import DISCOUNT_TYPES, INVOICE_STATES, LIVE_INVOICE_STATES, TAX_ROUNDING_MODES, one_of
+from shared.models.enums import (
+    DISCOUNT_TYPES,
+    INVOICE_STATES,
+    LIVE_INVOICE_STATES,
+    TAX_ROUNDING_MODES,
+    InvoiceStatus,
+    one_of,
+    sql_literal,
+)
 
 LIVE_STATUS_SQL = one_of("status", LIVE_INVOICE_STATES)
 
@@ -26,7 +35,7 @@ class Invoice(db.Model):
         CheckConstraint(one_of("status", INVOICE_STATES), name="status"),
         CheckConstraint(f"discount_type IS NULL OR {one_of('discount_type', DISCOUNT_TYPES)}", name="discount_type"),
         CheckConstraint(one_of("tax_rounding", TAX_ROUNDING_MODES), name="tax_rounding"),
-        CheckConstraint("(status = 'draft') = (number IS NULL)", name="number_iff_issued"),
+        CheckConstraint(f"(status = {sql_literal(InvoiceStatus.DRAFT)}) = (number IS NULL)", name="number_iff_issued"),
         CheckConstraint(
             "subtotal >= 0 AND discount_total >= 0 AND tax_total >= 0 AND total >= 0",
             name="totals_not_negative",
@@ -61,7 +70,7 @@ class Invoice(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(40), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.DRAFT.value)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"))
     currency: Mapped[str] = mapped_column(String(3))
     issue_date: Mapped[dt.date] = mapped_column(Date)
@@ -98,17 +107,89 @@ class Invoice(db.Model):
     )
     payments = relationship("Payment", back_populates="invoice", order_by="Payment.id")
 
+    # ---- the questions every door asks (SPEC §5.2); each is answered here only.
+    # Hybrids read the same in Python (``invoice.is_live``), in SQL
+    # (``select(Invoice).where(Invoice.is_live)``) and in Jinja.
+
+    @hybrid_property
+    def is_draft(self) -> bool:
+        """Not issued yet: no number, freely edited and deleted."""
+        return self.status == InvoiceStatus.DRAFT
+
+    @hybrid_property
+    def is_void(self) -> bool:
+        return self.status == InvoiceStatus.VOID
+
+    @hybrid_property
+    def is_paid(self) -> bool:
+        return self.status == InvoiceStatus.PAID
+
+    @hybrid_property
+    def is_live(self) -> bool:
+        """Issued, not void, not settled: it takes payments, can be overdue and gets reminders."""
+        return self.status in LIVE_INVOICE_STATES
+
+    @is_live.inplace.expression
+    @classmethod
+    def _is_live_expression(cls):
+        return cls.status.in_(LIVE_INVOICE_STATES)
+
+    @hybrid_property
+    def is_issued(self) -> bool:
+        """Numbered and not voided: counts as invoiced (income, tax, statements)."""
+        return self.status not in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+
+    @is_issued.inplace.expression
+    @classmethod
+    def _is_issued_expression(cls):
+        return cls.status.not_in((InvoiceStatus.DRAFT, InvoiceStatus.VOID))
+
+    @hybrid_method
+    def is_overdue(self, today: dt.date) -> bool:
+        """Derived, never stored (SPEC §5.2): past due with something still owed."""
+        return self.is_live and self.due_date < today and self.balance_due > 0
+
+    @is_overdue.expression
+    @classmethod
+    def _is_overdue_expression(cls, today: dt.date):
+        return and_(cls.status.in_(LIVE_INVOICE_STATES), cls.due_date < today, cls.total > cls.amount_paid)
+
+    @property
+    def can_edit(self) -> bool:
+        """Only a draft is edited or deleted; an issued invoice is voided instead."""
+        return self.is_draft
+
+    @property
+    def can_send(self) -> bool:
+        """Issued and not void: it can be e-mailed or texted (again)."""
+        return not self.is_draft and not self.is_void
+
+    @property
+    def can_take_payment(self) -> bool:
+        return self.is_live and self.balance_due > 0
+
+    @property
+    def has_live_payment(self) -> bool:
+        return self.amount_paid > 0 or any(not p.is_void for p in self.payments)
+
+    @property
+    def can_void(self) -> bool:
+        """SPEC §5.2: ``open`` with no live payment ``-> void``."""
+        return self.status == InvoiceStatus.OPEN and not self.has_live_payment
+
+    @property
+    def expects_payment(self) -> bool:
+        """Whether the document asks to be paid (payment instructions): a draft's preview does, paid or void do not."""
+        return self.status not in (InvoiceStatus.PAID, InvoiceStatus.VOID)
+
+    @property
+    def owes(self) -> bool:
+        """Whether a balance means anything: not for drafts (not issued) or void invoices."""
+        return self.can_send
+
     @property
     def balance_due(self) -> Decimal:
         return money.round_money(self.total - self.amount_paid, self.currency)
-
-    @property
-    def is_draft(self) -> bool:
-        return self.status == "draft"
-
-    def is_overdue(self, today: dt.date) -> bool:
-        """Derived, never stored: past due with something still owed."""
-        return self.status in ("open", "partially_paid") and self.due_date < today and self.balance_due > 0
 
     def amount(self, name: str) -> Decimal:
         """A stored amount quantized to the currency's exponent (``total``, ...)."""
@@ -120,7 +201,7 @@ class Invoice(db.Model):
         return self.client_snapshot or self.client.snapshot()
 
     def __repr__(self) -> str:
-        return f"<Invoice {self.id} {self.number or 'draft'} {self.status}>"
+        return f"<Invoice {self.id} {self.number or '(unnumbered)'} {self.status}>"
 
 
 @event.listens_for(Invoice.due_date, "set")

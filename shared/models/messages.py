@@ -3,10 +3,19 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db import db, utcnow
-from shared.models.enums import CHANNELS, MESSAGE_KINDS, MESSAGE_STATES, one_of
+from shared.models.enums import (
+    CHANNELS,
+    MESSAGE_KINDS,
+    MESSAGE_STATES,
+    RETRYABLE_MESSAGE_STATES,
+    WAITING_MESSAGE_STATES,
+    MessageState,
+    one_of,
+)
 
 
 class QueuedMessage(db.Model):
@@ -38,7 +47,7 @@ class QueuedMessage(db.Model):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     reminder_stage: Mapped[int | None]
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
-    state: Mapped[str] = mapped_column(String(20), default="queued")
+    state: Mapped[str] = mapped_column(String(20), default=MessageState.QUEUED.value)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
@@ -54,6 +63,26 @@ class QueuedMessage(db.Model):
     invoice = relationship("Invoice")
     payment = relationship("Payment")
     client = relationship("Client")
+
+    @hybrid_property
+    def is_waiting(self) -> bool:
+        """Still on its way: queued, or with a worker now."""
+        return self.state in WAITING_MESSAGE_STATES
+
+    @is_waiting.inplace.expression
+    @classmethod
+    def _is_waiting_expression(cls):
+        return cls.state.in_(WAITING_MESSAGE_STATES)
+
+    @property
+    def can_retry(self) -> bool:
+        """Staff may queue a failed or cancelled message again (SPEC §5.6)."""
+        return self.state in RETRYABLE_MESSAGE_STATES
+
+    @property
+    def can_cancel(self) -> bool:
+        """Only a message no worker holds yet can be cancelled."""
+        return self.state == MessageState.QUEUED
 
     def __repr__(self) -> str:
         return f"<QueuedMessage {self.id} {self.kind}/{self.channel} {self.state}>"

@@ -4,11 +4,12 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared import money
 from shared.db import db, utcnow
-from shared.models.enums import PAYMENT_METHODS, one_of
+from shared.models.enums import PAYMENT_METHODS, PaymentState, one_of
 
 
 class Payment(db.Model):
@@ -43,9 +44,18 @@ class Payment(db.Model):
 
     invoice = relationship("Invoice", back_populates="payments")
 
-    @property
+    @hybrid_property
     def is_void(self) -> bool:
         return self.voided_at is not None
+
+    @is_void.inplace.expression
+    @classmethod
+    def _is_void_expression(cls):
+        return cls.voided_at.is_not(None)
+
+    @property
+    def state(self) -> PaymentState:
+        return PaymentState.VOID if self.is_void else PaymentState.LIVE
 
     @property
     def display_amount(self) -> Decimal:

@@ -58,7 +58,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import db
-from shared.models.enums import LIVE_INVOICE_STATES, one_of
+from shared.models.enums import LIVE_INVOICE_STATES, InvoiceStatus, one_of, sql_literal
 from shared.models.invoices import Invoice
 from shared.models.payments import Payment
 
@@ -117,7 +117,7 @@ PaymentKey = tuple[str, dt.date]
 
 def invoice_key(currency: str, status: str, due_date: dt.date) -> InvoiceKey | None:
     """The rollup row an invoice counts in (None for a draft): only live invoices keep their due date."""
-    if status == "draft":
+    if status == InvoiceStatus.DRAFT:
         return None
     return (currency, status, due_date if status in LIVE_INVOICE_STATES else SETTLED_DUE_DATE)
 
@@ -336,7 +336,7 @@ REBUILD_SQL = (
     "DELETE FROM invoice_rollups",
     "INSERT INTO invoice_rollups (currency, status, due_date, invoice_count, total, amount_paid)"
     f" SELECT currency, status, {_KEY_DUE_DATE}, count(*), sum(total), sum(amount_paid)"
-    " FROM invoices WHERE status <> 'draft' GROUP BY 1, 2, 3",
+    f" FROM invoices WHERE status <> {sql_literal(InvoiceStatus.DRAFT)} GROUP BY 1, 2, 3",
     "DELETE FROM payment_rollups",
     "INSERT INTO payment_rollups (currency, paid_on, payment_count, amount)"
     " SELECT currency, paid_on, count(*), sum(amount) FROM payments WHERE voided_at IS NULL GROUP BY 1, 2",

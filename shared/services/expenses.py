@@ -15,6 +15,7 @@ from shared.documents.formatting import format_money
 from shared.errors import Conflict, PermissionDenied, ValidationFailed
 from shared.lookups import get_or_404, get_settings
 from shared.models import Expense
+from shared.models.enums import ExpenseStatus
 from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
 from shared.services.clients import normalize_currency
 from shared.transactions import unit_of_work
@@ -71,7 +72,9 @@ def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | No
 @unit_of_work
 def request_expense(session: Session, *, actor: Actor, data: dict[str, Any], user_id: int | None = None) -> Expense:
     cleaned = _clean_expense(session, data, None)
-    expense = Expense(status="pending", requested_by=actor.label[:200], requested_by_user_id=user_id, **cleaned)
+    expense = Expense(
+        status=ExpenseStatus.PENDING, requested_by=actor.label[:200], requested_by_user_id=user_id, **cleaned
+    )
     session.add(expense)
     record_activity(
         session,
@@ -85,7 +88,7 @@ def request_expense(session: Session, *, actor: Actor, data: dict[str, Any], use
 
 def _pending(session: Session, expense_id: int) -> Expense:
     expense = get_or_404(session, Expense, expense_id, lock=True)
-    if expense.status != "pending":
+    if not expense.is_pending:
         raise Conflict(f"expense {expense.id} is already {expense.status}; only pending expenses can be changed")
     return expense
 
@@ -112,7 +115,7 @@ def delete_expense(session: Session, *, actor: Actor, expense_id: int) -> None:
 def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: str, is_admin: bool) -> Expense:
     if not is_admin:
         raise PermissionDenied("only an admin can approve or decline expenses")
-    note = clean_text(note, "note", max_length=2000, required=status == "declined")
+    note = clean_text(note, "note", max_length=2000, required=status == ExpenseStatus.DECLINED)
     expense = _pending(session, expense_id)
     expense.status = status
     expense.decided_by = actor.label[:200]
@@ -131,10 +134,10 @@ def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: 
 
 @unit_of_work
 def approve_expense(session: Session, *, actor: Actor, expense_id: int, note: str = "", is_admin: bool) -> Expense:
-    return _decide(session, actor, expense_id, "approved", note, is_admin)
+    return _decide(session, actor, expense_id, ExpenseStatus.APPROVED, note, is_admin)
 
 
 @unit_of_work
 def decline_expense(session: Session, *, actor: Actor, expense_id: int, note: str, is_admin: bool) -> Expense:
     """Declining needs a note so the requester knows why."""
-    return _decide(session, actor, expense_id, "declined", note, is_admin)
+    return _decide(session, actor, expense_id, ExpenseStatus.DECLINED, note, is_admin)

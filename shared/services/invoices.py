@@ -18,7 +18,7 @@ from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import cancel_queued, queue_invoice_messages
 from shared.models import Client, Invoice, InvoiceLine, QueuedMessage, Settings
-from shared.models.enums import DISCOUNT_TYPES
+from shared.models.enums import DISCOUNT_TYPES, InvoiceStatus
 from shared.numbering import next_number
 from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
 from shared.services.clients import normalize_currency
@@ -258,7 +258,7 @@ def _apply(invoice: Invoice, cleaned: dict[str, Any]) -> None:
 
 def _draft_or_conflict(session: Session, invoice_id: int) -> Invoice:
     invoice = get_or_404(session, Invoice, invoice_id, lock=True)
-    if invoice.status != "draft":
+    if not invoice.can_edit:
         raise Conflict(
             f"invoice {invoice.number} is {invoice.status.replace('_', ' ')}; an issued invoice cannot be changed, void it instead"
         )
@@ -285,7 +285,7 @@ def create_invoice(
     its timeline still reads "created" then "issued".
     """
     cleaned = _clean_invoice(session, data, None)
-    invoice = Invoice(status="draft", public_token=new_public_token(), created_by=actor.label[:200])
+    invoice = Invoice(status=InvoiceStatus.DRAFT, public_token=new_public_token(), created_by=actor.label[:200])
     invoice.client = cleaned["client"]
     session.add(invoice)
     _apply(invoice, cleaned)
@@ -355,7 +355,7 @@ def _number_and_freeze(session: Session, actor: Actor, invoice: Invoice, *, sett
     # A new invoice must not be flushed here as a draft: it is inserted once, numbered.
     with session.no_autoflush:
         invoice.number = next_number(session, "invoice", invoice.issue_date.year, settings.invoice_number_format)
-    invoice.status = "open" if invoice.total > 0 else "paid"
+    invoice.status = InvoiceStatus.OPEN if invoice.total > 0 else InvoiceStatus.PAID
     invoice.client_snapshot = client.snapshot()
     invoice.issued_at = utcnow()
     invoice.issued_by = actor.label[:200]
@@ -380,9 +380,9 @@ def _record_issue(session: Session, actor: Actor, invoice: Invoice, notify: Noti
 def send_invoice(session: Session, *, actor: Actor, invoice_id: int, notify: Notify) -> list[QueuedMessage]:
     """Queue an issued invoice to its client again (send or resend)."""
     invoice = get_or_404(session, Invoice, invoice_id, lock=True)
-    if invoice.status == "draft":
+    if invoice.is_draft:
         raise Conflict("this invoice is a draft; issue it before sending")
-    if invoice.status == "void":
+    if invoice.is_void:
         raise Conflict(f"invoice {invoice.number} is void and cannot be sent")
     if not notify:
         raise ValidationFailed.one("notify", "choose e-mail, SMS or both")
@@ -404,13 +404,17 @@ def void_invoice(session: Session, *, actor: Actor, invoice_id: int, reason: str
     """Void an issued invoice that has no live payment; its number stays used."""
     invoice = get_or_404(session, Invoice, invoice_id, lock=True)
     reason = clean_text(reason, "reason", max_length=500)
-    if invoice.status == "draft":
+    if invoice.is_draft:
         raise Conflict("a draft has no number to void; delete the draft instead")
-    if invoice.status == "void":
+    if invoice.is_void:
         raise Conflict(f"invoice {invoice.number} is already void")
-    if invoice.amount_paid > 0 or any(not p.is_void for p in invoice.payments):
+    if invoice.has_live_payment:
         raise Conflict(f"invoice {invoice.number} has payments; void its payments before voiding the invoice")
-    invoice.status = "void"
+    if not invoice.can_void:
+        raise Conflict(
+            f"invoice {invoice.number} is {invoice.status.replace('_', ' ')}; only an open invoice is voided"
+        )
+    invoice.status = InvoiceStatus.VOID
     invoice.voided_at = utcnow()
     invoice.void_reason = reason
     cancelled = cancel_queued(session, invoice.id, ("invoice", "reminder"), "invoice voided")

@@ -16,7 +16,7 @@ from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import cancel_queued, queue_receipt_messages
 from shared.models import Invoice, Payment, QueuedMessage
-from shared.models.enums import PAYMENT_METHODS
+from shared.models.enums import PAYMENT_METHODS, InvoiceStatus
 from shared.numbering import next_number
 from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
 from shared.transactions import unit_of_work
@@ -24,8 +24,8 @@ from shared.transactions import unit_of_work
 
 def _status_for(invoice: Invoice) -> str:
     if invoice.amount_paid >= invoice.total:
-        return "paid"
-    return "partially_paid" if invoice.amount_paid > 0 else "open"
+        return InvoiceStatus.PAID
+    return InvoiceStatus.PARTIALLY_PAID if invoice.amount_paid > 0 else InvoiceStatus.OPEN
 
 
 @unit_of_work
@@ -49,9 +49,9 @@ def record_payment(
     """
     today = today or dt.date.today()
     invoice = get_or_404(session, Invoice, invoice_id, lock=True)
-    if invoice.status == "draft":
+    if invoice.is_draft:
         raise Conflict("this invoice is a draft; issue it before recording a payment")
-    if invoice.status == "void":
+    if invoice.is_void:
         raise Conflict(f"invoice {invoice.number} is void; it takes no payments")
 
     errors = FieldErrors()
@@ -78,7 +78,7 @@ def record_payment(
         note = clean_text(note, "note", max_length=2000)
     errors.raise_if_any()
 
-    if invoice.status == "paid":
+    if invoice.is_paid:
         raise Conflict(f"invoice {invoice.number} is already paid in full")
     balance = invoice.balance_due
     if amount > balance:
@@ -104,7 +104,7 @@ def record_payment(
     session.add(payment)
     invoice.amount_paid = invoice.amount_paid + amount
     invoice.status = _status_for(invoice)
-    if invoice.status == "paid":
+    if invoice.is_paid:
         cancel_queued(session, invoice.id, ("reminder",), "invoice paid")
     session.flush()
     shown = format_money(amount, invoice.currency)
