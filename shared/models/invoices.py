@@ -3,7 +3,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, event, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared import money
@@ -11,6 +24,18 @@ from shared.db import db, utcnow
 from shared.models.enums import DISCOUNT_TYPES, INVOICE_STATES, LIVE_INVOICE_STATES, TAX_ROUNDING_MODES, one_of
 
 LIVE_STATUS_SQL = one_of("status", LIVE_INVOICE_STATES)
+
+
+def overdue_condition(today: dt.date, *, status, due_date, total, amount_paid) -> ColumnElement[bool]:
+    """SPEC §5.2 in SQL, the one place it is written: live, past its due date, something still owed.
+
+    Takes the columns so that a table of invoice figures other than ``invoices``
+    (the running totals of ``InvoiceRollup``) asks the same question; callers
+    use ``Invoice.overdue_clause(today)`` or ``InvoiceRollup.overdue_clause(today)``.
+    ``status IN (live states)`` is written as the partial indexes on live
+    invoices are, so they still serve lists of overdue invoices.
+    """
+    return and_(status.in_(LIVE_INVOICE_STATES), due_date < today, total > amount_paid)
 
 
 class Invoice(db.Model):
@@ -107,8 +132,15 @@ class Invoice(db.Model):
         return self.status == "draft"
 
     def is_overdue(self, today: dt.date) -> bool:
-        """Derived, never stored: past due with something still owed."""
-        return self.status in ("open", "partially_paid") and self.due_date < today and self.balance_due > 0
+        """Derived, never stored: past due with something still owed (in SQL: :meth:`overdue_clause`)."""
+        return self.status in LIVE_INVOICE_STATES and self.due_date < today and self.balance_due > 0
+
+    @classmethod
+    def overdue_clause(cls, today: dt.date) -> ColumnElement[bool]:
+        """:meth:`is_overdue` as a WHERE condition, for lists, counts and sums of overdue invoices."""
+        return overdue_condition(
+            today, status=cls.status, due_date=cls.due_date, total=cls.total, amount_paid=cls.amount_paid
+        )
 
     def amount(self, name: str) -> Decimal:
         """A stored amount quantized to the currency's exponent (``total``, ...)."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, String
+from sqlalchemy import CheckConstraint, ColumnElement, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import db
+from shared.models.invoices import overdue_condition
 
 # Paid and void invoices are never reported by due date, so their rows all
 # carry this one date: the table stays a row per currency and state for them.
@@ -38,6 +39,17 @@ class InvoiceRollup(db.Model):
     invoice_count: Mapped[int]
     total: Mapped[Decimal]
     amount_paid: Mapped[Decimal]
+
+    @classmethod
+    def overdue_clause(cls, today: dt.date) -> ColumnElement[bool]:
+        """The rows of overdue invoices: ``Invoice.overdue_clause`` asked of these running totals.
+
+        A row adds up invoices of one state and due date, so it is overdue
+        exactly when they are (a live invoice always owes something).
+        """
+        return overdue_condition(
+            today, status=cls.status, due_date=cls.due_date, total=cls.total, amount_paid=cls.amount_paid
+        )
 
     def __repr__(self) -> str:
         return f"<InvoiceRollup {self.currency} {self.status} {self.due_date} x{self.invoice_count}>"
