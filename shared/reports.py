@@ -187,7 +187,7 @@ class Headline:
 def headline(session: Session, currency: str, *, today: dt.date) -> Headline:
     """What is owed, what is late, what came in and what went out this month."""
     live = and_(InvoiceRollup.currency == currency, InvoiceRollup.status.in_(LIVE_INVOICE_STATES))
-    late = InvoiceRollup.due_date < today
+    late = InvoiceRollup.overdue_clause(today)
     owed = session.execute(
         select(
             _sum(_rolled_up_balance()),
@@ -625,9 +625,8 @@ def client_statement(session: Session, client_id: int, *, as_of: dt.date) -> Sta
             select(Invoice.currency, _sum(_balance()))
             .where(
                 Invoice.client_id == client_id,
-                Invoice.status.in_(LIVE_INVOICE_STATES),
                 Invoice.issue_date <= as_of,
-                Invoice.due_date < as_of,
+                Invoice.overdue_clause(as_of),
             )
             .group_by(Invoice.currency)
         ).all()

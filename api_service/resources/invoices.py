@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import make_response, request
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api_service.resources.base import BaseResource, query_bool, query_choice, query_int
@@ -13,8 +12,9 @@ from shared.db import db
 from shared.errors import ValidationFailed
 from shared.messages.queue import messages_for_invoice
 from shared.models import Invoice
-from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES
+from shared.models.enums import INVOICE_STATES
 from shared.parsing import to_date
+from shared.queries import InvoiceFilters, invoices_matching
 from shared.services import (
     Notify,
     atomic,
@@ -33,6 +33,11 @@ def respond(invoice: Invoice, status: int = 200):
     return invoice_json(invoice, messages_for_invoice(db.session, invoice.id)), status
 
 
+def _query_date(name: str) -> dt.date | None:
+    raw = request.args.get(name)
+    return to_date(raw, name) if raw else None
+
+
 def _notify(data: dict | None, default: Notify) -> Notify:
     if data is None:
         return default
@@ -41,22 +46,15 @@ def _notify(data: dict | None, default: Notify) -> Notify:
 
 class InvoiceList(BaseResource):
     def get(self):
-        query = select(Invoice).options(selectinload(Invoice.lines), selectinload(Invoice.client))
-        status = query_choice("status", INVOICE_STATES)
-        if status:
-            query = query.where(Invoice.status == status)
-        client_id = query_int("client_id", low=1, high=2**31 - 1)
-        if client_id:
-            query = query.where(Invoice.client_id == client_id)
-        overdue = query_bool("overdue")
-        today = dt.date.today()
-        if overdue is True:
-            query = query.where(Invoice.status.in_(LIVE_INVOICE_STATES), Invoice.due_date < today)
-        elif overdue is False:
-            query = query.where(~(Invoice.status.in_(LIVE_INVOICE_STATES) & (Invoice.due_date < today)))
-        for name, compare in (("issued_from", Invoice.issue_date.__ge__), ("issued_to", Invoice.issue_date.__le__)):
-            if request.args.get(name):
-                query = query.where(~Invoice.is_draft, compare(to_date(request.args[name], name)))
+        filters = InvoiceFilters(
+            status=query_choice("status", INVOICE_STATES),
+            client_id=query_int("client_id", low=1, high=2**31 - 1),
+            overdue=query_bool("overdue"),
+            issued_from=_query_date("issued_from"),
+            issued_to=_query_date("issued_to"),
+        )
+        query = invoices_matching(filters, today=dt.date.today())
+        query = query.options(selectinload(Invoice.lines), selectinload(Invoice.client))
         return self.paginate(query, Invoice.id, lambda invoice: invoice_json(invoice, []))
 
     def post(self):

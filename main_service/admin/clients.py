@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from main_service.admin import bp
 from main_service.admin.access import actor
@@ -13,7 +13,8 @@ from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
 from shared.lookups import get_or_404
-from shared.models import Activity, Client, Invoice, Payment
+from shared.models import Client, Invoice, Payment
+from shared.queries import client_balances, timeline
 from shared.services import archive_client, create_client, restore_client, update_client
 
 
@@ -83,23 +84,8 @@ def client_detail(client_id: int):
     payments = db.session.scalars(
         select(Payment).join(Invoice).where(Invoice.client_id == client.id).order_by(Payment.id.desc()).limit(100)
     ).all()
-    balances = db.session.execute(
-        select(Invoice.currency, func.sum(Invoice.total - Invoice.amount_paid))
-        .where(Invoice.client_id == client.id, Invoice.is_live)
-        .group_by(Invoice.currency)
-    ).all()
-    # The client's own entries ("created" carries no client_id, so it survives a delete) and its documents'.
-    activity = db.session.scalars(
-        select(Activity)
-        .where(
-            or_(
-                Activity.client_id == client.id,
-                and_(Activity.subject_type == "client", Activity.subject_id == client.id),
-            )
-        )
-        .order_by(Activity.id.desc())
-        .limit(50)
-    ).all()
+    balances = client_balances(db.session, client.id)
+    activity = timeline(db.session, client, limit=50)
     return render_template(
         "admin/clients/detail.html",
         client=client,

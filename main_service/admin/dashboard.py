@@ -13,8 +13,9 @@ from main_service.admin import bp
 from main_service.admin.reports import Filters, aging_chart, choose_currency, csv_url, income_chart, status_chart
 from shared import reports
 from shared.db import db
-from shared.models import Activity, Invoice, QueuedMessage
-from shared.models.enums import LIVE_INVOICE_STATES, WAITING_MESSAGE_STATES, MessageState
+from shared.models import Invoice, QueuedMessage
+from shared.models.enums import WAITING_MESSAGE_STATES, MessageState
+from shared.queries import recent_activity
 
 ATTENTION_STATES = (*WAITING_MESSAGE_STATES, MessageState.FAILED)  # the delivery queue line of the dashboard
 
@@ -42,11 +43,11 @@ def dashboard():
     overdue_list = session.scalars(
         select(Invoice)
         .options(selectinload(Invoice.client))
-        .where(Invoice.currency == currency, Invoice.status.in_(LIVE_INVOICE_STATES), Invoice.due_date < today)
+        .where(Invoice.currency == currency, Invoice.overdue_clause(today))
         .order_by(Invoice.due_date, Invoice.id)
         .limit(8)
     ).all()
-    recent = session.scalars(select(Activity).order_by(Activity.id.desc()).limit(12)).all()
+    recent = recent_activity(session, limit=12)
     return render_template(
         "admin/dashboard.html",
         currency=currency,

@@ -13,8 +13,9 @@ from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
 from shared.lookups import get_or_404
-from shared.models import Activity, Expense
+from shared.models import Expense
 from shared.models.enums import EXPENSE_STATES
+from shared.queries import timeline
 from shared.services import approve_expense, decline_expense, delete_expense, request_expense, update_expense
 
 
@@ -73,11 +74,7 @@ def expense_edit(expense_id: int):
 @login_required
 def expense_detail(expense_id: int):
     expense = get_or_404(db.session, Expense, expense_id)
-    activity = db.session.scalars(
-        select(Activity)
-        .where(Activity.subject_type == "expense", Activity.subject_id == expense.id)
-        .order_by(Activity.id.desc())
-    ).all()
+    activity = timeline(db.session, expense)
     return render_template(
         "admin/expenses/detail.html",
         expense=expense,

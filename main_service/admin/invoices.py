@@ -17,9 +17,10 @@ from shared.db import db, parse_id
 from shared.errors import DomainError
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import messages_for_invoice
-from shared.models import Activity, Client, Invoice
-from shared.models.enums import INVOICE_STATES, LIVE_INVOICE_STATES
+from shared.models import Client, Invoice
+from shared.models.enums import INVOICE_STATES
 from shared.parsing import to_date
+from shared.queries import InvoiceFilters, invoices_matching, timeline
 from shared.services import Notify, create_draft, delete_draft, issue_invoice, send_invoice, update_draft, void_invoice
 
 
@@ -35,25 +36,20 @@ def _date_arg(name: str) -> dt.date | None:
 @bp.get("/invoices")
 @login_required
 def invoices():
-    query = select(Invoice).options(selectinload(Invoice.client))
     status = request.args.get("status") or ""
-    if status in INVOICE_STATES:
-        query = query.where(Invoice.status == status)
     client_id = request.args.get("client_id") or ""
-    if parse_id(client_id):
-        query = query.where(Invoice.client_id == parse_id(client_id))
-    issued_from, issued_to = _date_arg("issued_from"), _date_arg("issued_to")
-    if issued_from:
-        query = query.where(Invoice.issue_date >= issued_from)
-    if issued_to:
-        query = query.where(Invoice.issue_date <= issued_to)
     overdue = request.args.get("overdue") == "1"
-    today = dt.date.today()
-    if overdue:
-        query = query.where(Invoice.status.in_(LIVE_INVOICE_STATES), Invoice.due_date < today)
     q = (request.args.get("q") or "").strip()
-    if q:
-        query = query.where(func.lower(Invoice.number).like(f"%{q.lower()}%"))
+    today = dt.date.today()
+    filters = InvoiceFilters(
+        status=status if status in INVOICE_STATES else None,
+        client_id=parse_id(client_id),
+        overdue=True if overdue else None,
+        issued_from=_date_arg("issued_from"),
+        issued_to=_date_arg("issued_to"),
+        number_contains=q,
+    )
+    query = invoices_matching(filters, today=today).options(selectinload(Invoice.client))
     page = keyset_paginate(query, Invoice.id)
     clients = db.session.execute(select(Client.id, Client.name).order_by(func.lower(Client.name))).all()
     return render_template(
@@ -207,9 +203,7 @@ def _message_preview(invoice: Invoice) -> dict:
 @login_required
 def invoice_detail(invoice_id: int):
     invoice = get_or_404(db.session, Invoice, invoice_id)
-    activity = db.session.scalars(
-        select(Activity).where(Activity.invoice_id == invoice.id).order_by(Activity.id.desc())
-    ).all()
+    activity = timeline(db.session, invoice)
     send_form = SendForm(formdata=None)
     send_form.sms.data = bool(invoice.billed_to.get("phone") and invoice.client.sms_opt_in)
     return render_template(

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from main_service.admin import bp
@@ -16,8 +16,9 @@ from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
 from shared.lookups import get_or_404
-from shared.models import Activity, Invoice, Payment, QueuedMessage
+from shared.models import Invoice, Payment
 from shared.models.enums import PAYMENT_METHODS, PaymentState
+from shared.queries import timeline
 from shared.services import Notify, record_payment, void_payment
 
 
@@ -79,19 +80,7 @@ def payments():
 @login_required
 def payment_detail(payment_id: int):
     payment = get_or_404(db.session, Payment, payment_id)
-    # Recording and voiding are entries on the invoice naming this payment; its receipt messages are their own.
-    receipt_messages = select(QueuedMessage.id).where(QueuedMessage.payment_id == payment.id)
-    activity = db.session.scalars(
-        select(Activity)
-        .where(
-            Activity.invoice_id == payment.invoice_id,
-            or_(
-                Activity.details["payment_id"].as_integer() == payment.id,
-                and_(Activity.subject_type == "notification", Activity.subject_id.in_(receipt_messages)),
-            ),
-        )
-        .order_by(Activity.id.desc())
-    ).all()
+    activity = timeline(db.session, payment)
     return render_template(
         "admin/payments/detail.html", payment=payment, void_form=ReasonForm(formdata=None), activity=activity
     )

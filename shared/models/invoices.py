@@ -3,7 +3,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, and_, event, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    event,
+    text,
+)
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,6 +33,18 @@ from shared.models.enums import (
 )
 
 LIVE_STATUS_SQL = one_of("status", LIVE_INVOICE_STATES)
+
+
+def overdue_condition(today: dt.date, *, status, due_date, total, amount_paid) -> ColumnElement[bool]:
+    """SPEC §5.2 in SQL, the one place it is written: live, past its due date, something still owed.
+
+    Takes the columns so that a table of invoice figures other than ``invoices``
+    (the running totals of ``InvoiceRollup``) asks the same question; callers
+    use ``Invoice.overdue_clause(today)`` or ``InvoiceRollup.overdue_clause(today)``.
+    ``status IN (live states)`` is written as the partial indexes on live
+    invoices are, so they still serve lists of overdue invoices.
+    """
+    return and_(status.in_(LIVE_INVOICE_STATES), due_date < today, total > amount_paid)
 
 
 class Invoice(db.Model):
@@ -152,7 +177,7 @@ class Invoice(db.Model):
     @is_overdue.expression
     @classmethod
     def _is_overdue_expression(cls, today: dt.date):
-        return and_(cls.status.in_(LIVE_INVOICE_STATES), cls.due_date < today, cls.total > cls.amount_paid)
+        return cls.overdue_clause(today)
 
     @property
     def can_edit(self) -> bool:
@@ -190,6 +215,13 @@ class Invoice(db.Model):
     @property
     def balance_due(self) -> Decimal:
         return money.round_money(self.total - self.amount_paid, self.currency)
+
+    @classmethod
+    def overdue_clause(cls, today: dt.date) -> ColumnElement[bool]:
+        """``is_overdue`` as a WHERE condition, for lists, counts and sums of overdue invoices."""
+        return overdue_condition(
+            today, status=cls.status, due_date=cls.due_date, total=cls.total, amount_paid=cls.amount_paid
+        )
 
     def amount(self, name: str) -> Decimal:
         """A stored amount quantized to the currency's exponent (``total``, ...)."""

@@ -53,13 +53,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, String, event, func, inspect, select, text, update
+from sqlalchemy import CheckConstraint, ColumnElement, Date, String, event, func, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db import db
 from shared.models.enums import LIVE_INVOICE_STATES, InvoiceStatus, one_of, sql_literal
-from shared.models.invoices import Invoice
+from shared.models.invoices import Invoice, overdue_condition
 from shared.models.payments import Payment
 
 # Paid and void invoices are never reported by due date, so their rows all
@@ -85,6 +85,17 @@ class InvoiceRollup(db.Model):
     invoice_count: Mapped[int]
     total: Mapped[Decimal]
     amount_paid: Mapped[Decimal]
+
+    @classmethod
+    def overdue_clause(cls, today: dt.date) -> ColumnElement[bool]:
+        """The rows of overdue invoices: ``Invoice.overdue_clause`` asked of these running totals.
+
+        A row adds up invoices of one state and due date, so it is overdue
+        exactly when they are (a live invoice always owes something).
+        """
+        return overdue_condition(
+            today, status=cls.status, due_date=cls.due_date, total=cls.total, amount_paid=cls.amount_paid
+        )
 
     def __repr__(self) -> str:
         return f"<InvoiceRollup {self.currency} {self.status} {self.due_date} x{self.invoice_count}>"
