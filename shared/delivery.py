@@ -45,7 +45,7 @@ from shared.notifications import (
     get_email_backend,
     get_sms_backend,
 )
-from shared.notifications.messages import build_email, build_sms
+from shared.notifications.messages import build_email, build_sms, check_recipient
 from shared.services.base import Actor, atomic, record_activity
 
 log = logging.getLogger("shared.delivery")
@@ -308,6 +308,7 @@ def deliver_message(
     try:
         row = session.get(QueuedMessage, row_id)
         recipient = row.recipient
+        check_recipient(row.channel, recipient)  # a malformed address fails at once, whatever the backend
         if row.channel == "email":
             payload = build_email(session, row, config, now=clock())
         else:
