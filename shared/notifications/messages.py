@@ -32,7 +32,13 @@ from shared.documents import (
     render_statement_pdf,
     statement_filename,
 )
-from shared.documents.formatting import format_date, format_money, format_money_code, method_label
+from shared.documents.formatting import (
+    format_date,
+    format_money,
+    format_money_code,
+    method_label,
+    strip_bidi_controls,
+)
 from shared.errors import ValidationFailed
 from shared.models import Invoice, Payment, QueuedMessage, Settings
 from shared.notifications.errors import PermanentDeliveryError
@@ -49,6 +55,7 @@ environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    finalize=strip_bidi_controls,  # no user text can reorder the figures after it
 )
 
 
@@ -80,8 +87,8 @@ MESSAGE_POLICY = MessagePolicy()
 
 
 def _one_line(text: str | None) -> str:
-    """Header-safe: no line breaks, no runs of spaces (names come from users)."""
-    return " ".join((text or "").split())
+    """Header-safe: no line breaks, no runs of spaces, no directional controls (names come from users)."""
+    return " ".join(strip_bidi_controls(text or "").split())
 
 
 def check_recipient(channel: str, recipient: str | None) -> None:
