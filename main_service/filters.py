@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import Flask
 from markupsafe import Markup, escape
 
-from shared.documents.formatting import format_money, format_number, format_quantity
+from shared.documents.formatting import format_money, format_number, format_quantity, strip_bidi_controls
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -46,6 +46,9 @@ def status_badge(status: str) -> Markup:
 
 
 def register(app: Flask) -> None:
+    # Every printed value loses its directional controls (a name cannot turn an amount round);
+    # user text is also set in <bdi> where it sits beside figures (timeline, public page).
+    app.jinja_env.finalize = strip_bidi_controls
     app.jinja_env.filters.update(
         money=money, figure=figure, number=number, date=date, when=when, nice=nice, badge=status_badge
     )

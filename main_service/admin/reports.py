@@ -193,8 +193,29 @@ def _text_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _rate(rate: Decimal) -> str:
-    return format(rate.normalize(), "f") if rate else "0"
+def _rate(rate: Decimal) -> Decimal:
+    return Decimal(format(rate.normalize(), "f") if rate else "0")
+
+
+def _amount(x: Decimal, currency: str) -> Decimal:
+    """An amount as a CSV number with exactly the currency's decimals (``29025.00``)."""
+    return Decimal(money.format_amount(x, currency))
+
+
+def write_csv(header: list[str], rows: Iterable[list]) -> str:
+    """The one CSV writer of the reports: numbers bare, every text cell quoted and neutralised.
+
+    A text cell is always quoted, so a ``;`` or ``,`` in a client name or
+    category never splits it into two cells, whichever separator the
+    spreadsheet assumes; and no text cell can start a formula. Numbers
+    (``int`` and ``Decimal``) are written bare so spreadsheets read them as numbers.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_text_cell(cell) if isinstance(cell, str) else cell for cell in row])
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -206,7 +227,7 @@ class CsvReport:
 
 def _income_csv(f: Filters):
     income = reports.income_statement(db.session, f.currency, f.period)
-    amount = lambda x: money.format_amount(x, f.currency)  # noqa: E731
+    amount = lambda x: _amount(x, f.currency)  # noqa: E731
     return (
         ["month", "currency", "collected", "approved_expenses", "net"],
         ([m.month, f.currency, amount(m.collected), amount(m.expenses), amount(m.net)] for m in income.months),
@@ -219,10 +240,10 @@ def _aging_by_client_csv(f: Filters):
     return header, (
         [
             r.client_id,
-            _text_cell(r.client_name),
+            r.client_name,
             f.currency,
-            *(money.format_amount(b.amount, f.currency) for b in r.buckets),
-            money.format_amount(r.total, f.currency),
+            *(_amount(b.amount, f.currency) for b in r.buckets),
+            _amount(r.total, f.currency),
             r.count,
         ]
         for r in rows
@@ -233,10 +254,7 @@ def _aging_csv(f: Filters):
     aging = reports.aging(db.session, f.currency, today=f.today)
     return (
         ["bucket", "as_of", "currency", "balance", "invoices"],
-        (
-            [b.key, f.today.isoformat(), f.currency, money.format_amount(b.amount, f.currency), b.count]
-            for b in aging.buckets
-        ),
+        ([b.key, f.today.isoformat(), f.currency, _amount(b.amount, f.currency), b.count] for b in aging.buckets),
     )
 
 
@@ -244,13 +262,13 @@ def _status_csv(f: Filters):
     rows = reports.invoices_by_status(db.session, f.currency)
     return (
         ["status", "currency", "invoices", "total"],
-        ([r.status, f.currency, r.count, money.format_amount(r.total, f.currency)] for r in rows),
+        ([r.status, f.currency, r.count, _amount(r.total, f.currency)] for r in rows),
     )
 
 
 def _tax_csv(f: Filters):
     tax = reports.tax_by_rate(db.session, f.currency, f.period)
-    amount = lambda x: money.format_amount(x, f.currency)  # noqa: E731
+    amount = lambda x: _amount(x, f.currency)  # noqa: E731
     rows = [[_rate(r.rate), f.currency, r.invoices, amount(r.taxable), amount(r.tax)] for r in tax.rows]
     if tax.rounding:
         rows.append(["rounding", f.currency, "", "", amount(tax.rounding)])
@@ -261,7 +279,7 @@ def _methods_csv(f: Filters):
     rows = reports.payments_by_method(db.session, f.currency, f.period)
     return (
         ["method", "currency", "payments", "amount"],
-        ([r.key, f.currency, r.count, money.format_amount(r.amount, f.currency)] for r in rows),
+        ([r.key, f.currency, r.count, _amount(r.amount, f.currency)] for r in rows),
     )
 
 
@@ -269,7 +287,7 @@ def _categories_csv(f: Filters):
     rows = reports.expenses_by_category(db.session, f.currency, f.period)
     return (
         ["category", "currency", "expenses", "amount"],
-        ([_text_cell(r.key), f.currency, r.count, money.format_amount(r.amount, f.currency)] for r in rows),
+        ([r.key, f.currency, r.count, _amount(r.amount, f.currency)] for r in rows),
     )
 
 
@@ -296,17 +314,13 @@ def report_csv(name: str):
         abort(404)
     filters = read_filters()
     header, rows = report.build(filters)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
     if report.dated:
         span = f"{filters.period.start.isoformat()}-to-{filters.period.end.isoformat()}"
     else:
         span = f"as-of-{filters.today.isoformat()}"
     filename = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{name}-{filters.currency}-{span}.csv")
     return Response(
-        buffer.getvalue(),
+        write_csv(header, rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

@@ -15,6 +15,26 @@ from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 from shared import money
 
+# Explicit directional formatting characters: embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069). In user text they can turn the
+# figures printed after them around ("‮00.005" shows as 500.00); the marks
+# LRM, RLM and ALM only steer neutral characters and stay.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def strip_bidi_controls(value):
+    """``value`` without directional formatting characters (``Markup`` stays ``Markup``); other values as they are.
+
+    Documents, e-mails, texts and pages print user text through this (as the
+    templates' ``finalize``), so no name, description or note can reorder
+    what follows it. Right-to-left letters themselves are untouched.
+    """
+    if isinstance(value, str) and not value.isascii():
+        stripped = str.translate(value, BIDI_CONTROLS)
+        return stripped if type(value) is str else type(value)(stripped)  # Markup stays Markup
+    return value
+
+
 LOCALE = "en"
 DATE_PATTERN = "d MMM y"  # 9 Dec 2026: no day/month order to misread
 NBSP = "\xa0"

@@ -50,6 +50,7 @@ environment = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=formatting.strip_bidi_controls,  # no user text can reorder the figures after it
 )
 environment.filters.update(
     date=formatting.format_date,

@@ -12,9 +12,12 @@ never added up here.
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import email.utils
 import hashlib
+import unicodedata
 from collections.abc import Mapping
+from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 
@@ -29,12 +32,20 @@ from shared.documents import (
     render_statement_pdf,
     statement_filename,
 )
-from shared.documents.formatting import format_date, format_money, format_money_code, method_label
+from shared.documents.formatting import (
+    format_date,
+    format_money,
+    format_money_code,
+    method_label,
+    strip_bidi_controls,
+)
+from shared.errors import ValidationFailed
 from shared.lookups import get_settings
 from shared.messages.errors import PermanentDeliveryError
 from shared.messages.sms_length import sms_segments
 from shared.models import Invoice, Payment, QueuedMessage, Settings
 from shared.reports import client_statement
+from shared.services.clients import normalize_email, normalize_phone
 
 environment = jinja2.Environment(
     loader=jinja2.PackageLoader("shared.messages", "templates"),
@@ -44,12 +55,63 @@ environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    finalize=strip_bidi_controls,  # no user text can reorder the figures after it
 )
 
 
+ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
+
+
+class MessagePolicy(email.policy.EmailPolicy):
+    """``email.policy.default`` except that address headers are not folded (up to 998 octets).
+
+    Python 3.11 folds a long display name by dropping its quotes, so
+    ``"Smith, John ..." <c@x>`` would read back as two recipients; and a
+    non-ASCII name split over several encoded words gains a space when read
+    back. Unfolded, every address header reads back as the address it was built
+    from. Other headers and the body fold as usual.
+    """
+
+    def fold(self, name, value):
+        if name.lower() in ADDRESS_HEADERS:
+            return email.policy.EmailPolicy.fold(self.clone(max_line_length=998), name, value)
+        return super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        if name.lower() in ADDRESS_HEADERS:
+            return email.policy.EmailPolicy.fold_binary(self.clone(max_line_length=998), name, value)
+        return super().fold_binary(name, value)
+
+
+MESSAGE_POLICY = MessagePolicy()
+
+
 def _one_line(text: str | None) -> str:
-    """Header-safe: no line breaks, no runs of spaces (names come from users)."""
-    return " ".join((text or "").split())
+    """Header-safe: no line breaks, no runs of spaces, no directional controls (names come from users)."""
+    return " ".join(strip_bidi_controls(text or "").split())
+
+
+def check_recipient(channel: str, recipient: str | None) -> None:
+    """A malformed address fails at once, with the reason, on every backend (SPEC §8).
+
+    The rule is the one a client's e-mail and phone are stored by
+    (``shared.services.clients``); a row written before it, or by hand, is
+    refused here before any backend (the file ones included) sees it.
+    """
+    what = "e-mail address" if channel == "email" else "phone number"
+    text = recipient or ""
+    if not text.strip():
+        raise PermanentDeliveryError(f"no {what} to send to")
+    if any(unicodedata.category(char)[0] in "CZ" and char != " " for char in text) or text != text.strip():
+        raise PermanentDeliveryError(f"malformed {what} {text!r}: it contains a line break or control character")
+    try:
+        if channel == "email":
+            normalize_email(text, "recipient")
+        else:
+            normalize_phone(text, "recipient")
+    except ValidationFailed as exc:
+        reason = "; ".join(message for messages in exc.errors.values() for message in messages)
+        raise PermanentDeliveryError(f"malformed {what} {text!r}: {reason}") from None
 
 
 def public_link(config: Mapping[str, Any], invoice: Invoice) -> str:
@@ -271,6 +333,12 @@ def build_email_parts(
     }
 
 
+def _address(name: str, addr_spec: str) -> Address:
+    """One mailbox; local part and domain given apart, so an internationalised address is kept as it is."""
+    username, _, domain = addr_spec.rpartition("@")
+    return Address(display_name=name, username=username, domain=domain)
+
+
 def build_email(
     session: Session, row: QueuedMessage, config: Mapping[str, Any], *, now: dt.datetime | None = None
 ) -> EmailMessage:
@@ -278,10 +346,11 @@ def build_email(
     now = now or utcnow()
     parts = build_email_parts(session, row, config, now=now)
     sender_name, sender = email.utils.parseaddr(config.get("MAIL_FROM") or "invoices@localhost")
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["Subject"] = parts["subject"]
-    message["From"] = email.utils.formataddr((_one_line(sender_name) or parts["company_name"], sender))
-    message["To"] = email.utils.formataddr((parts["client_name"], row.recipient))
+    # Address objects, not strings: a name is never parsed as (part of) an address.
+    message["From"] = _address(_one_line(sender_name) or parts["company_name"], sender)
+    message["To"] = _address(parts["client_name"], row.recipient)
     reply_to = config.get("MAIL_REPLY_TO") or get_settings(session).company_email
     if reply_to:
         message["Reply-To"] = reply_to

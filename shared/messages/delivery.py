@@ -45,7 +45,7 @@ from shared.messages import (
     get_email_backend,
     get_sms_backend,
 )
-from shared.messages.compose import build_email, build_sms
+from shared.messages.compose import build_email, build_sms, check_recipient
 from shared.models import QueuedMessage
 from shared.models.enums import MessageState
 from shared.transactions import atomic
@@ -310,6 +310,7 @@ def deliver_message(
     try:
         row = session.get(QueuedMessage, row_id)
         recipient = row.recipient
+        check_recipient(row.channel, recipient)  # a malformed address fails at once, whatever the backend
         if row.channel == "email":
             payload = build_email(session, row, config, now=clock())
         else:

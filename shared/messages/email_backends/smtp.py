@@ -123,7 +123,8 @@ class SmtpEmailBackend(EmailBackend):
         if self._connection is None:
             self._connection = self._connect()
         connection = self._connection
-        sender = email.utils.parseaddr(message["From"])[1]
+        senders = getattr(message["From"], "addresses", ())
+        sender = senders[0].addr_spec if senders else email.utils.parseaddr(message["From"])[1]
         options: list[str] = []
         policy = message.policy
         if not (sender + recipient).isascii():
