@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections import defaultdict
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 import main_service
 from main_service.demo import add_clients, bulk_invoices
 from shared import money, reports
 from shared.db import db
 from shared.models import Expense, Invoice, NumberCounter, Payment, QueuedMessage
-from shared.services import record_payment
+from shared.services import Actor, create_client, create_draft, issue_invoice, record_payment
 from support import app_config
 
 D = Decimal
@@ -144,3 +146,38 @@ def test_seed_demo_command_adds_invoices_with_a_progress_bar(database_url):
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_invoices_issued_during_a_bulk_load_share_its_gapless_series_and_running_totals(engine):
+    """The load takes numbers and recounts the running totals batch by batch while others issue as usual."""
+    actor = Actor.system("tests")
+    with Session(engine) as session:
+        client_id = create_client(session, actor=actor, data={"name": "Walk-in", "email": "w@example.com"}).id
+    failures: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            with Session(engine) as session:
+                bulk_invoices(session, count=600, seed=3, batch_size=60)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    def issue() -> None:
+        try:
+            with Session(engine) as session:
+                for _ in range(12):
+                    item = {"description": "Walk-in sale", "quantity": "1", "unit_price": "10.00", "tax_rate": "0"}
+                    draft = create_draft(session, actor=actor, data={"client_id": client_id, "items": [item]})
+                    issue_invoice(session, actor=actor, invoice_id=draft.id)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=load), threading.Thread(target=issue)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures, failures
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Invoice)) == 600 + 12
+        assert_books_agree(session)
