@@ -49,6 +49,8 @@ EMAILS = int(os.environ.get("BENCH_EMAILS", "1000"))
 SMALL = int(os.environ.get("BENCH_SMALL", "1000"))
 LARGE = int(os.environ.get("BENCH_LARGE", "100000"))
 PARTS = ("api", "worker", "pdf", "scale")
+CLIENTS = 20  # every seeded invoice goes to one of these
+SEED_BATCH = 10_000  # invoices per transaction when seeding
 ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", ",".join(PARTS)).split(",") if part.strip()]
 ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BODY = {
@@ -144,6 +146,38 @@ class Bench:
         conn.close()
         return result
 
+    @contextlib.contextmanager
+    def session(self):
+        import sqlalchemy
+        from sqlalchemy.orm import Session
+
+        engine = sqlalchemy.create_engine(self.url)
+        try:
+            with Session(engine) as session:
+                yield session
+        finally:
+            engine.dispose()
+
+    def seed(self, count: int, client_ids: list[int], seed: int, *, queue_email: bool = False) -> None:
+        """Add ``count`` invoices for the bench's clients with the one bulk writer (main_service.demo.bulk).
+
+        Then ANALYZE, as autovacuum would after a load this size, so the planner
+        knows the tables before anything is measured.
+        """
+        from main_service.demo import bulk_invoices
+
+        with self.session() as session:
+            bulk_invoices(
+                session,
+                count=count,
+                seed=seed,
+                client_ids=client_ids,
+                queue_email=queue_email,
+                expenses=False,
+                batch_size=SEED_BATCH,
+            )
+        self.admin_db("ANALYZE")
+
     def flask(self, *args: str) -> str:
         done = subprocess.run(
             [str(BIN / "flask"), "--app", "main_service", *args],
@@ -228,14 +262,8 @@ class Bench:
     # -- 2. worker drain -------------------------------------------------------------
 
     def drain(self, client_ids: list[int], processes: int) -> dict:
-        from bench.seed import bulk_invoices
-
         self.sql("UPDATE email_queue SET state = 'cancelled' WHERE state IN ('queued', 'sending')")
-        conn = self.connect()
-        bulk_invoices(
-            conn, EMAILS, client_ids=client_ids, seed=processes, queue_email=True, number_prefix=f"Q{processes}"
-        )
-        conn.close()
+        self.seed(EMAILS, client_ids, processes, queue_email=True)
         workers = []
         for n in range(processes):
             with open(self.logs / f"worker-{processes}-{n}.log", "w") as logfile:
@@ -434,17 +462,16 @@ class Bench:
         return result
 
     def scale(self, app, client_ids: list[int]) -> None:
-        from bench.seed import bulk_invoices
-
-        self.sql("TRUNCATE invoices, invoice_lines, email_queue, payments, activity, idempotency_records")
+        self.sql(
+            "TRUNCATE invoices, invoice_lines, email_queue, payments, activity, idempotency_records,"
+            " invoice_rollups, payment_rollups"
+        )
         user_id = self.sql("SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1")[0][0]
-        conn = self.connect()
         started = time.perf_counter()
-        bulk_invoices(conn, SMALL, client_ids=client_ids, seed=11)
+        self.seed(SMALL, client_ids, 11)
         small = self.scale_measurements(app, user_id)
-        bulk_invoices(conn, LARGE - SMALL, client_ids=client_ids, seed=12)
+        self.seed(LARGE - SMALL, client_ids, 12)
         log(f"seeded {LARGE} invoices in {time.perf_counter() - started:.0f}s (with the measurements at {SMALL})")
-        conn.close()
         large = self.scale_measurements(app, user_id)
         for name in ("list, first page", "list, last page", "dashboard", "reminder sweep (nothing new due)"):
             ratio = large[name] / small[name]
@@ -499,12 +526,10 @@ class Bench:
             log(f"database {self.dbname}; logs in {self.logs}")
             self.flask("db", "upgrade")
             self.flask("ensure-admin")
-            from bench.seed import ensure_clients
+            from main_service.demo import add_clients
 
-            conn = self.connect()
-            with conn, conn.cursor() as cursor:
-                client_ids = ensure_clients(cursor)
-            conn.close()
+            with self.session() as session:
+                client_ids = add_clients(session, count=CLIENTS, seed=7)
             self.env["BENCH_CLIENT_ID"] = str(client_ids[0])
             if "api" in ONLY:
                 self.create_invoice(client_ids[0])

@@ -130,7 +130,7 @@ def register_commands(app: Flask) -> None:
     @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed, for repeatable data.")
     def seed_demo_command(invoices: int | None, seed: int) -> None:
         """Fill the database with a realistic demo company (and, with --invoices N, N more invoices in bulk)."""
-        from shared.demo import bulk_invoices, seed_demo
+        from main_service.demo import bulk_invoices, seed_demo
 
         _require_schema()
         try:

@@ -45,8 +45,8 @@ def main() -> int:
     from werkzeug.serving import make_server
 
     import main_service
+    from main_service.demo import seed_demo
     from shared.db import db
-    from shared.demo import seed_demo
     from shared.services import Actor, create_user
 
     app = main_service.create_app()

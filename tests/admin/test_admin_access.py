@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from main_service.demo import seed_demo
 from shared.db import db
-from shared.demo import seed_demo
 
 ADMIN_ONLY = {
     "admin.settings",

@@ -12,8 +12,8 @@ import os
 import pytest
 from playwright.sync_api import Page, expect
 
+from main_service.demo import bulk_invoices, seed_demo
 from shared.db import db
-from shared.demo import bulk_invoices, seed_demo
 from shared.services import Actor, create_user
 from support import ROOT
 

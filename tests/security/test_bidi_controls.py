@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from delivery_support import make_config, pdf_text
 
-from shared.messages.delivery import drain_queue
 from shared.documents import render_invoice_pdf
+from shared.messages.delivery import drain_queue
 from shared.services import Actor, Notify, request_expense
 from shared.services.settings import update_settings
 
