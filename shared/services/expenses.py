@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shared import money
+from shared import limits, money
 from shared.db import utcnow
 from shared.documents.formatting import format_money
 from shared.errors import Conflict, PermissionDenied, ValidationFailed
@@ -26,7 +26,6 @@ from shared.services.base import (
 from shared.services.clients import normalize_currency
 
 EXPENSE_FIELDS = ("expense_date", "title", "description", "category", "payee", "amount", "currency")
-MAX_EXPENSE = 10**12
 
 
 def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | None) -> dict[str, Any]:
@@ -37,7 +36,12 @@ def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | No
         errors.add(name, "is not a known field")
     cleaned: dict[str, Any] = {}
     partial = expense is not None
-    texts = {"title": (200, True), "description": (5000, False), "category": (100, True), "payee": (200, False)}
+    texts = {
+        "title": (limits.EXPENSE_TITLE, True),
+        "description": (limits.EXPENSE_DESCRIPTION, False),
+        "category": (limits.EXPENSE_CATEGORY, True),
+        "payee": (limits.EXPENSE_PAYEE, False),
+    }
     for name, (limit, required) in texts.items():
         if name in data or not partial:
             with errors.collect():
@@ -55,15 +59,15 @@ def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | No
         with errors.collect():
             if data.get("amount") in (None, ""):
                 raise ValidationFailed.one("amount", "is required")
-            amount = to_decimal(data["amount"], "amount", places=4)
+            amount = to_decimal(data["amount"], "amount", places=limits.DECIMAL_PLACES)
             # A currency refused above is reported there; check decimals against
             # a known one only.
             currency = cleaned.get("currency") or (expense.currency if expense else None)
             if currency and amount != amount.quantize(money.quantum(currency)):
                 exponent = money.currency_exponent(currency)
                 raise ValidationFailed.one("amount", f"must have at most {exponent} decimals in {currency}")
-            if amount <= 0 or amount > MAX_EXPENSE:
-                raise ValidationFailed.one("amount", "must be more than 0 and at most 1,000,000,000,000")
+            if amount <= 0 or amount > limits.MAX_AMOUNT:
+                raise ValidationFailed.one("amount", f"must be more than 0 and at most {limits.MAX_AMOUNT:,}")
             cleaned["amount"] = amount
     if expense is not None and "currency" in cleaned and "amount" not in cleaned:
         currency = cleaned["currency"]
@@ -118,7 +122,7 @@ def delete_expense(session: Session, *, actor: Actor, expense_id: int) -> None:
 def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: str, is_admin: bool) -> Expense:
     if not is_admin:
         raise PermissionDenied("only an admin can approve or decline expenses")
-    note = clean_text(note, "note", max_length=2000, required=status == "declined")
+    note = clean_text(note, "note", max_length=limits.DECISION_NOTE, required=status == "declined")
     expense = _pending(session, expense_id)
     expense.status = status
     expense.decided_by = actor.label[:200]

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
-from shared import money
+from shared import limits, money
 from shared.db import utcnow
 from shared.documents.formatting import format_money
 from shared.errors import Conflict, ValidationFailed
@@ -31,10 +31,6 @@ from shared.services.base import (
 from shared.services.clients import normalize_currency
 from shared.services.notifications import cancel_queued, queue_invoice_messages
 
-MAX_LINES = 500
-MAX_QUANTITY = Decimal("1000000")
-MAX_UNIT_PRICE = Decimal("1000000000")
-MAX_AMOUNT = Decimal("1000000000000")
 INVOICE_FIELDS = {
     "client_id",
     "currency",
@@ -63,12 +59,12 @@ def _clean_item(item: Any, index: int) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     with errors.collect():
         cleaned["description"] = clean_text(
-            item.get("description"), f"{prefix}.description", max_length=500, required=True
+            item.get("description"), f"{prefix}.description", max_length=limits.LINE_DESCRIPTION, required=True
         )
     for name, low, high, default, strict_low in (
-        ("quantity", Decimal(0), MAX_QUANTITY, None, True),
-        ("unit_price", Decimal(0), MAX_UNIT_PRICE, None, False),
-        ("tax_rate", Decimal(0), Decimal(100), Decimal(0), False),
+        ("quantity", Decimal(0), limits.MAX_QUANTITY, None, True),
+        ("unit_price", Decimal(0), limits.MAX_UNIT_PRICE, None, False),
+        ("tax_rate", Decimal(0), limits.MAX_TAX_RATE, Decimal(0), False),
     ):
         field = f"{prefix}.{name}"
         with errors.collect():
@@ -77,7 +73,7 @@ def _clean_item(item: Any, index: int) -> dict[str, Any]:
                 if default is None:
                     raise ValidationFailed.one(field, "is required")
                 raw = default
-            value = to_decimal(raw, field, places=4)
+            value = to_decimal(raw, field, places=limits.DECIMAL_PLACES)
             if (value <= low if strict_low else value < low) or value > high:
                 if strict_low:
                     raise ValidationFailed.one(field, f"must be more than {low} and at most {high:,}")
@@ -100,10 +96,10 @@ def _clean_discount(raw: Any) -> money.Discount | None:
         errors.add("discount.type", "must be percent or fixed")
     value = None
     with errors.collect():
-        value = to_decimal(raw.get("value", ""), "discount.value", places=4)
+        value = to_decimal(raw.get("value", ""), "discount.value", places=limits.DECIMAL_PLACES)
         if value < 0:
             raise ValidationFailed.one("discount.value", "must not be negative")
-        if kind == "percent" and value > 100:
+        if kind == "percent" and value > limits.MAX_DISCOUNT_PERCENT:
             raise ValidationFailed.one("discount.value", "must be between 0 and 100 percent")
     errors.raise_if_any()
     if value == 0:
@@ -127,10 +123,10 @@ def _compute(
         raise ValidationFailed.one("discount.value", f"a fixed discount cannot exceed the subtotal of {amount}")
     totals = money.compute_totals(lines, currency, discount, tax_rounding)
     for index, line in enumerate(totals.lines):
-        if line.amount > MAX_AMOUNT:
-            errors.add(f"items.{index}.quantity", "quantity × unit price must be at most 1,000,000,000,000")
-    if totals.total > MAX_AMOUNT:
-        errors.add("items", "the invoice total must be at most 1,000,000,000,000")
+        if line.amount > limits.MAX_AMOUNT:
+            errors.add(f"items.{index}.quantity", f"quantity × unit price must be at most {limits.MAX_AMOUNT:,}")
+    if totals.total > limits.MAX_AMOUNT:
+        errors.add("items", f"the invoice total must be at most {limits.MAX_AMOUNT:,}")
     errors.raise_if_any()
     return totals
 
@@ -189,7 +185,7 @@ def _clean_invoice(session: Session, data: dict[str, Any], invoice: Invoice | No
     if "issue_date" in cleaned and "due_date" in cleaned and cleaned["due_date"] < cleaned["issue_date"]:
         errors.add("due_date", "must be on or after the issue date")
 
-    for name, limit in (("purchase_order", 100), ("notes", 5000)):
+    for name, limit in (("purchase_order", limits.PURCHASE_ORDER), ("notes", limits.INVOICE_NOTES)):
         if name in data:
             with errors.collect():
                 cleaned[name] = clean_text(data[name], name, max_length=limit)
@@ -206,8 +202,8 @@ def _clean_invoice(session: Session, data: dict[str, Any], invoice: Invoice | No
         items = data.get("items")
         if not isinstance(items, list) or not items:
             errors.add("items", "at least one line is required")
-        elif len(items) > MAX_LINES:
-            errors.add("items", f"at most {MAX_LINES} lines are allowed")
+        elif len(items) > limits.MAX_LINES:
+            errors.add("items", f"at most {limits.MAX_LINES} lines are allowed")
         else:
             cleaned_items = []
             for index, item in enumerate(items):
@@ -410,7 +406,7 @@ def send_invoice(session: Session, *, actor: Actor, invoice_id: int, notify: Not
 def void_invoice(session: Session, *, actor: Actor, invoice_id: int, reason: str = "") -> Invoice:
     """Void an issued invoice that has no live payment; its number stays used."""
     invoice = get_or_404(session, Invoice, invoice_id, lock=True)
-    reason = clean_text(reason, "reason", max_length=500)
+    reason = clean_text(reason, "reason", max_length=limits.VOID_REASON)
     if invoice.status == "draft":
         raise Conflict("a draft has no number to void; delete the draft instead")
     if invoice.status == "void":
