@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# The totals calculation (SPEC §5.1 step 4) defines the tax rounding modes; this is their vocabulary here.
+from shared.money import TAX_ROUNDING_MODES as TAX_ROUNDING_MODES
+
 ROLES = ("admin", "staff")
 CLIENT_TYPES = ("student", "individual", "corporate")
 INVOICE_STATES = ("draft", "open", "partially_paid", "paid", "void")
@@ -14,7 +17,6 @@ CHANNELS = ("email", "sms")
 MESSAGE_STATES = ("queued", "sending", "sent", "failed", "cancelled")
 ACTOR_TYPES = ("user", "api_key", "worker", "system", "public")
 API_SCOPES = ("read", "write", "admin")
-TAX_ROUNDING_MODES = ("line", "document")
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:
