@@ -131,7 +131,7 @@ def seed_demo(
     echo: Callable[[str], None] = print,
 ) -> str:
     rng = random.Random(seed)
-    actor = Actor.system("demo")
+    actor = Actor.system("demo", is_admin=True)
     today = dt.date.today()
     settings = get_settings(session)
     if settings.company_name == "Your Company":
@@ -226,7 +226,6 @@ def seed_demo(
                 actor=actor,
                 expense_id=expense.id,
                 note="Within budget",
-                is_admin=True,
             )
         elif decision == "decline":
             decline_expense(
@@ -234,7 +233,6 @@ def seed_demo(
                 actor=actor,
                 expense_id=expense.id,
                 note="Not a business expense",
-                is_admin=True,
             )
     echo(f"Created {len(EXPENSES)} expenses (approved, pending and declined).")
 

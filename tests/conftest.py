@@ -156,7 +156,7 @@ def session(engine: sa.Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def actor() -> Actor:
-    return Actor.system("tests")
+    return Actor.system("tests", is_admin=True)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from shared.models import Activity, Expense
 from shared.models.enums import EXPENSE_STATES
 from shared.services import approve_expense, decline_expense, delete_expense, request_expense, update_expense
 from shared.services.base import get_or_404
+from shared.services.expenses import may_change_expense, may_decide_expense
 
 
 @bp.get("/expenses")
@@ -45,7 +46,7 @@ def expense_new():
 
 
 def _may_edit(expense: Expense) -> bool:
-    return expense.status == "pending" and (current_user.is_admin or expense.requested_by_user_id == current_user.id)
+    return may_change_expense(expense, actor())
 
 
 @bp.route("/expenses/<int:expense_id>/edit", methods=["GET", "POST"])
@@ -91,13 +92,13 @@ def expense_detail(expense_id: int):
 @bp.post("/expenses/<int:expense_id>/<any(approve, decline):decision>")
 @login_required
 def expense_decide(expense_id: int, decision: str):
-    if not current_user.is_admin:
+    if not may_decide_expense(actor()):
         abort(403)
     form = DecisionForm()
     if form.validate_on_submit():
         decide = approve_expense if decision == "approve" else decline_expense
         try:
-            expense = decide(db.session, actor=actor(), expense_id=expense_id, note=form.note.data or "", is_admin=True)
+            expense = decide(db.session, actor=actor(), expense_id=expense_id, note=form.note.data or "")
         except DomainError as exc:
             flash(exc.message, "error")
         else:

@@ -93,6 +93,26 @@ def request_expense(session: Session, *, actor: Actor, data: dict[str, Any], use
     return expense
 
 
+def may_change_expense(expense: Expense, actor: Actor) -> bool:
+    """Who may edit or withdraw an expense (SPEC §5.5): only a pending one; an admin any, staff their own.
+
+    API keys (write scope, checked by the API) and the command line change any
+    pending expense: SPEC §7 gives the API "CRUD while pending".
+    """
+    if expense.status != "pending":
+        return False
+    if actor.is_admin:
+        return True
+    if actor.type == "user":
+        return expense.requested_by_user_id == actor.id
+    return actor.type in ("api_key", "system")
+
+
+def may_decide_expense(actor: Actor) -> bool:
+    """Only an admin approves or declines an expense (SPEC §5.5, §6)."""
+    return actor.is_admin
+
+
 def _pending(session: Session, expense_id: int) -> Expense:
     expense = get_or_404(session, Expense, expense_id, lock=True)
     if expense.status != "pending":
@@ -100,9 +120,16 @@ def _pending(session: Session, expense_id: int) -> Expense:
     return expense
 
 
+def _changeable(session: Session, actor: Actor, expense_id: int) -> Expense:
+    expense = _pending(session, expense_id)
+    if not may_change_expense(expense, actor):
+        raise PermissionDenied("only an admin or the person who requested it can change this expense")
+    return expense
+
+
 @unit_of_work
 def update_expense(session: Session, *, actor: Actor, expense_id: int, data: dict[str, Any]) -> Expense:
-    expense = _pending(session, expense_id)
+    expense = _changeable(session, actor, expense_id)
     cleaned = _clean_expense(session, data, expense)
     changed = sorted(k for k, v in cleaned.items() if getattr(expense, k) != v)
     for name in changed:
@@ -114,13 +141,13 @@ def update_expense(session: Session, *, actor: Actor, expense_id: int, data: dic
 
 @unit_of_work
 def delete_expense(session: Session, *, actor: Actor, expense_id: int) -> None:
-    expense = _pending(session, expense_id)
+    expense = _changeable(session, actor, expense_id)
     record_activity(session, actor, "deleted", expense, summary=f"Pending expense {expense.title} withdrawn")
     session.delete(expense)
 
 
-def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: str, is_admin: bool) -> Expense:
-    if not is_admin:
+def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: str) -> Expense:
+    if not may_decide_expense(actor):
         raise PermissionDenied("only an admin can approve or decline expenses")
     note = clean_text(note, "note", max_length=limits.DECISION_NOTE, required=status == "declined")
     expense = _pending(session, expense_id)
@@ -140,11 +167,11 @@ def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: 
 
 
 @unit_of_work
-def approve_expense(session: Session, *, actor: Actor, expense_id: int, note: str = "", is_admin: bool) -> Expense:
-    return _decide(session, actor, expense_id, "approved", note, is_admin)
+def approve_expense(session: Session, *, actor: Actor, expense_id: int, note: str = "") -> Expense:
+    return _decide(session, actor, expense_id, "approved", note)
 
 
 @unit_of_work
-def decline_expense(session: Session, *, actor: Actor, expense_id: int, note: str, is_admin: bool) -> Expense:
+def decline_expense(session: Session, *, actor: Actor, expense_id: int, note: str) -> Expense:
     """Declining needs a note so the requester knows why."""
-    return _decide(session, actor, expense_id, "declined", note, is_admin)
+    return _decide(session, actor, expense_id, "declined", note)

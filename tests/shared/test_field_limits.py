@@ -222,7 +222,7 @@ FIELDS = {
         "note",
         {},
         lambda v, s, a, mc, mi, aa: approve_expense(
-            s, actor=aa, expense_id=request_expense(s, actor=a, data=EXPENSE).id, note=v, is_admin=True
+            s, actor=aa, expense_id=request_expense(s, actor=a, data=EXPENSE).id, note=v
         ),
     ),
 }
