@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shared import money, rollups
+from shared.inputs import InvoiceDraft
 from shared.models import Client, Expense, Invoice, InvoiceLine, Payment
 from shared.numbering import take_numbers
 from shared.services import (
@@ -157,7 +158,7 @@ def seed_demo(
         }
         if discount:
             data["discount"] = discount
-        return create_draft(session, actor=actor, data=data)
+        return create_draft(session, actor=actor, data=InvoiceDraft.from_mapping(data))
 
     def issue(invoice):
         return issue_invoice(session, actor=actor, invoice_id=invoice.id, notify=Notify())[0]

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from shared import limits
 from shared.errors import DomainError, ValidationFailed
+from shared.inputs import UNSET, DiscountInput, InvoiceChanges, InvoiceDraft, ItemInput
 from shared.models.enums import CLIENT_TYPES, PAYMENT_METHODS, ROLES, TAX_ROUNDING_MODES
 
 COMMON_CURRENCIES = ["NGN", "USD", "EUR", "GBP", "GHS", "KES", "ZAR", "XOF", "JPY", "KWD", "CAD", "AUD"]
@@ -110,7 +111,15 @@ class InvoiceForm(FlaskForm):
     discount_value = StringField("Discount value")
     lines = FieldList(FormField(LineForm), min_entries=1, max_entries=limits.MAX_LINES)
 
-    def to_data(self) -> dict:
+    def to_draft(self) -> InvoiceDraft:
+        """The new invoice as entered; no currency chosen means the client's or the company's."""
+        return InvoiceDraft(**self._fields(), currency=self.currency.data or None)
+
+    def to_changes(self) -> InvoiceChanges:
+        """The editor shows every field, so every field is given; the currency only when chosen."""
+        return InvoiceChanges(**self._fields(), currency=self.currency.data or UNSET)
+
+    def _fields(self) -> dict:
         # Wholly blank rows are left out; remember which rows became which items
         # so an error on items.N lands on the right row.
         self.item_rows = [
@@ -118,28 +127,25 @@ class InvoiceForm(FlaskForm):
             for index, line in enumerate(entry.form for entry in self.lines.entries)
             if (line.description.data or "").strip() or (line.unit_price.data or "").strip()
         ]
-        data = {
+        return {
             "client_id": self.client_id.data or None,
             "issue_date": self.issue_date.data or None,
             "due_date": self.due_date.data or None,
             "purchase_order": self.purchase_order.data or "",
             "notes": self.notes.data or "",
-            "discount": {"type": self.discount_type.data, "value": self.discount_value.data or "0"}
+            "discount": DiscountInput(type=self.discount_type.data, value=self.discount_value.data or "0")
             if self.discount_type.data
             else None,
             "items": [
-                {
-                    "description": line.description.data or "",
-                    "quantity": (line.quantity.data or "").strip(),
-                    "unit_price": (line.unit_price.data or "").strip(),
-                    "tax_rate": (line.tax_rate.data or "0").strip() or "0",
-                }
+                ItemInput(
+                    description=line.description.data or "",
+                    quantity=(line.quantity.data or "").strip(),
+                    unit_price=(line.unit_price.data or "").strip(),
+                    tax_rate=(line.tax_rate.data or "0").strip() or "0",
+                )
                 for line in (self.lines.entries[index].form for index in self.item_rows)
             ],
         }
-        if self.currency.data:
-            data["currency"] = self.currency.data
-        return data
 
 
 class SendForm(FlaskForm):
