@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
+from shared import limits
 from shared.models.enums import (
     CHANNELS,
     CLIENT_TYPES,
@@ -39,7 +40,28 @@ AmountOut = Annotated[
     ),
 ]
 DecimalOut = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["7.5"])]
-Text = Annotated[str, StringConstraints(max_length=5000)]
+
+
+def _text(max_length: int) -> object:
+    """A string type refused past ``max_length`` characters (the limit of ``shared.limits``)."""
+    return Annotated[str, StringConstraints(max_length=max_length)]
+
+
+ClientName = _text(limits.CLIENT_NAME)
+Email = _text(limits.EMAIL)
+Phone = _text(limits.PHONE)
+Address = _text(limits.ADDRESS)
+PurchaseOrder = _text(limits.PURCHASE_ORDER)
+InvoiceNotes = _text(limits.INVOICE_NOTES)
+LineDescription = _text(limits.LINE_DESCRIPTION)
+Reason = _text(limits.VOID_REASON)
+PaymentReference = _text(limits.PAYMENT_REFERENCE)
+PaymentNote = _text(limits.PAYMENT_NOTE)
+ExpenseTitle = _text(limits.EXPENSE_TITLE)
+ExpenseCategory = _text(limits.EXPENSE_CATEGORY)
+ExpensePayee = _text(limits.EXPENSE_PAYEE)
+ExpenseDescription = _text(limits.EXPENSE_DESCRIPTION)
+DecisionNote = _text(limits.DECISION_NOTE)
 # Dates stay strings here so "2026-11-25" is the only accepted form; the
 # services parse them (and say which field was wrong).
 DateIn = Annotated[
@@ -47,7 +69,11 @@ DateIn = Annotated[
     StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
     Field(json_schema_extra={"format": "date"}, examples=["2026-11-25"]),
 ]
-Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), Field(examples=["NGN"])]
+Currency = Annotated[
+    str,
+    StringConstraints(min_length=limits.CURRENCY_CODE, max_length=limits.CURRENCY_CODE),
+    Field(examples=["NGN"]),
+]
 
 ClientType = Literal[CLIENT_TYPES]  # type: ignore[valid-type]
 InvoiceStatus = Literal[INVOICE_STATES]  # type: ignore[valid-type]
@@ -62,31 +88,31 @@ class Strict(BaseModel):
 
 
 class ClientIn(Strict):
-    name: Annotated[str, StringConstraints(max_length=200)] = Field(examples=["Adaeze Okafor"])
+    name: ClientName = Field(examples=["Adaeze Okafor"])
     client_type: ClientType = "individual"
-    email: Annotated[str, StringConstraints(max_length=254)] | None = Field(None, examples=["ada@example.com"])
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = Field(None, examples=["+2348031234567"])
-    billing_address: Text | None = None
-    postal_address: Text | None = None
+    email: Email | None = Field(None, examples=["ada@example.com"])
+    phone: Phone | None = Field(None, examples=["+2348031234567"])
+    billing_address: Address | None = None
+    postal_address: Address | None = None
     default_currency: Currency | None = None
     sms_opt_in: StrictBool = False
     reminders_opt_out: StrictBool = False
 
 
 class ClientPatch(Strict):
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    name: ClientName | None = None
     client_type: ClientType | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
-    billing_address: Text | None = None
-    postal_address: Text | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    billing_address: Address | None = None
+    postal_address: Address | None = None
     default_currency: Currency | None = None
     sms_opt_in: StrictBool | None = None
     reminders_opt_out: StrictBool | None = None
 
 
 class ItemIn(Strict):
-    description: Annotated[str, StringConstraints(max_length=500)] = Field(examples=["Consulting"])
+    description: LineDescription = Field(examples=["Consulting"])
     quantity: DecimalInput
     unit_price: DecimalInput
     tax_rate: DecimalInput | None = None
@@ -108,10 +134,10 @@ class InvoiceIn(Strict):
     currency: Currency | None = None
     issue_date: DateIn | None = None
     due_date: DateIn | None = None
-    purchase_order: Annotated[str, StringConstraints(max_length=100)] | None = Field(None, examples=["PO-778"])
-    notes: Text | None = None
+    purchase_order: PurchaseOrder | None = Field(None, examples=["PO-778"])
+    notes: InvoiceNotes | None = None
     discount: DiscountIn | None = None
-    items: Annotated[list[ItemIn], Field(max_length=500)]
+    items: Annotated[list[ItemIn], Field(max_length=limits.MAX_LINES)]
     issue: StrictBool = True
     notify: NotifyIn | None = None
 
@@ -139,10 +165,10 @@ class InvoicePatch(Strict):
     currency: Currency | None = None
     issue_date: DateIn | None = None
     due_date: DateIn | None = None
-    purchase_order: Annotated[str, StringConstraints(max_length=100)] | None = None
-    notes: Text | None = None
+    purchase_order: PurchaseOrder | None = None
+    notes: InvoiceNotes | None = None
     discount: DiscountIn | None = None
-    items: Annotated[list[ItemIn], Field(max_length=500)] | None = None
+    items: Annotated[list[ItemIn], Field(max_length=limits.MAX_LINES)] | None = None
 
 
 class IssueIn(Strict):
@@ -154,15 +180,15 @@ class SendIn(Strict):
 
 
 class ReasonIn(Strict):
-    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+    reason: Reason = ""
 
 
 class PaymentIn(Strict):
     amount: DecimalInput
     paid_on: DateIn | None = None
     method: PaymentMethod = "bank_transfer"
-    reference: Annotated[str, StringConstraints(max_length=200)] = ""
-    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    reference: PaymentReference = ""
+    note: PaymentNote = ""
     notify: NotifyIn | None = None
 
     model_config = ConfigDict(
@@ -182,23 +208,23 @@ class PaymentIn(Strict):
 
 
 class ExpenseIn(Strict):
-    title: Annotated[str, StringConstraints(max_length=200)] = Field(examples=["Printer toner"])
-    category: Annotated[str, StringConstraints(max_length=100)] = Field(examples=["Supplies"])
+    title: ExpenseTitle = Field(examples=["Printer toner"])
+    category: ExpenseCategory = Field(examples=["Supplies"])
     amount: DecimalInput
     currency: Currency | None = None
     expense_date: DateIn | None = None
-    description: Text | None = None
-    payee: Annotated[str, StringConstraints(max_length=200)] | None = None
+    description: ExpenseDescription | None = None
+    payee: ExpensePayee | None = None
 
 
 class ExpensePatch(Strict):
-    title: Annotated[str, StringConstraints(max_length=200)] | None = None
-    category: Annotated[str, StringConstraints(max_length=100)] | None = None
+    title: ExpenseTitle | None = None
+    category: ExpenseCategory | None = None
     amount: DecimalInput | None = None
     currency: Currency | None = None
     expense_date: DateIn | None = None
-    description: Text | None = None
-    payee: Annotated[str, StringConstraints(max_length=200)] | None = None
+    description: ExpenseDescription | None = None
+    payee: ExpensePayee | None = None
 
 
 class EmptyIn(Strict):
@@ -206,7 +232,7 @@ class EmptyIn(Strict):
 
 
 class DecisionIn(Strict):
-    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    note: DecisionNote = ""
 
 
 # ------------------------------------------------------------------ responses

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 import shared.models  # noqa: F401
 from shared.db import configure_engine, db
+from shared.inputs import InvoiceDraft
 from shared.models.rollups import rollup_differences
 from shared.services import Actor, Notify, create_api_key, create_client, create_draft, create_user, issue_invoice
 from support import ADMIN_PASSWORD, ROOT, Browser, app_config, sign_in  # noqa: F401  (ROOT re-exported)
@@ -156,7 +157,7 @@ def session(engine: sa.Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def actor() -> Actor:
-    return Actor.system("tests")
+    return Actor.system("tests", is_admin=True)
 
 
 @pytest.fixture
@@ -188,7 +189,7 @@ def make_invoice(session: Session, actor: Actor, make_client):
             ],
         }
         data.update(fields)
-        invoice = create_draft(session, actor=actor, data=data)
+        invoice = create_draft(session, actor=actor, data=InvoiceDraft.from_mapping(data))
         if issue:
             invoice, _ = issue_invoice(session, actor=actor, invoice_id=invoice.id, notify=notify)
         return invoice

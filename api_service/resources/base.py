@@ -17,14 +17,13 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from api_service.auth import authenticate, require_scope
 from api_service.idempotency import run_idempotent
-from shared.db import db
+from shared.db import MAX_ID, db
 from shared.errors import NotFound, ValidationFailed
 from shared.lookups import get_or_404
 from shared.services import Actor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-MAX_ID = 2**31 - 1
 SCOPE_BY_METHOD = {"GET": "read", "HEAD": "read", "POST": "write", "PATCH": "write", "PUT": "write", "DELETE": "write"}
 
 

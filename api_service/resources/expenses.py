@@ -42,7 +42,7 @@ class ExpenseApprove(BaseResource):
 
     def post(self, expense_id: int):
         note = self.body(DecisionIn).get("note", "")
-        expense = approve_expense(db.session, actor=self.actor, expense_id=expense_id, note=note, is_admin=True)
+        expense = approve_expense(db.session, actor=self.actor, expense_id=expense_id, note=note)
         return expense_json(expense)
 
 
@@ -51,5 +51,5 @@ class ExpenseDecline(BaseResource):
 
     def post(self, expense_id: int):
         note = self.body(DecisionIn).get("note", "")
-        expense = decline_expense(db.session, actor=self.actor, expense_id=expense_id, note=note, is_admin=True)
+        expense = decline_expense(db.session, actor=self.actor, expense_id=expense_id, note=note)
         return expense_json(expense)

@@ -10,6 +10,7 @@ from api_service.schemas import InvoiceIn, InvoicePatch, IssueIn, ReasonIn, Send
 from api_service.serializers import invoice_json
 from shared.db import db
 from shared.errors import ValidationFailed
+from shared.inputs import InvoiceChanges, InvoiceDraft
 from shared.messages.queue import messages_for_invoice
 from shared.models import Invoice
 from shared.models.enums import INVOICE_STATES
@@ -81,7 +82,7 @@ class InvoiceList(BaseResource):
             invoice, messages = create_invoice(
                 db.session,
                 actor=self.actor,
-                data=data,
+                data=InvoiceDraft.from_mapping(data),
                 issue=issue,
                 notify=_notify(notify_data, Notify(email=True)),
             )
@@ -100,8 +101,8 @@ class InvoiceItem(BaseResource):
         return respond(self.get_object_or_404(Invoice, invoice_id))
 
     def patch(self, invoice_id: int):
-        data = self.body(InvoicePatch)
-        return respond(update_draft(db.session, actor=self.actor, invoice_id=invoice_id, data=data))
+        changes = InvoiceChanges.from_mapping(self.body(InvoicePatch))
+        return respond(update_draft(db.session, actor=self.actor, invoice_id=invoice_id, data=changes))
 
     def delete(self, invoice_id: int):
         delete_draft(db.session, actor=self.actor, invoice_id=invoice_id)

@@ -46,7 +46,7 @@ def expense_new():
 
 
 def _may_edit(expense: Expense) -> bool:
-    return expense.can_be_edited_by(user_id=current_user.id, is_admin=current_user.is_admin)
+    return expense.can_be_changed_by(actor())
 
 
 @bp.route("/expenses/<int:expense_id>/edit", methods=["GET", "POST"])
@@ -81,6 +81,7 @@ def expense_detail(expense_id: int):
         decision=DecisionForm(formdata=None),
         confirm=ConfirmForm(),
         may_edit=_may_edit(expense),
+        may_decide=expense.can_be_decided_by(actor()),
         activity=activity,
     )
 
@@ -88,13 +89,14 @@ def expense_detail(expense_id: int):
 @bp.post("/expenses/<int:expense_id>/<any(approve, decline):decision>")
 @login_required
 def expense_decide(expense_id: int, decision: str):
-    if not current_user.is_admin:
+    expense = get_or_404(db.session, Expense, expense_id)
+    if expense.is_pending and not expense.can_be_decided_by(actor()):
         abort(403)
     form = DecisionForm()
     if form.validate_on_submit():
         decide = approve_expense if decision == "approve" else decline_expense
         try:
-            expense = decide(db.session, actor=actor(), expense_id=expense_id, note=form.note.data or "", is_admin=True)
+            expense = decide(db.session, actor=actor(), expense_id=expense_id, note=form.note.data or "")
         except DomainError as exc:
             flash(exc.message, "error")
         else:

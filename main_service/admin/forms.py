@@ -23,7 +23,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from shared import limits
 from shared.errors import DomainError, ValidationFailed
+from shared.inputs import UNSET, DiscountInput, InvoiceChanges, InvoiceDraft, ItemInput
 from shared.models.enums import CLIENT_TYPES, PAYMENT_METHODS, ROLES, TAX_ROUNDING_MODES
 
 COMMON_CURRENCIES = ["NGN", "USD", "EUR", "GBP", "GHS", "KES", "ZAR", "XOF", "JPY", "KWD", "CAD", "AUD"]
@@ -57,16 +59,16 @@ class ConfirmForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[Optional(), Length(max=500)])
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=limits.VOID_REASON)])
 
 
 class ClientForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=limits.CLIENT_NAME)])
     client_type = SelectField("Type", choices=[(t, label(t)) for t in CLIENT_TYPES], default="individual")
-    email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
-    phone = StringField("Phone (international, e.g. +2348031234567)", validators=[Optional(), Length(max=40)])
-    billing_address = TextAreaField("Billing address", validators=[Optional(), Length(max=2000)])
-    postal_address = TextAreaField("Postal address", validators=[Optional(), Length(max=2000)])
+    email = EmailField("E-mail", validators=[Optional(), Length(max=limits.EMAIL)])
+    phone = StringField("Phone (international, e.g. +2348031234567)", validators=[Optional(), Length(max=limits.PHONE)])
+    billing_address = TextAreaField("Billing address", validators=[Optional(), Length(max=limits.ADDRESS)])
+    postal_address = TextAreaField("Postal address", validators=[Optional(), Length(max=limits.ADDRESS)])
     default_currency = SelectField(
         "Default currency", choices=[("", "Company default")] + [(c, c) for c in COMMON_CURRENCIES], default=""
     )
@@ -88,7 +90,7 @@ class ClientForm(FlaskForm):
 
 
 class LineForm(Form):
-    description = StringField("Description", validators=[Length(max=500)])
+    description = StringField("Description", validators=[Length(max=limits.LINE_DESCRIPTION)])
     quantity = StringField("Quantity", default="1")
     unit_price = StringField("Unit price")
     tax_rate = StringField("Tax %", default="0")
@@ -101,15 +103,23 @@ class InvoiceForm(FlaskForm):
     )
     issue_date = StringField("Issue date", render_kw={"type": "date"})
     due_date = StringField("Due date", render_kw={"type": "date"})
-    purchase_order = StringField("Purchase order", validators=[Optional(), Length(max=100)])
-    notes = TextAreaField("Notes to the client", validators=[Optional(), Length(max=5000)])
+    purchase_order = StringField("Purchase order", validators=[Optional(), Length(max=limits.PURCHASE_ORDER)])
+    notes = TextAreaField("Notes to the client", validators=[Optional(), Length(max=limits.INVOICE_NOTES)])
     discount_type = SelectField(
         "Discount", choices=[("", "No discount"), ("percent", "Percent"), ("fixed", "Fixed amount")], default=""
     )
     discount_value = StringField("Discount value")
-    lines = FieldList(FormField(LineForm), min_entries=1, max_entries=500)
+    lines = FieldList(FormField(LineForm), min_entries=1, max_entries=limits.MAX_LINES)
 
-    def to_data(self) -> dict:
+    def to_draft(self) -> InvoiceDraft:
+        """The new invoice as entered; no currency chosen means the client's or the company's."""
+        return InvoiceDraft(**self._fields(), currency=self.currency.data or None)
+
+    def to_changes(self) -> InvoiceChanges:
+        """The editor shows every field, so every field is given; the currency only when chosen."""
+        return InvoiceChanges(**self._fields(), currency=self.currency.data or UNSET)
+
+    def _fields(self) -> dict:
         # Wholly blank rows are left out; remember which rows became which items
         # so an error on items.N lands on the right row.
         self.item_rows = [
@@ -117,28 +127,25 @@ class InvoiceForm(FlaskForm):
             for index, line in enumerate(entry.form for entry in self.lines.entries)
             if (line.description.data or "").strip() or (line.unit_price.data or "").strip()
         ]
-        data = {
+        return {
             "client_id": self.client_id.data or None,
             "issue_date": self.issue_date.data or None,
             "due_date": self.due_date.data or None,
             "purchase_order": self.purchase_order.data or "",
             "notes": self.notes.data or "",
-            "discount": {"type": self.discount_type.data, "value": self.discount_value.data or "0"}
+            "discount": DiscountInput(type=self.discount_type.data, value=self.discount_value.data or "0")
             if self.discount_type.data
             else None,
             "items": [
-                {
-                    "description": line.description.data or "",
-                    "quantity": (line.quantity.data or "").strip(),
-                    "unit_price": (line.unit_price.data or "").strip(),
-                    "tax_rate": (line.tax_rate.data or "0").strip() or "0",
-                }
+                ItemInput(
+                    description=line.description.data or "",
+                    quantity=(line.quantity.data or "").strip(),
+                    unit_price=(line.unit_price.data or "").strip(),
+                    tax_rate=(line.tax_rate.data or "0").strip() or "0",
+                )
                 for line in (self.lines.entries[index].form for index in self.item_rows)
             ],
         }
-        if self.currency.data:
-            data["currency"] = self.currency.data
-        return data
 
 
 class SendForm(FlaskForm):
@@ -153,22 +160,22 @@ class PaymentForm(FlaskForm):
     amount = StringField("Amount", validators=[DataRequired()])
     paid_on = StringField("Date received", render_kw={"type": "date"})
     method = SelectField("Method", choices=[(m, label(m)) for m in PAYMENT_METHODS], default="bank_transfer")
-    reference = StringField("Reference", validators=[Optional(), Length(max=200)])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+    reference = StringField("Reference", validators=[Optional(), Length(max=limits.PAYMENT_REFERENCE)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=limits.PAYMENT_NOTE)])
     notify_email = BooleanField("E-mail the receipt to the client", default=True)
     notify_sms = BooleanField("Text the receipt to the client")
 
 
 class ExpenseForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    category = StringField("Category", validators=[DataRequired(), Length(max=100)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=limits.EXPENSE_TITLE)])
+    category = StringField("Category", validators=[DataRequired(), Length(max=limits.EXPENSE_CATEGORY)])
     amount = StringField("Amount", validators=[DataRequired()])
     currency = SelectField(
         "Currency", choices=[("", "Company default")] + [(c, c) for c in COMMON_CURRENCIES], default=""
     )
     expense_date = StringField("Date", render_kw={"type": "date"})
-    payee = StringField("Payee", validators=[Optional(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    payee = StringField("Payee", validators=[Optional(), Length(max=limits.EXPENSE_PAYEE)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=limits.EXPENSE_DESCRIPTION)])
 
     def to_data(self) -> dict:
         data = {
@@ -185,7 +192,7 @@ class ExpenseForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    note = TextAreaField("Note to the requester", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField("Note to the requester", validators=[Optional(), Length(max=limits.DECISION_NOTE)])
 
 
 class SettingsForm(FlaskForm):

@@ -148,7 +148,7 @@ def invoice_new():
     form = _editor_form()
     if request.method == "POST" and _editor_action(form) == "save" and form.validate_on_submit():
         try:
-            invoice = create_draft(db.session, actor=actor(), data=form.to_data())
+            invoice = create_draft(db.session, actor=actor(), data=form.to_draft())
         except DomainError as exc:
             show_errors(form, exc)
         else:
@@ -167,7 +167,7 @@ def invoice_review(invoice_id: int):
     form = _editor_form(invoice)
     if request.method == "POST" and _editor_action(form) == "save" and form.validate_on_submit():
         try:
-            update_draft(db.session, actor=actor(), invoice_id=invoice.id, data=form.to_data())
+            update_draft(db.session, actor=actor(), invoice_id=invoice.id, data=form.to_changes())
         except DomainError as exc:
             show_errors(form, exc)
         else:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from shared.inputs import InvoiceDraft
 from shared.models.enums import InvoiceStatus
 from shared.services import (
     Actor,
@@ -121,7 +122,7 @@ def seed_demo(
 ) -> str:
     """Create the demo company (settings, clients, invoices, payments, expenses); returns the closing line."""
     rng = random.Random(seed)
-    actor = Actor.system("demo")
+    actor = Actor.system("demo", is_admin=True)
     today = dt.date.today()
     settings = get_settings(session)
     if settings.company_name == "Your Company":
@@ -147,7 +148,7 @@ def seed_demo(
         }
         if discount:
             data["discount"] = discount
-        return create_draft(session, actor=actor, data=data)
+        return create_draft(session, actor=actor, data=InvoiceDraft.from_mapping(data))
 
     def issue(invoice):
         return issue_invoice(session, actor=actor, invoice_id=invoice.id, notify=Notify())[0]
@@ -220,7 +221,6 @@ def seed_demo(
                 actor=actor,
                 expense_id=expense.id,
                 note="Within budget",
-                is_admin=True,
             )
         elif decision == "decline":
             decline_expense(
@@ -228,7 +228,6 @@ def seed_demo(
                 actor=actor,
                 expense_id=expense.id,
                 note="Not a business expense",
-                is_admin=True,
             )
     echo(f"Created {len(EXPENSES)} expenses (approved, pending and declined).")
     return "Demo data ready."

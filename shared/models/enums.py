@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# The totals calculation (SPEC §5.1 step 4) defines the tax rounding modes; this is their vocabulary here.
+from shared.money import TAX_ROUNDING_MODES as TAX_ROUNDING_MODES
+
 
 class InvoiceStatus(StrEnum):
     """SPEC §5.2: ``draft -> open -> partially_paid -> paid``; ``open`` with nothing paid ``-> void``."""
@@ -67,7 +70,6 @@ WAITING_MESSAGE_STATES = (MessageState.QUEUED, MessageState.SENDING)
 RETRYABLE_MESSAGE_STATES = (MessageState.FAILED, MessageState.CANCELLED)
 ACTOR_TYPES = ("user", "api_key", "worker", "system", "public")
 API_SCOPES = ("read", "write", "admin")
-TAX_ROUNDING_MODES = ("line", "document")
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -52,13 +53,24 @@ class Expense(db.Model):
         """Approved expenses, and only they, count in reports (SPEC §5.5)."""
         return self.status == ExpenseStatus.APPROVED
 
-    def can_be_edited_by(self, *, user_id: int | None, is_admin: bool) -> bool:
-        """Only a pending expense is edited, by an admin or by the person who asked for it."""
-        return self.is_pending and (is_admin or (user_id is not None and user_id == self.requested_by_user_id))
+    def can_be_changed_by(self, actor: Any) -> bool:
+        """Who may edit or withdraw an expense (SPEC §5.5): only a pending one; an admin any, staff their own.
 
-    def can_be_decided_by(self, *, is_admin: bool) -> bool:
-        """An admin approves or declines a pending expense (SPEC §5.5)."""
-        return self.is_pending and is_admin
+        ``actor`` is a :class:`shared.actors.Actor`. API keys (write scope,
+        checked by the API) and the command line change any pending expense:
+        SPEC §7 gives the API "CRUD while pending".
+        """
+        if not self.is_pending:
+            return False
+        if actor.is_admin:
+            return True
+        if actor.type == "user":
+            return self.requested_by_user_id == actor.id
+        return actor.type in ("api_key", "system")
+
+    def can_be_decided_by(self, actor: Any) -> bool:
+        """Only an admin approves or declines, and only a pending expense (SPEC §5.5, §6)."""
+        return self.is_pending and actor.is_admin
 
     def __repr__(self) -> str:
         return f"<Expense {self.id} {self.title!r} {self.status}>"

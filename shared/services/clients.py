@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared import money
+from shared import limits, money
 from shared.activity import record_activity
 from shared.actors import Actor
 from shared.db import utcnow
@@ -35,7 +35,7 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def normalize_email(value: Any, field: str = "email") -> str | None:
-    text = clean_text(value, field, max_length=254)
+    text = clean_text(value, field, max_length=limits.EMAIL)
     if not text:
         return None
     try:
@@ -46,7 +46,7 @@ def normalize_email(value: Any, field: str = "email") -> str | None:
 
 def normalize_phone(value: Any, field: str = "phone") -> str | None:
     """E.164 (``+2348031234567``); spaces, dashes, dots and brackets are dropped."""
-    text = clean_text(value, field, max_length=40)
+    text = clean_text(value, field, max_length=limits.PHONE)
     if not text:
         return None
     compact = re.sub(r"[\s\-().]", "", text)
@@ -58,7 +58,7 @@ def normalize_phone(value: Any, field: str = "phone") -> str | None:
 
 
 def normalize_currency(value: Any, field: str) -> str | None:
-    text = clean_text(value, field, max_length=3)
+    text = clean_text(value, field, max_length=limits.CURRENCY_CODE)
     if not text:
         return None
     code = text.upper()
@@ -81,12 +81,12 @@ def clean_client_fields(data: dict[str, Any], *, partial: bool = False, prefix: 
         errors.add(prefix + name, "is not a known field")
     cleaned: dict[str, Any] = {}
     checks = {
-        "name": lambda v, f: clean_text(v, f, max_length=200, required=True),
+        "name": lambda v, f: clean_text(v, f, max_length=limits.CLIENT_NAME, required=True),
         "client_type": _client_type,
         "email": normalize_email,
         "phone": normalize_phone,
-        "billing_address": lambda v, f: clean_text(v, f, max_length=2000),
-        "postal_address": lambda v, f: clean_text(v, f, max_length=2000),
+        "billing_address": lambda v, f: clean_text(v, f, max_length=limits.ADDRESS),
+        "postal_address": lambda v, f: clean_text(v, f, max_length=limits.ADDRESS),
         "default_currency": normalize_currency,
         "sms_opt_in": _flag,
         "reminders_opt_out": _flag,

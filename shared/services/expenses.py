@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shared import money
+from shared import limits, money
 from shared.activity import record_activity
 from shared.actors import Actor
 from shared.db import utcnow
@@ -21,7 +21,6 @@ from shared.services.clients import normalize_currency
 from shared.transactions import unit_of_work
 
 EXPENSE_FIELDS = ("expense_date", "title", "description", "category", "payee", "amount", "currency")
-MAX_EXPENSE = 10**12
 
 
 def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | None) -> dict[str, Any]:
@@ -32,7 +31,12 @@ def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | No
         errors.add(name, "is not a known field")
     cleaned: dict[str, Any] = {}
     partial = expense is not None
-    texts = {"title": (200, True), "description": (5000, False), "category": (100, True), "payee": (200, False)}
+    texts = {
+        "title": (limits.EXPENSE_TITLE, True),
+        "description": (limits.EXPENSE_DESCRIPTION, False),
+        "category": (limits.EXPENSE_CATEGORY, True),
+        "payee": (limits.EXPENSE_PAYEE, False),
+    }
     for name, (limit, required) in texts.items():
         if name in data or not partial:
             with errors.collect():
@@ -50,15 +54,15 @@ def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | No
         with errors.collect():
             if data.get("amount") in (None, ""):
                 raise ValidationFailed.one("amount", "is required")
-            amount = to_decimal(data["amount"], "amount", places=4)
+            amount = to_decimal(data["amount"], "amount", places=limits.DECIMAL_PLACES)
             # A currency refused above is reported there; check decimals against
             # a known one only.
             currency = cleaned.get("currency") or (expense.currency if expense else None)
             if currency and amount != amount.quantize(money.quantum(currency)):
                 exponent = money.currency_exponent(currency)
                 raise ValidationFailed.one("amount", f"must have at most {exponent} decimals in {currency}")
-            if amount <= 0 or amount > MAX_EXPENSE:
-                raise ValidationFailed.one("amount", "must be more than 0 and at most 1,000,000,000,000")
+            if amount <= 0 or amount > limits.MAX_AMOUNT:
+                raise ValidationFailed.one("amount", f"must be more than 0 and at most {limits.MAX_AMOUNT:,}")
             cleaned["amount"] = amount
     if expense is not None and "currency" in cleaned and "amount" not in cleaned:
         currency = cleaned["currency"]
@@ -93,9 +97,16 @@ def _pending(session: Session, expense_id: int) -> Expense:
     return expense
 
 
+def _changeable(session: Session, actor: Actor, expense_id: int) -> Expense:
+    expense = _pending(session, expense_id)
+    if not expense.can_be_changed_by(actor):
+        raise PermissionDenied("only an admin or the person who requested it can change this expense")
+    return expense
+
+
 @unit_of_work
 def update_expense(session: Session, *, actor: Actor, expense_id: int, data: dict[str, Any]) -> Expense:
-    expense = _pending(session, expense_id)
+    expense = _changeable(session, actor, expense_id)
     cleaned = _clean_expense(session, data, expense)
     changed = sorted(k for k, v in cleaned.items() if getattr(expense, k) != v)
     for name in changed:
@@ -107,16 +118,16 @@ def update_expense(session: Session, *, actor: Actor, expense_id: int, data: dic
 
 @unit_of_work
 def delete_expense(session: Session, *, actor: Actor, expense_id: int) -> None:
-    expense = _pending(session, expense_id)
+    expense = _changeable(session, actor, expense_id)
     record_activity(session, actor, "deleted", expense, summary=f"Pending expense {expense.title} withdrawn")
     session.delete(expense)
 
 
-def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: str, is_admin: bool) -> Expense:
-    if not is_admin:
-        raise PermissionDenied("only an admin can approve or decline expenses")
-    note = clean_text(note, "note", max_length=2000, required=status == ExpenseStatus.DECLINED)
+def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: str) -> Expense:
+    note = clean_text(note, "note", max_length=limits.DECISION_NOTE, required=status == ExpenseStatus.DECLINED)
     expense = _pending(session, expense_id)
+    if not expense.can_be_decided_by(actor):
+        raise PermissionDenied("only an admin can approve or decline expenses")
     expense.status = status
     expense.decided_by = actor.label[:200]
     expense.decided_at = utcnow()
@@ -133,11 +144,11 @@ def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: 
 
 
 @unit_of_work
-def approve_expense(session: Session, *, actor: Actor, expense_id: int, note: str = "", is_admin: bool) -> Expense:
-    return _decide(session, actor, expense_id, ExpenseStatus.APPROVED, note, is_admin)
+def approve_expense(session: Session, *, actor: Actor, expense_id: int, note: str = "") -> Expense:
+    return _decide(session, actor, expense_id, ExpenseStatus.APPROVED, note)
 
 
 @unit_of_work
-def decline_expense(session: Session, *, actor: Actor, expense_id: int, note: str, is_admin: bool) -> Expense:
+def decline_expense(session: Session, *, actor: Actor, expense_id: int, note: str) -> Expense:
     """Declining needs a note so the requester knows why."""
-    return _decide(session, actor, expense_id, ExpenseStatus.DECLINED, note, is_admin)
+    return _decide(session, actor, expense_id, ExpenseStatus.DECLINED, note)

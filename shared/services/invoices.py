@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session, object_session
 
-from shared import money
+from shared import limits, money
 from shared.activity import record_activity
 from shared.actors import Actor, Notify
 from shared.db import utcnow
 from shared.documents.formatting import format_money
 from shared.errors import Conflict, ValidationFailed
+from shared.inputs import DiscountInput, InvoiceChanges, InvoiceDraft, ItemInput, given
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import cancel_queued, queue_invoice_messages
 from shared.models import Client, Invoice, InvoiceLine, QueuedMessage, Settings
@@ -24,53 +26,35 @@ from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
 from shared.services.clients import normalize_currency
 from shared.transactions import unit_of_work
 
-MAX_LINES = 500
-MAX_QUANTITY = Decimal("1000000")
-MAX_UNIT_PRICE = Decimal("1000000000")
-MAX_AMOUNT = Decimal("1000000000000")
-INVOICE_FIELDS = {
-    "client_id",
-    "currency",
-    "issue_date",
-    "due_date",
-    "purchase_order",
-    "notes",
-    "discount",
-    "items",
-}
-ITEM_FIELDS = {"description", "quantity", "unit_price", "tax_rate"}
-
 
 def new_public_token() -> str:
     """256 random bits, URL-safe: the key to the client's public invoice page."""
     return secrets.token_urlsafe(32)
 
 
-def _clean_item(item: Any, index: int) -> dict[str, Any]:
+def _clean_item(item: ItemInput | Any, index: int) -> dict[str, Any]:
     prefix = f"items.{index}"
-    if not isinstance(item, dict):
+    if not isinstance(item, ItemInput):
         raise ValidationFailed.one(prefix, "must be an object with description, quantity, unit_price and tax_rate")
     errors = FieldErrors()
-    for name in sorted(set(item) - ITEM_FIELDS):
-        errors.add(f"{prefix}.{name}", "is not a known field")
     cleaned: dict[str, Any] = {}
     with errors.collect():
         cleaned["description"] = clean_text(
-            item.get("description"), f"{prefix}.description", max_length=500, required=True
+            item.description, f"{prefix}.description", max_length=limits.LINE_DESCRIPTION, required=True
         )
     for name, low, high, default, strict_low in (
-        ("quantity", Decimal(0), MAX_QUANTITY, None, True),
-        ("unit_price", Decimal(0), MAX_UNIT_PRICE, None, False),
-        ("tax_rate", Decimal(0), Decimal(100), Decimal(0), False),
+        ("quantity", Decimal(0), limits.MAX_QUANTITY, None, True),
+        ("unit_price", Decimal(0), limits.MAX_UNIT_PRICE, None, False),
+        ("tax_rate", Decimal(0), limits.MAX_TAX_RATE, Decimal(0), False),
     ):
         field = f"{prefix}.{name}"
         with errors.collect():
-            raw = item.get(name)
+            raw = getattr(item, name)
             if raw is None or raw == "":
                 if default is None:
                     raise ValidationFailed.one(field, "is required")
                 raw = default
-            value = to_decimal(raw, field, places=4)
+            value = to_decimal(raw, field, places=limits.DECIMAL_PLACES)
             if (value <= low if strict_low else value < low) or value > high:
                 if strict_low:
                     raise ValidationFailed.one(field, f"must be more than {low} and at most {high:,}")
@@ -80,23 +64,21 @@ def _clean_item(item: Any, index: int) -> dict[str, Any]:
     return cleaned
 
 
-def _clean_discount(raw: Any) -> money.Discount | None:
+def _clean_discount(raw: DiscountInput | Any) -> money.Discount | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict):
+    if not isinstance(raw, DiscountInput):
         raise ValidationFailed.one("discount", 'must be an object such as {"type": "percent", "value": "10"}')
     errors = FieldErrors()
-    for name in sorted(set(raw) - {"type", "value"}):
-        errors.add(f"discount.{name}", "is not a known field")
-    kind = raw.get("type")
+    kind = raw.type
     if kind not in DISCOUNT_TYPES:
         errors.add("discount.type", "must be percent or fixed")
     value = None
     with errors.collect():
-        value = to_decimal(raw.get("value", ""), "discount.value", places=4)
+        value = to_decimal(raw.value, "discount.value", places=limits.DECIMAL_PLACES)
         if value < 0:
             raise ValidationFailed.one("discount.value", "must not be negative")
-        if kind == "percent" and value > 100:
+        if kind == "percent" and value > limits.MAX_DISCOUNT_PERCENT:
             raise ValidationFailed.one("discount.value", "must be between 0 and 100 percent")
     errors.raise_if_any()
     if value == 0:
@@ -120,93 +102,128 @@ def _compute(
         raise ValidationFailed.one("discount.value", f"a fixed discount cannot exceed the subtotal of {amount}")
     totals = money.compute_totals(lines, currency, discount, tax_rounding)
     for index, line in enumerate(totals.lines):
-        if line.amount > MAX_AMOUNT:
-            errors.add(f"items.{index}.quantity", "quantity × unit price must be at most 1,000,000,000,000")
-    if totals.total > MAX_AMOUNT:
-        errors.add("items", "the invoice total must be at most 1,000,000,000,000")
+        if line.amount > limits.MAX_AMOUNT:
+            errors.add(f"items.{index}.quantity", f"quantity × unit price must be at most {limits.MAX_AMOUNT:,}")
+    if totals.total > limits.MAX_AMOUNT:
+        errors.add("items", f"the invoice total must be at most {limits.MAX_AMOUNT:,}")
     errors.raise_if_any()
     return totals
 
 
-def _clean_invoice(session: Session, data: dict[str, Any], invoice: Invoice | None) -> dict[str, Any]:
-    """Check a whole draft; ``invoice`` is the draft being edited (partial data)."""
-    if not isinstance(data, dict):
-        raise ValidationFailed.one("body", "must be an object")
-    errors = FieldErrors()
-    for name in sorted(set(data) - INVOICE_FIELDS):
-        errors.add(name, "is not a known field")
-    settings = get_settings(session)
-    cleaned: dict[str, Any] = {}
+def _clean_client(session: Session, raw: Any) -> Client:
+    if raw is None or raw == "":
+        raise ValidationFailed.one("client_id", "is required")
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
+        raise ValidationFailed.one("client_id", "must be a client id")
+    client = session.get(Client, int(raw))
+    if client is None:
+        raise ValidationFailed.one("client_id", f"client {raw} does not exist")
+    if client.archived_at is not None:
+        raise ValidationFailed.one("client_id", f"client {client.name} is archived")
+    return client
 
-    client = invoice.client if invoice is not None else None
-    if "client_id" in data or invoice is None:
+
+def _clean_items(raw: Any, errors: FieldErrors) -> list[dict[str, Any]] | None:
+    if not isinstance(raw, (list, tuple)) or not raw:
+        errors.add("items", "at least one line is required")
+        return None
+    if len(raw) > limits.MAX_LINES:
+        errors.add("items", f"at most {limits.MAX_LINES} lines are allowed")
+        return None
+    items = []
+    for index, item in enumerate(raw):
         with errors.collect():
-            raw = data.get("client_id")
-            if raw is None or raw == "":
-                raise ValidationFailed.one("client_id", "is required")
-            if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
-                raise ValidationFailed.one("client_id", "must be a client id")
-            client = session.get(Client, int(raw))
-            if client is None:
-                raise ValidationFailed.one("client_id", f"client {raw} does not exist")
-            if client.archived_at is not None:
-                raise ValidationFailed.one("client_id", f"client {client.name} is archived")
-            cleaned["client_id"] = client.id
-            cleaned["client"] = client  # a strong reference: the session's identity map is weak
+            items.append(_clean_item(item, index))
+    return items
 
-    with errors.collect():
-        currency = None
-        if "currency" in data:
-            currency = normalize_currency(data["currency"], "currency")
-        if currency is None:
-            currency = invoice.currency if invoice is not None and "currency" not in data else None
-        if currency is None:
-            currency = (client.default_currency if client is not None else None) or settings.default_currency
-        cleaned["currency"] = currency
 
-    today = dt.date.today()
-    with errors.collect():
-        raw_issue = data.get("issue_date")
-        if raw_issue:
-            cleaned["issue_date"] = to_date(raw_issue, "issue_date")
-        else:
-            cleaned["issue_date"] = invoice.issue_date if invoice is not None else today
-    with errors.collect():
-        raw_due = data.get("due_date")
-        if raw_due:
-            cleaned["due_date"] = to_date(raw_due, "due_date")
-        elif invoice is not None:
-            cleaned["due_date"] = invoice.due_date
-        elif "issue_date" in cleaned:
-            cleaned["due_date"] = cleaned["issue_date"] + dt.timedelta(days=settings.payment_terms_days)
+def _default_currency(client: Client | None, settings: Settings) -> str:
+    return (client.default_currency if client is not None else None) or settings.default_currency
+
+
+def _check_dates(cleaned: dict[str, Any], errors: FieldErrors) -> None:
     if "issue_date" in cleaned and "due_date" in cleaned and cleaned["due_date"] < cleaned["issue_date"]:
         errors.add("due_date", "must be on or after the issue date")
 
-    for name, limit in (("purchase_order", 100), ("notes", 5000)):
-        if name in data:
-            with errors.collect():
-                cleaned[name] = clean_text(data[name], name, max_length=limit)
 
-    if "discount" in data:
+def _clean_texts(values: dict[str, Any], cleaned: dict[str, Any], errors: FieldErrors) -> None:
+    for name, limit in (("purchase_order", limits.PURCHASE_ORDER), ("notes", limits.INVOICE_NOTES)):
+        if name in values:
+            with errors.collect():
+                cleaned[name] = clean_text(values[name], name, max_length=limit)
+
+
+def _finish(cleaned: dict[str, Any], errors: FieldErrors, tax_rounding: str, settings: Settings) -> dict[str, Any]:
+    errors.raise_if_any()
+    cleaned["totals"] = _compute(cleaned["items"], cleaned["currency"], cleaned["discount"], tax_rounding)
+    cleaned["tax_rounding"] = tax_rounding
+    cleaned["settings"] = settings
+    return cleaned
+
+
+def _clean_draft(session: Session, draft: InvoiceDraft) -> dict[str, Any]:
+    """Check a new invoice: every field, with the defaults of SPEC §7."""
+    errors = FieldErrors()
+    settings = get_settings(session)
+    cleaned: dict[str, Any] = {}
+    client = None
+    with errors.collect():
+        client = _clean_client(session, draft.client_id)
+        cleaned["client_id"] = client.id
+        cleaned["client"] = client  # a strong reference: the session's identity map is weak
+    with errors.collect():
+        cleaned["currency"] = normalize_currency(draft.currency, "currency") or _default_currency(client, settings)
+    with errors.collect():
+        cleaned["issue_date"] = to_date(draft.issue_date, "issue_date") if draft.issue_date else dt.date.today()
+    with errors.collect():
+        if draft.due_date:
+            cleaned["due_date"] = to_date(draft.due_date, "due_date")
+        elif "issue_date" in cleaned:
+            cleaned["due_date"] = cleaned["issue_date"] + dt.timedelta(days=settings.payment_terms_days)
+    _check_dates(cleaned, errors)
+    _clean_texts({"purchase_order": draft.purchase_order, "notes": draft.notes}, cleaned, errors)
+    with errors.collect():
+        cleaned["discount"] = _clean_discount(draft.discount)
+    cleaned["items"] = _clean_items(draft.items, errors)
+    return _finish(cleaned, errors, settings.tax_rounding, settings)
+
+
+def _clean_changes(session: Session, changes: InvoiceChanges, invoice: Invoice) -> dict[str, Any]:
+    """Check changes to a draft; a field not given keeps the draft's value."""
+    values = given(changes)
+    errors = FieldErrors()
+    settings = get_settings(session)
+    cleaned: dict[str, Any] = {}
+    client = invoice.client
+    if "client_id" in values:
         with errors.collect():
-            cleaned["discount"] = _clean_discount(data["discount"])
-    elif invoice is not None and invoice.discount_type:
+            client = _clean_client(session, values["client_id"])
+            cleaned["client_id"] = client.id
+            cleaned["client"] = client
+    with errors.collect():
+        if "currency" in values:
+            cleaned["currency"] = normalize_currency(values["currency"], "currency") or _default_currency(
+                client, settings
+            )
+        else:
+            cleaned["currency"] = invoice.currency
+    with errors.collect():
+        raw_issue = values.get("issue_date")
+        cleaned["issue_date"] = to_date(raw_issue, "issue_date") if raw_issue else invoice.issue_date
+    with errors.collect():
+        raw_due = values.get("due_date")
+        cleaned["due_date"] = to_date(raw_due, "due_date") if raw_due else invoice.due_date
+    _check_dates(cleaned, errors)
+    _clean_texts(values, cleaned, errors)
+    if "discount" in values:
+        with errors.collect():
+            cleaned["discount"] = _clean_discount(values["discount"])
+    elif invoice.discount_type:
         cleaned["discount"] = money.Discount(invoice.discount_type, invoice.discount_value)
     else:
         cleaned["discount"] = None
-
-    if "items" in data or invoice is None:
-        items = data.get("items")
-        if not isinstance(items, list) or not items:
-            errors.add("items", "at least one line is required")
-        elif len(items) > MAX_LINES:
-            errors.add("items", f"at most {MAX_LINES} lines are allowed")
-        else:
-            cleaned_items = []
-            for index, item in enumerate(items):
-                with errors.collect():
-                    cleaned_items.append(_clean_item(item, index))
-            cleaned["items"] = cleaned_items
+    if "items" in values:
+        cleaned["items"] = _clean_items(values["items"], errors)
     else:
         cleaned["items"] = [
             {
@@ -217,12 +234,7 @@ def _clean_invoice(session: Session, data: dict[str, Any], invoice: Invoice | No
             }
             for line in invoice.lines
         ]
-    errors.raise_if_any()
-    tax_rounding = invoice.tax_rounding if invoice is not None else settings.tax_rounding
-    cleaned["totals"] = _compute(cleaned["items"], cleaned["currency"], cleaned["discount"], tax_rounding)
-    cleaned["tax_rounding"] = tax_rounding
-    cleaned["settings"] = settings
-    return cleaned
+    return _finish(cleaned, errors, invoice.tax_rounding, settings)
 
 
 def _apply(invoice: Invoice, cleaned: dict[str, Any]) -> None:
@@ -266,7 +278,7 @@ def _draft_or_conflict(session: Session, invoice_id: int) -> Invoice:
 
 
 @unit_of_work
-def create_draft(session: Session, *, actor: Actor, data: dict[str, Any]) -> Invoice:
+def create_draft(session: Session, *, actor: Actor, data: InvoiceDraft | Mapping[str, Any]) -> Invoice:
     """Save a new draft: no number yet, freely editable and deletable."""
     invoice, _ = create_invoice(session, actor=actor, data=data)
     return invoice
@@ -274,7 +286,12 @@ def create_draft(session: Session, *, actor: Actor, data: dict[str, Any]) -> Inv
 
 @unit_of_work
 def create_invoice(
-    session: Session, *, actor: Actor, data: dict[str, Any], issue: bool = False, notify: Notify = Notify()
+    session: Session,
+    *,
+    actor: Actor,
+    data: InvoiceDraft | Mapping[str, Any],
+    issue: bool = False,
+    notify: Notify = Notify(),
 ) -> tuple[Invoice, list[QueuedMessage]]:
     """Save a new invoice and, with ``issue``, issue it and queue it in the same transaction.
 
@@ -284,7 +301,8 @@ def create_invoice(
     An issued invoice is inserted already numbered, never as a draft first;
     its timeline still reads "created" then "issued".
     """
-    cleaned = _clean_invoice(session, data, None)
+    draft = data if isinstance(data, InvoiceDraft) else InvoiceDraft.from_mapping(data)
+    cleaned = _clean_draft(session, draft)
     invoice = Invoice(status=InvoiceStatus.DRAFT, public_token=new_public_token(), created_by=actor.label[:200])
     invoice.client = cleaned["client"]
     session.add(invoice)
@@ -307,9 +325,13 @@ def create_invoice(
 
 
 @unit_of_work
-def update_draft(session: Session, *, actor: Actor, invoice_id: int, data: dict[str, Any]) -> Invoice:
+def update_draft(
+    session: Session, *, actor: Actor, invoice_id: int, data: InvoiceChanges | Mapping[str, Any]
+) -> Invoice:
+    """Change a draft; only the fields given in ``data`` change."""
+    changes = data if isinstance(data, InvoiceChanges) else InvoiceChanges.from_mapping(data)
     invoice = _draft_or_conflict(session, invoice_id)
-    cleaned = _clean_invoice(session, data, invoice)
+    cleaned = _clean_changes(session, changes, invoice)
     before = format_money(invoice.total, invoice.currency)
     _apply(invoice, cleaned)
     after = format_money(invoice.total, invoice.currency)
@@ -403,7 +425,7 @@ def send_invoice(session: Session, *, actor: Actor, invoice_id: int, notify: Not
 def void_invoice(session: Session, *, actor: Actor, invoice_id: int, reason: str = "") -> Invoice:
     """Void an issued invoice that has no live payment; its number stays used."""
     invoice = get_or_404(session, Invoice, invoice_id, lock=True)
-    reason = clean_text(reason, "reason", max_length=500)
+    reason = clean_text(reason, "reason", max_length=limits.VOID_REASON)
     if invoice.is_draft:
         raise Conflict("a draft has no number to void; delete the draft instead")
     if invoice.is_void:

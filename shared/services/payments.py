@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shared import money
+from shared import limits, money
 from shared.activity import record_activity
 from shared.actors import Actor, Notify
 from shared.db import utcnow
@@ -56,7 +56,7 @@ def record_payment(
 
     errors = FieldErrors()
     with errors.collect():
-        amount = to_decimal(amount, "amount", places=4)
+        amount = to_decimal(amount, "amount", places=limits.DECIMAL_PLACES)
         exponent = money.currency_exponent(invoice.currency)
         if amount != amount.quantize(money.quantum(invoice.currency)):
             raise ValidationFailed.one("amount", f"must have at most {exponent} decimals in {invoice.currency}")
@@ -73,9 +73,9 @@ def record_payment(
     if method not in PAYMENT_METHODS:
         errors.add("method", f"must be one of {', '.join(PAYMENT_METHODS)}")
     with errors.collect():
-        reference = clean_text(reference, "reference", max_length=200)
+        reference = clean_text(reference, "reference", max_length=limits.PAYMENT_REFERENCE)
     with errors.collect():
-        note = clean_text(note, "note", max_length=2000)
+        note = clean_text(note, "note", max_length=limits.PAYMENT_NOTE)
     errors.raise_if_any()
 
     if invoice.is_paid:
@@ -130,7 +130,7 @@ def void_payment(session: Session, *, actor: Actor, payment_id: int, reason: str
     session.refresh(payment, with_for_update=True)
     if payment.voided_at is not None:
         raise Conflict(f"payment {payment.receipt_number} is already void")
-    reason = clean_text(reason, "reason", max_length=500)
+    reason = clean_text(reason, "reason", max_length=limits.VOID_REASON)
     payment.voided_at = utcnow()
     payment.voided_by = actor.label[:200]
     payment.void_reason = reason

@@ -60,7 +60,7 @@ def build_books(session: Session) -> Books:
       5,000.00 (06-05), rent 150,000.00 (2024-12-15, before the period), supplies 7,000.00 (06-01, pending),
       welfare 3,000.00 (06-02, declined); USD software 49.99 (06-03).
     """
-    actor = Actor.system("books")
+    actor = Actor.system("books", is_admin=True)
     ada = create_client(session, actor=actor, data={"name": "Ada Obi", "email": "ada@example.com"})
     chidi = create_client(session, actor=actor, data={"name": "Chidi Eze", "email": "chidi@example.com"})
     bolt = create_client(
@@ -136,8 +136,8 @@ def build_books(session: Session) -> Books:
             data={"title": title, "category": category, "amount": amount, "currency": currency, "expense_date": day},
         )
         if decision == "approve":
-            approve_expense(session, actor=actor, expense_id=expense.id, is_admin=True)
+            approve_expense(session, actor=actor, expense_id=expense.id)
         elif decision == "decline":
-            decline_expense(session, actor=actor, expense_id=expense.id, note="No", is_admin=True)
+            decline_expense(session, actor=actor, expense_id=expense.id, note="No")
     session.commit()  # end the read transaction: other connections (the app under test) write next
     return Books(ada=ada.id, chidi=chidi.id, bolt=bolt.id, invoices=invoices)

@@ -152,12 +152,12 @@ def test_unknown_report_is_404_and_staff_may_read_reports(admin_app, admin, book
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(admin, session, books):
-    actor = Actor.system("tests")
+    actor = Actor.system("tests", is_admin=True)
     expense = request_expense(
         session,
         actor=actor,
         data={"title": "x", "category": '=HYPERLINK("http://evil")', "amount": "1.00", "expense_date": "2025-06-01"},
     )
-    approve_expense(session, actor=actor, expense_id=expense.id, is_admin=True)
+    approve_expense(session, actor=actor, expense_id=expense.id)
     rows = get_csv(admin, "expenses-by-category", H1)
     assert '\'=HYPERLINK("http://evil")' in [r["category"] for r in rows]

@@ -55,7 +55,7 @@ def hostile_texts(session, make_invoice, make_client):
         actor=actor,
         data={"title": "x", "category": CATEGORY, "amount": "12.50", "currency": "USD", "expense_date": "2025-06-01"},
     )
-    approve_expense(session, actor=actor, expense_id=expense.id, is_admin=True)
+    approve_expense(session, actor=actor, expense_id=expense.id)
     make_invoice(issue=True, client=make_client(name=CLIENT), notify=Notify())
 
 

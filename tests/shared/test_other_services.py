@@ -1,6 +1,7 @@
 """Clients, expenses, users and API keys (SPEC §5.4, §5.5)."""
 
 import hashlib
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from shared.errors import Conflict, PermissionDenied, ValidationFailed
 from shared.models import Activity, ApiKey, Client, Expense, User
 from shared.services import (
+    Actor,
     approve_expense,
     archive_client,
     create_api_key,
@@ -96,21 +98,65 @@ def test_expense_is_requested_then_approved_by_an_admin(session, actor):
     assert expense.status == "pending"
     update_expense(session, actor=actor, expense_id=expense.id, data={"amount": "30000"})
     assert expense.amount == Decimal("30000")
-    with pytest.raises(PermissionDenied):
-        approve_expense(session, actor=actor, expense_id=expense.id, is_admin=False)
-    approve_expense(session, actor=actor, expense_id=expense.id, note="ok", is_admin=True)
+    approve_expense(session, actor=actor, expense_id=expense.id, note="ok")
     assert expense.status == "approved" and expense.decided_by == actor.label
     with pytest.raises(Conflict, match="only pending"):
         update_expense(session, actor=actor, expense_id=expense.id, data={"amount": "1"})
     with pytest.raises(Conflict):
-        decline_expense(session, actor=actor, expense_id=expense.id, note="no", is_admin=True)
+        decline_expense(session, actor=actor, expense_id=expense.id, note="no")
+
+
+def _user(session, actor, role: str) -> Actor:
+    user = create_user(
+        session, actor=actor, email=f"{role}{uuid.uuid4().hex[:6]}@example.com", name=role, role=role, password="x" * 12
+    )
+    return Actor.user(user)
+
+
+def test_a_staff_member_cannot_approve_or_decline_an_expense(session, actor):
+    staff = _user(session, actor, "staff")
+    expense = _expense(session, staff)
+    with pytest.raises(PermissionDenied, match="only an admin can approve or decline"):
+        approve_expense(session, actor=staff, expense_id=expense.id, note="ok")
+    with pytest.raises(PermissionDenied, match="only an admin can approve or decline"):
+        decline_expense(session, actor=staff, expense_id=expense.id, note="no")
+    session.refresh(expense)
+    assert expense.status == "pending"
+    approve_expense(session, actor=_user(session, actor, "admin"), expense_id=expense.id)
+    assert expense.status == "approved"
+
+
+def test_staff_change_only_their_own_expenses_and_an_admin_changes_any(session, actor):
+    ada, bola = _user(session, actor, "staff"), _user(session, actor, "staff")
+    expense = request_expense(
+        session, actor=ada, data={"title": "Toner", "category": "Supplies", "amount": "10.00"}, user_id=ada.id
+    )
+    with pytest.raises(PermissionDenied, match="only an admin or the person who requested it"):
+        update_expense(session, actor=bola, expense_id=expense.id, data={"amount": "1.00"})
+    with pytest.raises(PermissionDenied, match="only an admin or the person who requested it"):
+        delete_expense(session, actor=bola, expense_id=expense.id)
+    session.refresh(expense)
+    assert expense.amount == Decimal("10.00")
+    update_expense(session, actor=ada, expense_id=expense.id, data={"amount": "12.00"})
+    update_expense(session, actor=_user(session, actor, "admin"), expense_id=expense.id, data={"amount": "13.00"})
+    assert expense.amount == Decimal("13.00")
+
+
+def test_an_api_key_decides_expenses_only_with_the_admin_scope(session, actor):
+    expense = _expense(session, actor)
+    write_key, _ = create_api_key(session, actor=actor, name="shop", scope="write")
+    with pytest.raises(PermissionDenied):
+        approve_expense(session, actor=Actor.api_key(write_key), expense_id=expense.id)
+    admin_key, _ = create_api_key(session, actor=actor, name="books", scope="admin")
+    approve_expense(session, actor=Actor.api_key(admin_key), expense_id=expense.id)
+    assert expense.status == "approved"
 
 
 def test_declining_needs_a_note(session, actor):
     expense = _expense(session, actor)
     with pytest.raises(ValidationFailed, match="note"):
-        decline_expense(session, actor=actor, expense_id=expense.id, note="", is_admin=True)
-    decline_expense(session, actor=actor, expense_id=expense.id, note="Personal purchase", is_admin=True)
+        decline_expense(session, actor=actor, expense_id=expense.id, note="")
+    decline_expense(session, actor=actor, expense_id=expense.id, note="Personal purchase")
     assert expense.status == "declined" and expense.decision_note == "Personal purchase"
 
 

@@ -155,7 +155,7 @@ def test_an_expense_timeline_and_the_recent_activity(session, actor):
     expense = request_expense(
         session, actor=actor, data={"title": "Paper", "amount": "12.00", "expense_date": day(-1), "category": "office"}
     )
-    approve_expense(session, actor=actor, expense_id=expense.id, is_admin=True)
+    approve_expense(session, actor=actor, expense_id=expense.id)
     assert [entry.verb for entry in timeline(session, expense)] == ["expense_approved", "expense_requested"]
     newest = session.scalar(select(func.max(Activity.id)))
     assert [entry.id for entry in recent_activity(session, limit=1)] == [newest]

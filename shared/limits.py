@@ -1,0 +1,42 @@
+"""Field limits of the write use cases, defined once (SPEC §5.1, §5.3 to §5.5).
+
+The admin forms, the API schemas and the services all read these, so a value
+one over a limit is refused by every door at the same length. Text limits are
+what the database columns hold (``String(n)``) or, for ``Text`` columns, what a
+person can sensibly type; the numeric bounds are SPEC §5.1's.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+# --- clients (SPEC §5.4) -----------------------------------------------------
+CLIENT_NAME = 200
+EMAIL = 254  # RFC 5321's longest usable address
+PHONE = 40  # as typed, with spaces and brackets; stored E.164 is at most 16
+ADDRESS = 2000  # billing and postal address alike
+CURRENCY_CODE = 3
+
+# --- invoices (SPEC §5.1) ----------------------------------------------------
+PURCHASE_ORDER = 100
+INVOICE_NOTES = 5000
+LINE_DESCRIPTION = 500  # "description 1 to 500 characters"
+MAX_LINES = 500
+DECIMAL_PLACES = 4  # quantity, unit price, tax rate and discount value
+MAX_QUANTITY = Decimal("1000000")
+MAX_UNIT_PRICE = Decimal("1000000000")
+MAX_TAX_RATE = Decimal("100")
+MAX_DISCOUNT_PERCENT = Decimal("100")
+MAX_AMOUNT = Decimal("1000000000000")  # each line amount, the invoice total, an expense
+VOID_REASON = 500
+
+# --- payments (SPEC §5.3) ----------------------------------------------------
+PAYMENT_REFERENCE = 200
+PAYMENT_NOTE = 2000
+
+# --- expenses (SPEC §5.5) ----------------------------------------------------
+EXPENSE_TITLE = 200
+EXPENSE_CATEGORY = 100
+EXPENSE_PAYEE = 200
+EXPENSE_DESCRIPTION = 5000
+DECISION_NOTE = 2000
