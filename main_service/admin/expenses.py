@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from main_service.admin import bp
-from main_service.admin.access import actor
+from main_service.admin.access import actor, admin_required
 from main_service.admin.forms import ConfirmForm, DecisionForm, ExpenseForm, show_errors
 from main_service.admin.pagination import paginate
 from shared.db import db
@@ -88,10 +88,8 @@ def expense_detail(expense_id: int):
 
 @bp.post("/expenses/<int:expense_id>/<any(approve, decline):decision>")
 @login_required
+@admin_required  # the role (SPEC §6); the expense itself says whether it can still be decided
 def expense_decide(expense_id: int, decision: str):
-    expense = get_or_404(db.session, Expense, expense_id)
-    if expense.is_pending and not expense.can_be_decided_by(actor()):
-        abort(403)
     form = DecisionForm()
     if form.validate_on_submit():
         decide = approve_expense if decision == "approve" else decline_expense

@@ -36,11 +36,11 @@ from sqlalchemy.orm import Session
 
 from main_service.demo.company import SERVICES
 from shared import money
+from shared.messages.queue import notify_workers
 from shared.models import Client, Expense, Invoice, InvoiceLine, Payment, QueuedMessage, rollups
 from shared.models.enums import ExpenseStatus, InvoiceStatus, MessageState
 from shared.numbering import take_numbers
 from shared.services import atomic, get_settings
-from shared.services.notifications import notify_workers
 
 BULK_ACTOR = "demo (bulk)"
 #: Distinct line sets per currency (see :class:`_LineSets`).

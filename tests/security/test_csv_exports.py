@@ -49,7 +49,7 @@ def split_like_a_spreadsheet(line: str, separators: str = ",;") -> list[str]:
 
 @pytest.fixture
 def hostile_texts(session, make_invoice, make_client):
-    actor = Actor.system("tests")
+    actor = Actor.system("tests", is_admin=True)
     expense = request_expense(
         session,
         actor=actor,
