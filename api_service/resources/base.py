@@ -28,6 +28,27 @@ MAX_ID = 2**31 - 1
 SCOPE_BY_METHOD = {"GET": "read", "HEAD": "read", "POST": "write", "PATCH": "write", "PUT": "write", "DELETE": "write"}
 
 
+# The deepest request shape (an invoice's client or items) nests three levels.
+# Python's json parser and encoder recurse once per level, so a body nested
+# near the interpreter's limit must be refused before anything walks it again.
+MAX_JSON_DEPTH = 16
+
+
+def _too_deeply_nested(value: Any) -> bool:
+    """Whether arrays and objects in a parsed body nest past MAX_JSON_DEPTH (walked without recursion)."""
+    level = [value]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [
+            child
+            for node in level
+            if isinstance(node, (dict, list))
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return any(isinstance(node, (dict, list)) for node in level)
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -40,10 +61,16 @@ def read_json() -> Any:
     mimetype = request.mimetype or ""
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise UnsupportedMediaType("send the body as application/json")
+    too_deep = BadRequest(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_refuse_constant)
+        body = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if _too_deeply_nested(body):
+        raise too_deep
+    return body
 
 
 def validate(model: type[BaseModel], body: Any) -> dict[str, Any]:
