@@ -20,7 +20,7 @@ from api_service.idempotency import run_idempotent
 from shared.db import db
 from shared.errors import NotFound, ValidationFailed
 from shared.services import Actor
-from shared.services.base import get_or_404
+from shared.services.base import get_or_404, refuse_nul
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -155,12 +155,16 @@ class BaseResource(Resource):
             # Ids past the id columns' range name no object (and would overflow the database driver).
             if isinstance(value, int) and not 1 <= value <= MAX_ID:
                 raise NotFound(f"{name.removesuffix('_id')} {value} does not exist")
+        # NUL never reaches a query (PostgreSQL refuses it): refused in every parameter and JSON string.
+        refuse_nul({name: "".join(request.args.getlist(name)) for name in request.args})
         if method == "POST":
             body = read_json()
+            refuse_nul(body)
             g.body = body
             return run_idempotent(key, body, lambda: super(BaseResource, self).dispatch_request(*args, **kwargs))
         if method in ("PATCH", "PUT"):
             g.body = read_json()
+            refuse_nul(g.body)
         return super().dispatch_request(*args, **kwargs)
 
     @property

@@ -23,6 +23,8 @@ R = TypeVar("R")
 
 _DEPTH = "unit_of_work_depth"
 LARGEST_NUMBER = Decimal(10) ** 15
+# PostgreSQL text cannot hold NUL: every door refuses it before a query sees it.
+NUL_MESSAGE = "must not contain NUL characters"
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,39 @@ def to_date(value: Any, field: str) -> dt.date:
     raise ValidationFailed.one(field, "must be a date in the form YYYY-MM-DD")
 
 
+def paths_with_nul(value: Any) -> list[str]:
+    """Dotted paths (``items.0.description``) of the strings and keys in ``value`` that contain NUL.
+
+    Walks nested dicts and lists without recursion; a key's own NUL is shown
+    as ``\\u0000`` so the path can be reported without carrying the NUL on.
+    """
+    found: list[str] = []
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, node = pending.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                found.append(path or "body")
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                name = str(key).replace("\x00", "\\u0000")
+                child_path = f"{path}.{name}" if path else name
+                if "\x00" in str(key):
+                    found.append(child_path)
+                else:
+                    pending.append((child_path, child))
+        elif isinstance(node, list):
+            pending.extend((f"{path}.{index}" if path else str(index), child) for index, child in enumerate(node))
+    return sorted(found)
+
+
+def refuse_nul(value: Any) -> None:
+    """Raise ``ValidationFailed`` naming every string or key in ``value`` that contains NUL."""
+    paths = paths_with_nul(value)
+    if paths:
+        raise ValidationFailed({path: [NUL_MESSAGE] for path in paths})
+
+
 def clean_text(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
     """Strip a text field and enforce its length; None becomes ''."""
     if value is None:
@@ -218,7 +253,7 @@ def clean_text(value: Any, field: str, *, max_length: int, required: bool = Fals
         raise ValidationFailed.one(field, "must be text")
     value = value.strip()
     if "\x00" in value:
-        raise ValidationFailed.one(field, "must not contain NUL characters")
+        raise ValidationFailed.one(field, NUL_MESSAGE)
     if required and not value:
         raise ValidationFailed.one(field, "is required")
     if len(value) > max_length:
