@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,13 @@ R = TypeVar("R")
 
 _DEPTH = "unit_of_work_depth"
 LARGEST_NUMBER = Decimal(10) ** 15
+# SPEC §5: dates are YYYY-MM-DD, strictly, in this range. Python's fromisoformat
+# alone also takes 20260101 and 2026-W01-1, and 9999-12-31 plus payment terms
+# overflows Python's dates.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+DATE_RANGE_MESSAGE = f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # PostgreSQL text cannot hold NUL: every door refuses it before a query sees it.
 NUL_MESSAGE = "must not contain NUL characters"
 
@@ -200,16 +208,20 @@ def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
 
 
 def to_date(value: Any, field: str) -> dt.date:
+    """A date from ``YYYY-MM-DD`` (ASCII digits, nothing else) or a date object, within the range of SPEC §5."""
+    date = None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValidationFailed.one(field, "must be a date in the form YYYY-MM-DD")
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        with contextlib.suppress(ValueError):  # 2026-02-30
+            date = dt.date.fromisoformat(value.strip())
+    if date is None:
+        raise ValidationFailed.one(field, "must be a date in the form YYYY-MM-DD")
+    if not EARLIEST_DATE <= date <= LATEST_DATE:
+        raise ValidationFailed.one(field, DATE_RANGE_MESSAGE)
+    return date
 
 
 def paths_with_nul(value: Any) -> list[str]:

@@ -17,6 +17,7 @@ from shared.models import Client, Invoice, InvoiceLine, QueuedMessage, Settings
 from shared.models.enums import DISCOUNT_TYPES
 from shared.numbering import next_number
 from shared.services.base import (
+    LATEST_DATE,
     Actor,
     FieldErrors,
     Notify,
@@ -186,6 +187,10 @@ def _clean_invoice(session: Session, data: dict[str, Any], invoice: Invoice | No
             cleaned["due_date"] = invoice.due_date
         elif "issue_date" in cleaned:
             cleaned["due_date"] = cleaned["issue_date"] + dt.timedelta(days=settings.payment_terms_days)
+            if cleaned["due_date"] > LATEST_DATE:
+                raise ValidationFailed.one(
+                    "due_date", f"would be after {LATEST_DATE.isoformat()} with the payment terms; give a due date"
+                )
     if "issue_date" in cleaned and "due_date" in cleaned and cleaned["due_date"] < cleaned["issue_date"]:
         errors.add("due_date", "must be on or after the issue date")
 
