@@ -8,7 +8,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import select
@@ -31,6 +31,10 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)
 DATE_RANGE_MESSAGE = f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# SPEC §5: numbers take ASCII digits only (Decimal() and int() also take "１０",
+# "١٠", "1_000" and "1e3"); a sign, digits and at most one decimal point.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_WHOLE = re.compile(r"[+-]?[0-9]{1,18}")
 # PostgreSQL text cannot hold NUL: every door refuses it before a query sees it.
 NUL_MESSAGE = "must not contain NUL characters"
 
@@ -184,10 +188,9 @@ def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
     elif isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip().replace("_", "x"))
-        except InvalidOperation:
-            raise ValidationFailed.one(field, f"{value!r} is not a number") from None
+        if not _DECIMAL.fullmatch(value.strip()):
+            raise ValidationFailed.one(field, f"{value!r} is not a number (digits 0-9, such as 12.50)")
+        number = Decimal(value.strip())
     else:
         raise ValidationFailed.one(field, "must be a number")
     if not number.is_finite():
@@ -204,7 +207,21 @@ def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
             noun = "decimal" if places == 1 else "decimals"
             raise ValidationFailed.one(field, f"must have at most {places} {noun}")
         number = normalized
-    return number
+    # -0 and -0.00 are zero: never stored or shown with a sign.
+    return number.copy_abs() if number.is_zero() else number
+
+
+def to_whole(value: Any, field: str, low: int, high: int) -> int:
+    """A whole number from ASCII digits (or an int), between ``low`` and ``high``."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationFailed.one(field, "must be a whole number")
+    if isinstance(value, str):
+        if not _WHOLE.fullmatch(value.strip()):
+            raise ValidationFailed.one(field, "must be a whole number (digits 0-9)")
+        value = int(value.strip())
+    if not low <= value <= high:
+        raise ValidationFailed.one(field, f"must be between {low} and {high}")
+    return value
 
 
 def to_date(value: Any, field: str) -> dt.date:

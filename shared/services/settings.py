@@ -13,7 +13,7 @@ from shared.errors import ValidationFailed
 from shared.models import Invoice, Settings
 from shared.models.enums import TAX_ROUNDING_MODES
 from shared.numbering import check_number_format
-from shared.services.base import Actor, FieldErrors, clean_text, get_settings, record_activity, unit_of_work
+from shared.services.base import Actor, FieldErrors, clean_text, get_settings, record_activity, to_whole, unit_of_work
 from shared.services.clients import normalize_currency, normalize_email
 
 MAX_LOGO_BYTES = 512 * 1024
@@ -31,15 +31,7 @@ TEXT_FIELDS = {
 
 
 def _whole(value: Any, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool):
-        raise ValidationFailed.one(field, "must be a whole number")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationFailed.one(field, "must be a whole number") from None
-    if not low <= number <= high:
-        raise ValidationFailed.one(field, f"must be between {low} and {high}")
-    return number
+    return to_whole(value, field, low, high)
 
 
 def parse_reminder_offsets(value: Any, field: str = "reminder_offsets") -> list[int]:
