@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, redirect, url_for
+from flask import Flask, redirect, request, url_for
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.datastructures import ImmutableMultiDict
 
 from shared.config import PROJECT_ROOT, instance_path
 from shared.db import db
@@ -43,6 +44,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filters.register(app)
     register_error_handlers(app)
     register_commands(app)
+
+    @app.before_request
+    def ignore_nul_in_the_query_string():
+        """Searches and filters ignore NUL: PostgreSQL text cannot hold it, and no one types it."""
+        pairs = list(request.args.items(multi=True))
+        if any("\x00" in key + value for key, value in pairs):
+            request.args = ImmutableMultiDict((k.replace("\x00", ""), v.replace("\x00", "")) for k, v in pairs)
 
     @app.after_request
     def security_headers(response):

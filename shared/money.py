@@ -55,7 +55,22 @@ def currency_exponent(currency: str) -> int:
     return get_currency_precision(currency)
 
 
+# ISO 4217 codes that are not money (SPEC §5): no currency, the test code,
+# precious metals, bond-market and settlement units, and fund codes. Refused
+# on input by both doors; currency_exponent still knows them, so a document
+# stored in one before this rule still shows.
+NOT_MONEY = frozenset(
+    {"XXX", "XTS"}  # no currency; testing
+    | {"XAU", "XAG", "XPT", "XPD"}  # gold, silver, platinum, palladium
+    | {"XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA"}  # bond-market units, SDR, SUCRE, ADB unit
+    | {"BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "USS", "UYI", "UYW"}  # funds
+)
+
+
 def is_known_currency(currency: str) -> bool:
+    """Whether ``currency`` is accepted as the money of an invoice, payment, expense or client."""
+    if currency in NOT_MONEY:
+        return False
     try:
         currency_exponent(currency)
     except UnknownCurrency:

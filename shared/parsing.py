@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from shared.errors import ValidationFailed
 
 LARGEST_NUMBER = Decimal(10) ** 15
+# SPEC §5: dates are YYYY-MM-DD, strictly, in this range. Python's fromisoformat
+# alone also takes 20260101 and 2026-W01-1, and 9999-12-31 plus payment terms
+# overflows Python's dates.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+DATE_RANGE_MESSAGE = f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# SPEC §5: numbers take ASCII digits only (Decimal() and int() also take "１０",
+# "١٠", "1_000" and "1e3"); a sign, digits and at most one decimal point.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_WHOLE = re.compile(r"[+-]?[0-9]{1,18}")
+# PostgreSQL text cannot hold NUL: every door refuses it before a query sees it.
+NUL_MESSAGE = "must not contain NUL characters"
 
 
 def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
@@ -22,10 +36,9 @@ def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
     elif isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, str):
-        try:
-            number = Decimal(value.strip().replace("_", "x"))
-        except InvalidOperation:
-            raise ValidationFailed.one(field, f"{value!r} is not a number") from None
+        if not _DECIMAL.fullmatch(value.strip()):
+            raise ValidationFailed.one(field, f"{value!r} is not a number (digits 0-9, such as 12.50)")
+        number = Decimal(value.strip())
     else:
         raise ValidationFailed.one(field, "must be a number")
     if not number.is_finite():
@@ -42,20 +55,71 @@ def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
             noun = "decimal" if places == 1 else "decimals"
             raise ValidationFailed.one(field, f"must have at most {places} {noun}")
         number = normalized
-    return number
+    # -0 and -0.00 are zero: never stored or shown with a sign.
+    return number.copy_abs() if number.is_zero() else number
+
+
+def to_whole(value: Any, field: str, low: int, high: int) -> int:
+    """A whole number from ASCII digits (or an int), between ``low`` and ``high``."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationFailed.one(field, "must be a whole number")
+    if isinstance(value, str):
+        if not _WHOLE.fullmatch(value.strip()):
+            raise ValidationFailed.one(field, "must be a whole number (digits 0-9)")
+        value = int(value.strip())
+    if not low <= value <= high:
+        raise ValidationFailed.one(field, f"must be between {low} and {high}")
+    return value
 
 
 def to_date(value: Any, field: str) -> dt.date:
+    """A date from ``YYYY-MM-DD`` (ASCII digits, nothing else) or a date object, within the range of SPEC §5."""
+    date = None
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValidationFailed.one(field, "must be a date in the form YYYY-MM-DD")
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        with contextlib.suppress(ValueError):  # 2026-02-30
+            date = dt.date.fromisoformat(value.strip())
+    if date is None:
+        raise ValidationFailed.one(field, "must be a date in the form YYYY-MM-DD")
+    if not EARLIEST_DATE <= date <= LATEST_DATE:
+        raise ValidationFailed.one(field, DATE_RANGE_MESSAGE)
+    return date
+
+
+def paths_with_nul(value: Any) -> list[str]:
+    """Dotted paths (``items.0.description``) of the strings and keys in ``value`` that contain NUL.
+
+    Walks nested dicts and lists without recursion; a key's own NUL is shown
+    as ``\\u0000`` so the path can be reported without carrying the NUL on.
+    """
+    found: list[str] = []
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        path, node = pending.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                found.append(path or "body")
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                name = str(key).replace("\x00", "\\u0000")
+                child_path = f"{path}.{name}" if path else name
+                if "\x00" in str(key):
+                    found.append(child_path)
+                else:
+                    pending.append((child_path, child))
+        elif isinstance(node, list):
+            pending.extend((f"{path}.{index}" if path else str(index), child) for index, child in enumerate(node))
+    return sorted(found)
+
+
+def refuse_nul(value: Any) -> None:
+    """Raise ``ValidationFailed`` naming every string or key in ``value`` that contains NUL."""
+    paths = paths_with_nul(value)
+    if paths:
+        raise ValidationFailed({path: [NUL_MESSAGE] for path in paths})
 
 
 def clean_text(value: Any, field: str, *, max_length: int, required: bool = False) -> str:
@@ -66,7 +130,7 @@ def clean_text(value: Any, field: str, *, max_length: int, required: bool = Fals
         raise ValidationFailed.one(field, "must be text")
     value = value.strip()
     if "\x00" in value:
-        raise ValidationFailed.one(field, "must not contain NUL characters")
+        raise ValidationFailed.one(field, NUL_MESSAGE)
     if required and not value:
         raise ValidationFailed.one(field, "is required")
     if len(value) > max_length:

@@ -20,11 +20,33 @@ from api_service.idempotency import run_idempotent
 from shared.db import MAX_ID, db
 from shared.errors import NotFound, ValidationFailed
 from shared.lookups import get_or_404
+from shared.parsing import refuse_nul
 from shared.services import Actor
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 SCOPE_BY_METHOD = {"GET": "read", "HEAD": "read", "POST": "write", "PATCH": "write", "PUT": "write", "DELETE": "write"}
+
+
+# The deepest request shape (an invoice's client or items) nests three levels.
+# Python's json parser and encoder recurse once per level, so a body nested
+# near the interpreter's limit must be refused before anything walks it again.
+MAX_JSON_DEPTH = 16
+
+
+def _too_deeply_nested(value: Any) -> bool:
+    """Whether arrays and objects in a parsed body nest past MAX_JSON_DEPTH (walked without recursion)."""
+    level = [value]
+    for _ in range(MAX_JSON_DEPTH):
+        level = [
+            child
+            for node in level
+            if isinstance(node, (dict, list))
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return any(isinstance(node, (dict, list)) for node in level)
 
 
 def _refuse_constant(name: str) -> Any:
@@ -39,10 +61,16 @@ def read_json() -> Any:
     mimetype = request.mimetype or ""
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise UnsupportedMediaType("send the body as application/json")
+    too_deep = BadRequest(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_refuse_constant)
+        body = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    if _too_deeply_nested(body):
+        raise too_deep
+    return body
 
 
 def validate(model: type[BaseModel], body: Any) -> dict[str, Any]:
@@ -127,12 +155,16 @@ class BaseResource(Resource):
             # Ids past the id columns' range name no object (and would overflow the database driver).
             if isinstance(value, int) and not 1 <= value <= MAX_ID:
                 raise NotFound(f"{name.removesuffix('_id')} {value} does not exist")
+        # NUL never reaches a query (PostgreSQL refuses it): refused in every parameter and JSON string.
+        refuse_nul({name: "".join(request.args.getlist(name)) for name in request.args})
         if method == "POST":
             body = read_json()
+            refuse_nul(body)
             g.body = body
             return run_idempotent(key, body, lambda: super(BaseResource, self).dispatch_request(*args, **kwargs))
         if method in ("PATCH", "PUT"):
             g.body = read_json()
+            refuse_nul(g.body)
         return super().dispatch_request(*args, **kwargs)
 
     @property

@@ -24,7 +24,9 @@ from main_service.admin import bp
 from main_service.charts import Bar, Series, bar_chart, column_chart, compact
 from shared import money, reports
 from shared.db import db
+from shared.errors import ValidationFailed
 from shared.models.enums import InvoiceStatus
+from shared.parsing import to_date
 from shared.services import get_settings
 
 MAX_MONTHS = 120
@@ -80,9 +82,9 @@ def _date(raw: str | None, name: str, errors: list[str]) -> dt.date | None:
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        errors.append(f"{name} must be a date such as 2026-01-31; showing the last 12 months instead.")
+        return to_date(raw, name)
+    except ValidationFailed as exc:
+        errors.append(f"{name} {exc.errors[name][0]}, such as 2026-01-31; showing the last 12 months instead.")
         return None
 
 

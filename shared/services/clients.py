@@ -62,6 +62,8 @@ def normalize_currency(value: Any, field: str) -> str | None:
     if not text:
         return None
     code = text.upper()
+    if code in money.NOT_MONEY:
+        raise ValidationFailed.one(field, f"{code} is not money (metal, fund and test codes are refused)")
     if not money.is_known_currency(code):
         raise ValidationFailed.one(field, f"{text!r} is not an ISO 4217 currency code")
     return code

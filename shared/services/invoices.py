@@ -22,7 +22,7 @@ from shared.messages.queue import cancel_queued, queue_invoice_messages
 from shared.models import Client, Invoice, InvoiceLine, QueuedMessage, Settings
 from shared.models.enums import DISCOUNT_TYPES, InvoiceStatus
 from shared.numbering import next_number
-from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
+from shared.parsing import LATEST_DATE, FieldErrors, clean_text, to_date, to_decimal
 from shared.services.clients import normalize_currency
 from shared.transactions import unit_of_work
 
@@ -180,6 +180,10 @@ def _clean_draft(session: Session, draft: InvoiceDraft) -> dict[str, Any]:
             cleaned["due_date"] = to_date(draft.due_date, "due_date")
         elif "issue_date" in cleaned:
             cleaned["due_date"] = cleaned["issue_date"] + dt.timedelta(days=settings.payment_terms_days)
+            if cleaned["due_date"] > LATEST_DATE:
+                raise ValidationFailed.one(
+                    "due_date", f"would be after {LATEST_DATE.isoformat()} with the payment terms; give a due date"
+                )
     _check_dates(cleaned, errors)
     _clean_texts({"purchase_order": draft.purchase_order, "notes": draft.notes}, cleaned, errors)
     with errors.collect():

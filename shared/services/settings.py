@@ -16,7 +16,7 @@ from shared.lookups import get_settings
 from shared.models import Invoice, Settings
 from shared.models.enums import TAX_ROUNDING_MODES
 from shared.numbering import check_number_format
-from shared.parsing import FieldErrors, clean_text
+from shared.parsing import FieldErrors, clean_text, to_whole
 from shared.services.clients import normalize_currency, normalize_email
 from shared.transactions import unit_of_work
 
@@ -35,15 +35,7 @@ TEXT_FIELDS = {
 
 
 def _whole(value: Any, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool):
-        raise ValidationFailed.one(field, "must be a whole number")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValidationFailed.one(field, "must be a whole number") from None
-    if not low <= number <= high:
-        raise ValidationFailed.one(field, f"must be between {low} and {high}")
-    return number
+    return to_whole(value, field, low, high)
 
 
 def parse_reminder_offsets(value: Any, field: str = "reminder_offsets") -> list[int]:
