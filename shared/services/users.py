@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -48,11 +49,20 @@ def create_user(session: Session, *, actor: Actor, email: str, name: str, role: 
     with errors.collect():
         check_password_strength(password)
     errors.raise_if_any()
+    taken = Conflict(f"a user with e-mail {email} already exists")
     if find_user_by_email(session, email):
-        raise Conflict(f"a user with e-mail {email} already exists")
+        raise taken
     user = User(email=email, name=name, role=role)
     user.set_password(password)
     session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request inserted this e-mail after our check (both passed it at the same
+        # moment): the unique index decides, and the loser gets the same refusal as a plain
+        # duplicate. Role and lengths were checked above, so the e-mail is the only thing
+        # left that can collide. The caller's unit of work rolls back.
+        raise taken from None
     record_activity(session, actor, "created", user, summary=f"User {email} ({role}) created")
     return user
 
