@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, func, literal, select, update
+from sqlalchemy import case, delete, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -90,6 +90,22 @@ def _count_attempt(session: Session, digest: str, source: str, limit: int, now: 
     return _Count(attempts, expires_at, limit)
 
 
+def _forget_expired(session: Session, source: str, now: dt.datetime) -> None:
+    """Delete this address's expired rows, so the table holds at most one window of attempts per address.
+
+    Rows another sign-in holds are skipped (``SKIP LOCKED``), never waited for: no deadlock.
+    """
+    expired = (
+        select(SignInThrottle.email_digest, SignInThrottle.source)
+        .where(SignInThrottle.source == source, SignInThrottle.expires_at <= now)
+        .limit(100)
+        .with_for_update(skip_locked=True)
+    )
+    session.execute(
+        delete(SignInThrottle).where(tuple_(SignInThrottle.email_digest, SignInThrottle.source).in_(expired))
+    )
+
+
 def _minutes(until: dt.datetime, now: dt.datetime) -> str:
     minutes = max(1, -(-int((until - now).total_seconds()) // 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
@@ -105,6 +121,7 @@ def sign_in(session: Session, *, email: str, password: str, source: str | None) 
     now = utcnow()
     digest, source = email_digest(email), _source(source)
     with atomic(session):  # committed before the password check, so parallel attempts see each other's counts
+        _forget_expired(session, source, now)
         # Always in this order (the e-mail's row, then the source's row): no two sign-ins deadlock.
         counts = [
             _count_attempt(session, digest, source, MAX_ATTEMPTS_PER_EMAIL_AND_SOURCE, now),

@@ -16,6 +16,7 @@ is not affected, and an admin can lift a block on the users page.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 
@@ -23,9 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import main_service
-from shared.db import db
-from shared.models import Activity, User
-from shared.services.sign_in import MAX_ATTEMPTS_PER_EMAIL_AND_SOURCE, MAX_ATTEMPTS_PER_SOURCE
+from shared.db import db, utcnow
+from shared.models import Activity, SignInThrottle, User
+from shared.services.sign_in import MAX_ATTEMPTS_PER_EMAIL_AND_SOURCE, MAX_ATTEMPTS_PER_SOURCE, email_digest
 from support import ADMIN_PASSWORD, Browser, app_config, csrf_from
 
 TOO_MANY = "Too many failed sign-ins"
@@ -129,6 +130,19 @@ def test_successful_sign_ins_do_not_use_up_an_office_address(admin_app, users):
     """Many colleagues behind one address (an office NAT) sign in all day; only failures count against it."""
     for _ in range(MAX_ATTEMPTS_PER_SOURCE + 5):
         assert attempt(admin_app, "staff@example.com", ADMIN_PASSWORD, source="192.0.2.1") == "signed in"
+
+
+def test_expired_counts_of_an_address_are_deleted_at_its_next_attempt(admin_app, users, engine):
+    """Random e-mails from one address leave at most one window of rows behind, not a growing table."""
+    for n in range(3):
+        attempt(admin_app, f"random{n}@example.com", "wrong-password-1", source="198.51.100.77")
+    with Session(engine) as session:
+        session.execute(sa.update(SignInThrottle).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+        session.commit()
+    attempt(admin_app, "staff@example.com", "wrong-password-1", source="198.51.100.77")
+    with Session(engine) as session:
+        left = session.execute(sa.select(SignInThrottle.email_digest, SignInThrottle.attempts)).all()
+    assert sorted(left) == sorted([(email_digest("staff@example.com"), 1), ("*", 1)])
 
 
 def test_a_success_starts_the_count_afresh(admin_app, users):
