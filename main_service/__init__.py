@@ -26,6 +26,10 @@ CONTENT_SECURITY_POLICY = (
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path()), instance_relative_config=True)
     configure_app(app, test_config)
+    from shared.services.sign_in import SESSION_LIFETIME
+
+    # The session cookie's signature expires with the session (Flask's default is 31 days).
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
     import shared.models  # noqa: F401  (register the models with the metadata)
 
     migrate.init_app(app, db, directory=str(Path(PROJECT_ROOT) / "migrations"), render_as_batch=True, compare_type=True)

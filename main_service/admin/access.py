@@ -9,6 +9,7 @@ from flask_login import UserMixin, current_user, login_required
 
 from shared.models import User
 from shared.services import Actor
+from shared.services.sign_in import session_token
 
 
 class SignedInUser(UserMixin):
@@ -22,7 +23,8 @@ class SignedInUser(UserMixin):
         self.user = user
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        # Flask-Login keeps this in the session and hands it back to the user loader.
+        return session_token(self.user)
 
     @property
     def is_active(self) -> bool:

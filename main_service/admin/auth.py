@@ -1,26 +1,25 @@
-"""Sign in and out; the user loader; security headers on every admin response."""
+"""Sign in and out, change one's password; the user loader that ends sessions that are over (SPEC §6)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from main_service.admin import bp, login_manager
-from main_service.admin.access import SignedInUser
-from main_service.admin.forms import ConfirmForm, LoginForm
-from shared.db import db, parse_id
-from shared.models import User
-from shared.services.users import SignInRefused, sign_in
+from main_service.admin.access import SignedInUser, actor
+from main_service.admin.forms import ConfirmForm, LoginForm, PasswordChangeForm, show_errors
+from shared.db import db, utcnow
+from shared.errors import DomainError
+from shared.services.sign_in import SignInRefused, session_user, sign_in, sign_out
+from shared.services.users import change_password
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> SignedInUser | None:
-    if parse_id(user_id) is None:
-        return None
-    user = db.session.get(User, parse_id(user_id))
-    return SignedInUser(user) if user is not None and user.is_active else None
+def load_user(token: str) -> SignedInUser | None:
+    user = session_user(db.session, token, session.get("signed_in_at"))
+    return SignedInUser(user) if user is not None else None
 
 
 def safe_next(target: str | None) -> str:
@@ -41,11 +40,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = sign_in(db.session, email=form.email.data or "", password=form.password.data or "")
+            user = sign_in(
+                db.session, email=form.email.data or "", password=form.password.data or "", source=request.remote_addr
+            )
         except SignInRefused as exc:
             flash(exc.message, "error")
             return render_template("admin/login.html", form=form)
+        session.clear()  # nothing from before the sign-in carries over
         login_user(SignedInUser(user))
+        session["signed_in_at"] = int(utcnow().timestamp())
         return redirect(safe_next(request.args.get("next")))
     return render_template("admin/login.html", form=form)
 
@@ -54,7 +57,30 @@ def login():
 @login_required
 def logout():
     if ConfirmForm().validate_on_submit():
+        sign_out(db.session, user_id=current_user.user.id)
         logout_user()
         flash("You are signed out.", "info")
         return redirect(url_for("admin.login"))
     return redirect(url_for("admin.dashboard"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            user = change_password(
+                db.session,
+                actor=actor(),
+                user_id=current_user.user.id,
+                current_password=form.current_password.data or "",
+                new_password=form.new_password.data or "",
+            )
+        except DomainError as exc:
+            show_errors(form, exc)
+        else:
+            login_user(SignedInUser(user))  # this browser carries on with the new session version
+            flash("Your password is changed; every other session of yours has ended.", "success")
+            return redirect(url_for("admin.account"))
+    return render_template("admin/account.html", form=form)

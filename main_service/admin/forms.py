@@ -21,7 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from shared import limits
 from shared.errors import DomainError, ValidationFailed
@@ -81,6 +81,15 @@ def label(value: str) -> str:
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField("New password (at least 10 characters)", validators=[DataRequired(), Length(max=256)])
+    repeat_password = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="does not match the new password")],
+    )
 
 
 class ConfirmForm(FlaskForm):

@@ -14,6 +14,7 @@ from shared.db import db
 from shared.errors import DomainError
 from shared.models import ApiKey, User
 from shared.services import create_api_key, create_user, revoke_api_key
+from shared.services.sign_in import sign_in_blocks, unblock_sign_in
 from shared.services.users import set_user_active
 
 
@@ -37,7 +38,10 @@ def users():
             flash(f"{user.name} can now sign in as {user.email}.", "success")
             return redirect(url_for("admin.users"))
     page = paginate(select(User).order_by(func.lower(User.name)))
-    return render_template("admin/users.html", page=page, form=form, confirm=ConfirmForm(), me=current_user.id)
+    blocks = sign_in_blocks(db.session, [user.email for user in page.items])
+    return render_template(
+        "admin/users.html", page=page, form=form, confirm=ConfirmForm(), me=current_user.id, blocks=blocks
+    )
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate):change>")
@@ -50,6 +54,19 @@ def user_active(user_id: int, change: str):
             flash(exc.message, "error")
         else:
             flash(f"{user.email} {'can sign in again' if user.is_active else 'can no longer sign in'}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@admin_required
+def user_unlock(user_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            user = unblock_sign_in(db.session, actor=actor(), user_id=user_id)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"{user.email} can try to sign in again from every address.", "success")
     return redirect(url_for("admin.users"))
 
 

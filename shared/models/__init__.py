@@ -9,7 +9,7 @@ from shared.models.messages import QueuedMessage
 from shared.models.payments import Payment
 from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings
-from shared.models.users import User
+from shared.models.users import SignInThrottle, User
 
 __all__ = [
     "Activity",
@@ -25,5 +25,6 @@ __all__ = [
     "PaymentRollup",
     "QueuedMessage",
     "Settings",
+    "SignInThrottle",
     "User",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -24,9 +24,9 @@ class User(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
-    # Brute-force brake: consecutive failed sign-ins and the lock they caused.
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[dt.datetime | None]
+    # Moves on at sign-out, password change and deactivation; a session signed in with an
+    # older version is over (shared/services/sign_in.py).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
         # scrypt is werkzeug's default; memory-hard, salted per user.
@@ -41,3 +41,24 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class SignInThrottle(db.Model):
+    """Sign-in attempts counted per e-mail from one source address, and per source address.
+
+    The brute-force brake of ``shared.services.sign_in``. ``email_digest`` is the
+    SHA-256 of the lower-cased e-mail as typed (so a password typed into the
+    e-mail field is not stored readable), or ``*`` for the row that counts every
+    e-mail from ``source``. A row whose ``expires_at`` has passed counts as empty.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (Index("ix_sign_in_throttle_expires_at", "expires_at"),)
+
+    email_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    attempts: Mapped[int]
+    expires_at: Mapped[dt.datetime]
+
+    def __repr__(self) -> str:
+        return f"<SignInThrottle {self.email_digest[:8]} from {self.source}: {self.attempts}>"

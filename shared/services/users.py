@@ -6,13 +6,13 @@ import hashlib
 import secrets
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from shared.activity import record_activity
 from shared.actors import Actor
-from shared.db import begin_write, utcnow
-from shared.errors import Conflict, DomainError, ValidationFailed
+from shared.db import utcnow
+from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404
 from shared.models import ApiKey, User
 from shared.models.enums import API_SCOPES, ROLES
@@ -21,7 +21,6 @@ from shared.services.clients import normalize_email
 from shared.transactions import unit_of_work
 
 MIN_PASSWORD_LENGTH = 10
-_DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 API_KEY_PREFIX = "inv"
 
 
@@ -52,11 +51,20 @@ def create_user(session: Session, *, actor: Actor, email: str, name: str, role: 
     with errors.collect():
         check_password_strength(password)
     errors.raise_if_any()
+    taken = Conflict(f"a user with e-mail {email} already exists")
     if find_user_by_email(session, email):
-        raise Conflict(f"a user with e-mail {email} already exists")
+        raise taken
     user = User(email=email, name=name, role=role)
     user.set_password(password)
     session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request inserted this e-mail after our check (both passed it at the same
+        # moment): the unique index decides, and the loser gets the same refusal as a plain
+        # duplicate. Role and lengths were checked above, so the e-mail is the only thing
+        # left that can collide. The caller's unit of work rolls back.
+        raise taken from None
     record_activity(session, actor, "created", user, summary=f"User {email} ({role}) created")
     return user
 
@@ -99,48 +107,6 @@ def revoke_api_key(session: Session, *, actor: Actor, key_id: int) -> ApiKey:
     return key
 
 
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
-
-
-class SignInRefused(DomainError):
-    status = 401
-
-
-def sign_in(session: Session, *, email: str, password: str) -> User:
-    """Check a password, braking brute force: five misses lock the account for 15 minutes.
-
-    The refusal never says whether the e-mail exists, except that a locked
-    account says it is locked (the owner needs to know why they cannot sign in).
-    """
-    from datetime import timedelta
-
-    begin_write(session)
-    user = find_user_by_email(session, email or "")
-    now = utcnow()
-    refused = SignInRefused("That e-mail and password do not match an active account.")
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")  # same work either way: no timing oracle
-        session.rollback()
-        raise refused
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        session.rollback()
-        raise SignInRefused(f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
-    if not user.is_active or not user.check_password(password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-        session.commit()
-        raise refused
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.commit()
-    return user
-
-
 @unit_of_work
 def set_user_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
     user = get_or_404(session, User, user_id)
@@ -153,5 +119,25 @@ def set_user_active(session: Session, *, actor: Actor, user_id: int, active: boo
         if not others:
             raise Conflict("this is the last active admin; make another admin first")
     user.is_active = active
+    if not active:
+        end_sessions(user)
     record_activity(session, actor, "activated" if active else "deactivated", user, summary=f"User {user.email}")
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session signed in before now stops working at its next request (SPEC §6)."""
+    user.session_version = User.session_version + 1  # in SQL: two changes at once both count
+
+
+@unit_of_work
+def change_password(session: Session, *, actor: Actor, user_id: int, current_password: str, new_password: str) -> User:
+    """Set a new password after checking the current one; every session of the user ends."""
+    user = get_or_404(session, User, user_id, lock=True)
+    if not user.check_password(current_password or ""):
+        raise ValidationFailed.one("current_password", "is not your current password")
+    check_password_strength(new_password, "new_password")
+    user.set_password(new_password)
+    end_sessions(user)
+    record_activity(session, actor, "password changed", user, summary=f"Password of {user.email} changed")
     return user
