@@ -127,7 +127,7 @@ class InvoicePdf(BaseResource):
         from shared import documents
 
         invoice = self.get_object_or_404(Invoice, invoice_id)
-        pdf = documents.render_invoice_pdf(db.session, invoice)
+        pdf = documents.render_invoice_pdf_on_request(db.session, invoice)
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = f'inline; filename="{documents.pdf_filename(invoice)}"'
