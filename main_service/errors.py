@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shared.db import db
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,7 @@ MESSAGES = {
     403: ("You do not have access to this page", "Ask an admin if you need it."),
     404: ("Page not found", "The link may be old, or the item was deleted."),
     405: ("That action is not available here", "Use the buttons on the page."),
+    409: ("That cannot be done now", "Go back to the page and read what it says."),
     413: ("That upload is too large", "Choose a smaller file."),
     429: ("Too many attempts", "Wait a few minutes and try again."),
     500: ("Something went wrong on our side", "It has been logged. Try again in a moment."),
@@ -40,6 +41,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def domain_not_found(exc: NotFound):
         return _page(404, exc.message[:1].upper() + exc.message[1:] + ".")
+
+    @app.errorhandler(Conflict)
+    def domain_conflict(exc: Conflict):
+        """A refusal no form caught, such as a PDF too long to render on request (shared.documents)."""
+        return _page(409, exc.message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

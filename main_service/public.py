@@ -41,7 +41,7 @@ def invoice_pdf(token: str):
     from shared import documents
 
     invoice = _invoice_for(token)
-    pdf = documents.render_invoice_pdf(db.session, invoice)
+    pdf = documents.render_invoice_pdf_on_request(db.session, invoice)
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -10,6 +10,7 @@ returns the number, so the sequence never skips and never repeats.
 
 from __future__ import annotations
 
+import re
 import string
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,28 +21,49 @@ from shared.models import NumberCounter
 
 SERIES = ("invoice", "receipt")
 _ALLOWED_FIELDS = {"year", "seq"}
+MAX_FORMAT_LENGTH = 60  # the settings columns' width
+MAX_NUMBER_LENGTH = 40
+_SEQ_SPEC = re.compile(r"0[1-9][0-9]?d")  # {seq:0Nd}: zero-padded to N digits (1 to 99)
 
 
 def check_number_format(fmt: str, field: str = "number_format") -> str:
-    """Refuse a format that could not produce unique, readable numbers."""
+    """Refuse a format that could not produce unique, readable, sendable numbers (SPEC §5.2).
+
+    Only ``{year}`` and ``{seq}`` or ``{seq:0Nd}``, no conversions (``{seq:c}``
+    turns the sequence into a character, ``{seq!r}`` quotes it), and printable
+    text around them: a control character or line break in a number ends up in
+    an e-mail subject that no mail server accepts.
+    """
     fmt = (fmt or "").strip()
+    if len(fmt) > MAX_FORMAT_LENGTH:
+        raise ValidationFailed.one(field, f"must be at most {MAX_FORMAT_LENGTH} characters")
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(fmt) if name is not None]
+        parts = list(string.Formatter().parse(fmt))
     except ValueError as exc:
         raise ValidationFailed.one(field, f"is not a valid format: {exc}") from None
-    unknown = set(fields) - _ALLOWED_FIELDS
-    if unknown:
-        raise ValidationFailed.one(field, f"may only use {{year}} and {{seq}}, not {{{sorted(unknown)[0]}}}")
+    fields = []
+    for literal, name, spec, conversion in parts:
+        if not literal.isprintable():
+            raise ValidationFailed.one(
+                field, "may only contain printable characters (no line breaks, tabs or other control characters)"
+            )
+        if name is None:
+            continue
+        if name not in _ALLOWED_FIELDS:
+            raise ValidationFailed.one(field, f"may only use {{year}} and {{seq}}, not {{{name}}}")
+        if conversion is not None or (spec and not (name == "seq" and _SEQ_SPEC.fullmatch(spec))):
+            shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValidationFailed.one(
+                field, f"may only use {{year}}, {{seq}} or {{seq:0Nd}} (such as {{seq:05d}}), not {shown}"
+            )
+        fields.append(name)
     if "seq" not in fields:
         raise ValidationFailed.one(field, "must contain {seq} so every number is unique")
     if "year" not in fields:
         raise ValidationFailed.one(field, "must contain {year}: numbering restarts every year")
-    try:
-        sample = fmt.format(year=2026, seq=1)
-    except (ValueError, KeyError, IndexError) as exc:
-        raise ValidationFailed.one(field, f"is not a valid format: {exc}") from None
-    if not 1 <= len(sample) <= 40:
-        raise ValidationFailed.one(field, "must give numbers of 1 to 40 characters")
+    sample = fmt.format(year=2026, seq=1)
+    if not 1 <= len(sample) <= MAX_NUMBER_LENGTH:
+        raise ValidationFailed.one(field, f"must give numbers of 1 to {MAX_NUMBER_LENGTH} characters")
     return fmt
 
 

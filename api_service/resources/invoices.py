@@ -19,14 +19,13 @@ from shared.queries import InvoiceFilters, invoices_matching
 from shared.services import (
     Notify,
     atomic,
-    create_client,
     delete_draft,
     issue_invoice,
     send_invoice,
     update_draft,
     void_invoice,
 )
-from shared.services.clients import find_client_by_email, normalize_email
+from shared.services.clients import find_or_create_client
 from shared.services.invoices import create_invoice
 
 
@@ -72,12 +71,7 @@ class InvoiceList(BaseResource):
             raise ValidationFailed.one("notify", "only an issued invoice can be sent; set issue to true")
         with atomic(db.session):
             if client_data is not None:
-                client = None
-                email = normalize_email(client_data.get("email"), "client.email")
-                if email:
-                    client = find_client_by_email(db.session, email)
-                if client is None:
-                    client = self._create_inline_client(client_data)
+                client = find_or_create_client(db.session, actor=self.actor, data=client_data, prefix="client.")
                 data["client_id"] = client.id
             invoice, messages = create_invoice(
                 db.session,
@@ -88,12 +82,6 @@ class InvoiceList(BaseResource):
             )
             # A new invoice has no queue rows but the ones just written: no need to read them back.
             return invoice_json(invoice, messages), 201
-
-    def _create_inline_client(self, client_data: dict):
-        try:
-            return create_client(db.session, actor=self.actor, data=client_data)
-        except ValidationFailed as exc:
-            raise ValidationFailed({f"client.{field}": msgs for field, msgs in exc.errors.items()}) from None
 
 
 class InvoiceItem(BaseResource):
@@ -138,7 +126,7 @@ class InvoicePdf(BaseResource):
         from shared import documents
 
         invoice = self.get_object_or_404(Invoice, invoice_id)
-        pdf = documents.render_invoice_pdf(db.session, invoice)
+        pdf = documents.render_invoice_pdf_on_request(db.session, invoice)
         response = make_response(pdf)
         response.headers["Content-Type"] = "application/pdf"
         response.headers["Content-Disposition"] = f'inline; filename="{documents.pdf_filename(invoice)}"'

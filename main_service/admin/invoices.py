@@ -175,14 +175,21 @@ def invoice_review(invoice_id: int):
             return redirect(url_for("admin.invoice_review", invoice_id=invoice.id))
     send_form = SendForm(formdata=None)
     send_form.sms.data = bool(invoice.client.phone and invoice.client.sms_opt_in)
-    from shared import documents
-    from shared.documents.pages import MAX_PREVIEW_PAGES, page_count
+    from shared.documents import DocumentTooLong, check_renders_on_request
+    from shared.documents.pages import MAX_PREVIEW_PAGES
 
-    pages = min(page_count(documents.render_invoice_pdf(db.session, invoice)), MAX_PREVIEW_PAGES)
+    # The pictures of the PDF's pages load from their own requests (admin.js adds one page after
+    # another): rendering the PDF here, only to count its pages, is what made this page slow.
+    try:
+        check_renders_on_request(invoice)
+        too_long = None
+    except DocumentTooLong as exc:
+        too_long = exc.message
     return render_template(
         "admin/invoices/review.html",
         invoice=invoice,
-        pages=pages,
+        max_pages=MAX_PREVIEW_PAGES,
+        too_long=too_long,
         form=form,
         send_form=send_form,
         preview=_message_preview(invoice),
@@ -223,7 +230,7 @@ def invoice_pdf(invoice_id: int):
     from shared import documents
 
     invoice = get_or_404(db.session, Invoice, invoice_id)
-    pdf = documents.render_invoice_pdf(db.session, invoice)
+    pdf = documents.render_invoice_pdf_on_request(db.session, invoice)
     disposition = "attachment" if request.args.get("download") else "inline"
     return Response(
         pdf,
@@ -241,7 +248,7 @@ def invoice_page_png(invoice_id: int, page: int):
 
     invoice = get_or_404(db.session, Invoice, invoice_id)
     try:
-        png = page_png(documents.render_invoice_pdf(db.session, invoice), page)
+        png = page_png(documents.render_invoice_pdf_on_request(db.session, invoice), page)
     except IndexError:
         abort(404)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-store"})

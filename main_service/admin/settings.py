@@ -34,6 +34,8 @@ def settings():
             update_settings(db.session, actor=actor(), data=form.to_data())
         except DomainError as exc:
             show_errors(form, exc)
+            # The refusal rolled back; on a fresh install that took the settings row just made with it.
+            current = get_settings(db.session)
         else:
             flash("Settings saved.", "success")
             return redirect(url_for("admin.settings"))

@@ -55,3 +55,37 @@
     }
   });
 })();
+
+// The review page shows the PDF's pages as pictures without knowing how many
+// there are (counting them would mean rendering the PDF inside the page's own
+// request): once a page has loaded, ask for the next; a 404 means the last
+// page has been shown, and the broken picture is removed.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("[data-pdf-pages]").forEach(function (box) {
+    var max = parseInt(box.getAttribute("data-max-pages"), 10) || 1;
+    var pattern = box.getAttribute("data-page-url");
+
+    function watch(img, number) {
+      img.addEventListener("load", function () {
+        if (number >= max) { return; }
+        var next = document.createElement("img");
+        next.alt = "Page " + (number + 1) + " of the invoice PDF";
+        next.src = pattern.replace(/\/pages\/1\.png$/, "/pages/" + (number + 1) + ".png");
+        box.appendChild(next);
+        watch(next, number + 1);
+      });
+      img.addEventListener("error", function () {
+        if (number > 1) { img.remove(); }
+      });
+    }
+
+    var first = box.querySelector("img");
+    if (!first) { return; }
+    watch(first, 1);
+    if (first.complete && first.naturalWidth > 0) {  // loaded before this script ran
+      first.dispatchEvent(new Event("load"));
+    }
+  });
+})();

@@ -2,8 +2,11 @@
 
 from shared.documents.pdf import (
     DocumentError,
+    DocumentTooLong,
+    check_renders_on_request,
     pdf_filename,
     render_invoice_pdf,
+    render_invoice_pdf_on_request,
     render_receipt_pdf,
     render_statement_pdf,
     statement_filename,
@@ -11,8 +14,11 @@ from shared.documents.pdf import (
 
 __all__ = [
     "DocumentError",
+    "DocumentTooLong",
+    "check_renders_on_request",
     "pdf_filename",
     "render_invoice_pdf",
+    "render_invoice_pdf_on_request",
     "render_receipt_pdf",
     "render_statement_pdf",
     "statement_filename",

@@ -31,6 +31,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from shared.documents import formatting
 from shared.documents.fetcher import ASSETS_DIR, ASSETS_URL, LOGO_URL, DocumentURLFetcher
+from shared.errors import Conflict
 from shared.lookups import get_settings
 from shared.models import Client, Invoice, Payment, Settings
 from shared.reports import Statement, StatementEntry, client_statement
@@ -342,6 +343,48 @@ def render_invoice_pdf(session: Session, invoice: Invoice, *, as_of: dt.date | N
     settings = get_settings(session)
     context = invoice_context(invoice, settings, as_of=as_of or dt.date.today())
     return _write_pdf(render_html("invoice.html", context), settings, f"invoice:{invoice.public_token}")
+
+
+# What a web request may render: about 600 printed rows of lines take WeasyPrint
+# some 7 s here (a 100-line invoice 1.1 s, docs/benchmarks.md), well inside
+# gunicorn's 30 s worker timeout even on a busy machine. A 500-line invoice of
+# 500-character descriptions is over 4,000 rows and some 40 s.
+MAX_ROWS_ON_REQUEST = 600
+_DESCRIPTION_CHARS_PER_ROW = 60  # the description column at 9 pt, conservatively
+
+
+class DocumentTooLong(Conflict):
+    """The document is too long to render inside a web request (HTTP 409, with where to get it)."""
+
+
+def printed_rows(invoice: Invoice) -> int:
+    """An estimate of the rows the invoice's lines take on paper: a line's description wraps."""
+    return sum(
+        sum(max(1, -(-len(part) // _DESCRIPTION_CHARS_PER_ROW)) for part in line.description.split("\n"))
+        for line in invoice.lines
+    )
+
+
+def check_renders_on_request(invoice: Invoice) -> None:
+    """Refuse, with the reason and the way round it, an invoice too long to render in a request."""
+    rows = printed_rows(invoice)
+    if rows > MAX_ROWS_ON_REQUEST:
+        name = f"Invoice {invoice.number}" if invoice.number else "This draft invoice"
+        raise DocumentTooLong(
+            f"{name} is too long to render on request (about {rows:,} printed rows of lines; the limit is "
+            f"{MAX_ROWS_ON_REQUEST:,}). Its PDF is attached to the e-mail the invoice is sent with, which is "
+            "rendered in the background: send it, or resend it to yourself, to get the PDF."
+        )
+
+
+def render_invoice_pdf_on_request(session: Session, invoice: Invoice) -> bytes:
+    """:func:`render_invoice_pdf` for a web request that returns the PDF: bounded by :func:`check_renders_on_request`.
+
+    Requests that do not return the PDF never render it; the worker renders
+    e-mail attachments of any length with :func:`render_invoice_pdf`.
+    """
+    check_renders_on_request(invoice)
+    return render_invoice_pdf(session, invoice)
 
 
 def render_receipt_pdf(session: Session, payment: Payment) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -134,6 +135,38 @@ def find_client_by_email(session: Session, email: str) -> Client | None:
         .order_by(Client.id)
         .limit(1)
     ).scalar_one_or_none()
+
+
+@unit_of_work
+def find_or_create_client(session: Session, *, actor: Actor, data: dict[str, Any], prefix: str = "") -> Client:
+    """The live client with ``data``'s e-mail, or a new client from ``data`` (SPEC §7, inline clients).
+
+    Race-safe: on Postgres a transaction-scoped advisory lock on the normalised
+    e-mail makes a second caller wait until the first one's transaction ends,
+    and then find the client it made; on SQLite the unit of work already holds
+    the database's single write lock. A lock rather than a unique index,
+    because two live clients may share an address on purpose (made by hand,
+    or restored from the archive) and existing databases may hold such pairs.
+    Archived clients are never reused. Field errors are named ``prefix + field``.
+    """
+    email = normalize_email(data.get("email"), prefix + "email")
+    if email:
+        _lock_email(session, email)
+        client = find_client_by_email(session, email)
+        if client is not None:
+            return client
+    try:
+        return create_client(session, actor=actor, data=data)
+    except ValidationFailed as exc:
+        raise ValidationFailed({prefix + field: messages for field, messages in exc.errors.items()}) from None
+
+
+def _lock_email(session: Session, email: str) -> None:
+    """Hold a lock named after ``email`` until the transaction ends (Postgres; SQLite has one writer)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"client-email:{email}".encode()).digest()
+    session.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
 
 
 @unit_of_work

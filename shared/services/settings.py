@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -135,7 +136,33 @@ def check_logo(data: bytes) -> str:
         raise ValidationFailed.one("logo", "must be a PNG or JPEG image")
     if width > MAX_LOGO_PIXELS or height > MAX_LOGO_PIXELS:
         raise ValidationFailed.one("logo", f"must be at most {MAX_LOGO_PIXELS} pixels wide and high")
+    if not _decodes_fully(data):
+        raise ValidationFailed.one("logo", "is not a PNG or JPEG image (its picture data is damaged)")
     return LOGO_TYPES[kind]
+
+
+_truncated_switch = threading.Lock()
+
+
+def _decodes_fully(data: bytes) -> bool:
+    """Decode every pixel: ``verify()`` checks a PNG's checksums, not that its pixels inflate.
+
+    Importing WeasyPrint sets ``ImageFile.LOAD_TRUNCATED_IMAGES`` for the whole
+    process, under which Pillow pads a short image instead of failing; it is
+    off while we decode (the lock keeps two uploads from restoring it out of
+    order) and put back afterwards.
+    """
+    with _truncated_switch:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            return False
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return True
 
 
 @unit_of_work
