@@ -70,6 +70,7 @@ WAITING_MESSAGE_STATES = (MessageState.QUEUED, MessageState.SENDING)
 RETRYABLE_MESSAGE_STATES = (MessageState.FAILED, MessageState.CANCELLED)
 ACTOR_TYPES = ("user", "api_key", "worker", "system", "public")
 API_SCOPES = ("read", "write", "admin")
+PAPER_SIZES = ("A4", "Letter")
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:

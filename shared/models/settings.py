@@ -6,7 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import db, utcnow
-from shared.models.enums import TAX_ROUNDING_MODES, one_of
+from shared.models.enums import PAPER_SIZES, TAX_ROUNDING_MODES, one_of
 
 DEFAULT_REMINDER_OFFSETS = [-3, 0, 3]
 
@@ -21,6 +21,7 @@ class Settings(db.Model):
         CheckConstraint("payment_terms_days >= 0", name="terms_not_negative"),
         CheckConstraint("reminder_repeat_days >= 0", name="repeat_not_negative"),
         CheckConstraint("reminder_max >= 0", name="max_not_negative"),
+        CheckConstraint(one_of("paper_size", PAPER_SIZES), name="paper_size"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -36,6 +37,11 @@ class Settings(db.Model):
     invoice_number_format: Mapped[str] = mapped_column(String(60), default="INV-{year}-{seq:05d}")
     receipt_number_format: Mapped[str] = mapped_column(String(60), default="RCT-{year}-{seq:05d}")
     default_currency: Mapped[str] = mapped_column(String(3), default="NGN")
+    # ISO 3166-1 alpha-2; "" until someone sets it (national phone numbers need it).
+    country: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    # An IANA zone name; times are stored in UTC and shown in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    paper_size: Mapped[str] = mapped_column(String(10), default="A4", server_default="A4")
     payment_terms_days: Mapped[int] = mapped_column(default=14)
     tax_rounding: Mapped[str] = mapped_column(String(10), default="line")
     # Days relative to the due date (negative = before), then every
