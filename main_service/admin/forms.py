@@ -151,13 +151,13 @@ class InvoiceForm(FlaskForm):
 
     def to_draft(self) -> InvoiceDraft:
         """The new invoice as entered; no currency chosen means the client's or the company's."""
-        return InvoiceDraft(**self._fields(), currency=self.currency.data or None)
+        return InvoiceDraft(**self._entered(), currency=self.currency.data or None)
 
     def to_changes(self) -> InvoiceChanges:
         """The editor shows every field, so every field is given; the currency only when chosen."""
-        return InvoiceChanges(**self._fields(), currency=self.currency.data or UNSET)
+        return InvoiceChanges(**self._entered(), currency=self.currency.data or UNSET)
 
-    def _fields(self) -> dict:
+    def _entered(self) -> dict:
         # Wholly blank rows are left out; remember which rows became which items
         # so an error on items.N lands on the right row.
         self.item_rows = [

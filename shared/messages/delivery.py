@@ -225,36 +225,31 @@ def _describe(row: QueuedMessage) -> str:
     return f"{what} {how} to {row.recipient}"
 
 
-def _fail(session: Session, row: QueuedMessage, error: str, *, owner: str, now: dt.datetime) -> None:
-    row.state = MessageState.FAILED
-    row.last_error = error
-    row.lease_expires_at = None
-    row.updated_at = now
-    record_activity(
-        session,
-        Actor.worker(owner),
-        "delivery_failed",
-        row,
-        invoice_id=row.invoice_id,
-        client_id=row.client_id,
-        summary=f"{_describe(row)} failed: {error}",
-    )
-
-
-def _cancel(session: Session, row: QueuedMessage, reason: str, *, owner: str, now: dt.datetime) -> None:
-    row.state = MessageState.CANCELLED
+def _close(
+    session: Session, row: QueuedMessage, state: MessageState, verb: str, reason: str, *, owner: str, now: dt.datetime
+) -> None:
+    """End a row that will not be sent (failed or cancelled), with its reason on the row and the timeline."""
+    row.state = state
     row.last_error = reason
     row.lease_expires_at = None
     row.updated_at = now
     record_activity(
         session,
         Actor.worker(owner),
-        "cancelled",  # not a state: the activity verb
+        verb,
         row,
         invoice_id=row.invoice_id,
         client_id=row.client_id,
-        summary=f"{_describe(row)} cancelled: {reason}",
+        summary=f"{_describe(row)} {state}: {reason}",
     )
+
+
+def _fail(session: Session, row: QueuedMessage, error: str, *, owner: str, now: dt.datetime) -> None:
+    _close(session, row, MessageState.FAILED, "delivery_failed", error, owner=owner, now=now)
+
+
+def _cancel(session: Session, row: QueuedMessage, reason: str, *, owner: str, now: dt.datetime) -> None:
+    _close(session, row, MessageState.CANCELLED, "cancelled", reason, owner=owner, now=now)  # not a state: the verb
 
 
 @dataclass

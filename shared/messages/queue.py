@@ -42,48 +42,37 @@ def _recipients(client: Client | dict, notify: Notify, prefix: str = "notify") -
     return found
 
 
+def _queue(session: Session, invoice: Invoice, notify: Notify, *, actor: Actor, **fields) -> list[QueuedMessage]:
+    """One row per chosen channel to the invoice's client, added to the caller's transaction; the worker is woken."""
+    rows = [
+        QueuedMessage(
+            channel=channel,
+            recipient=recipient,
+            invoice_id=invoice.id,
+            client_id=invoice.client_id,
+            requested_by=actor.label[:200],
+            **fields,
+        )
+        for channel, recipient in _recipients(invoice.billed_to, notify)
+    ]
+    session.add_all(rows)
+    if rows:
+        notify_workers(session)
+    return rows
+
+
 def queue_invoice_messages(
     session: Session, invoice: Invoice, notify: Notify, *, actor: Actor, kind: str = "invoice"
 ) -> list[QueuedMessage]:
     """Queue the invoice to its client on the chosen channels."""
-    rows = [
-        QueuedMessage(
-            kind=kind,
-            channel=channel,
-            recipient=recipient,
-            invoice_id=invoice.id,
-            client_id=invoice.client_id,
-            requested_by=actor.label[:200],
-        )
-        for channel, recipient in _recipients(invoice.billed_to, notify)
-    ]
-    session.add_all(rows)
-    if rows:
-        notify_workers(session)
-    return rows
+    return _queue(session, invoice, notify, actor=actor, kind=kind)
 
 
 def queue_receipt_messages(session: Session, payment: Payment, notify: Notify, *, actor: Actor) -> list[QueuedMessage]:
-    invoice = payment.invoice
-    rows = [
-        QueuedMessage(
-            kind="receipt",
-            channel=channel,
-            recipient=recipient,
-            invoice_id=invoice.id,
-            payment_id=payment.id,
-            client_id=invoice.client_id,
-            requested_by=actor.label[:200],
-        )
-        for channel, recipient in _recipients(invoice.billed_to, notify)
-    ]
-    session.add_all(rows)
-    if rows:
-        notify_workers(session)
-    return rows
+    """Queue a payment's receipt to the client on the chosen channels."""
+    return _queue(session, payment.invoice, notify, actor=actor, kind="receipt", payment_id=payment.id)
 
 
-@unit_of_work
 def queue_statement(session: Session, *, actor: Actor, client_id: int, notify: Notify) -> list[QueuedMessage]:
     """Queue a client's statement of account by e-mail, with its activity entry, in one transaction.
 
