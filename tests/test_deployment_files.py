@@ -1,15 +1,18 @@
 """The deployment files (Dockerfile, docker-compose.yml) match SPEC §2–§4.
 
-The compose file is parsed, not run: these checks catch a renamed setting, a
-wrong factory path or a lost healthcheck before anyone tries ``docker compose
-up``. The settings come from ``shared.config.SETTINGS`` so the compose file and
-the code can never drift apart unnoticed.
+The compose file is parsed, not run (no Docker engine runs in CI): these
+checks catch a renamed setting, a wrong factory path or a lost healthcheck
+before anyone tries ``docker compose up``. The settings come from
+``shared.config.SETTINGS`` so the compose file and the code can never drift
+apart unnoticed, and the README's "Docker Compose" section is read against the
+file: its addresses, the services it names and how it passes ``SECRET_KEY``.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+GITIGNORE = ROOT / ".gitignore"
+README = ROOT / "README.md"
+COMPOSE_SECTION = "## Docker Compose"
+
+# Which service answers each path (SPEC §2); the mail catcher's web UI is at its root.
+SERVED_BY = {"/admin": "main", "/i/": "main", "/api/v1": "api"}
+LOCAL_URL = re.compile(r"http://(?:localhost|127\.0\.0\.1):(?P<port>\d+)(?P<path>/[^\s)>`'\"]*)?")
 
 SETTING_NAMES = {s.name for s in SETTINGS}
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -95,14 +105,30 @@ def test_mail_catcher_publishes_web_ui(services):
     assert any(str(port).endswith(":8025") for port in mail.get("ports", []))
 
 
-def test_migrate_applies_migrations(services):
-    assert command_words(services["migrate"]) == [
-        "flask",
-        "--app",
-        "main_service",
-        "db",
-        "upgrade",
+def migrate_steps(service: dict) -> list[list[str]]:
+    """The commands the one-off service runs, in order (``sh -c "a && b"`` or a single command)."""
+    words = command_words(service)
+    if words[:2] == ["sh", "-c"]:
+        assert len(words) == 3, words
+        return [shlex.split(step) for step in words[2].split("&&")]
+    return [words]
+
+
+def test_migrate_applies_migrations_then_creates_the_first_admin(services):
+    """Nothing else would create the first user: ensure-admin runs after the migrations, and only if they succeed."""
+    assert migrate_steps(services["migrate"]) == [
+        ["flask", "--app", "main_service", "db", "upgrade"],
+        ["flask", "--app", "main_service", "ensure-admin"],
     ]
+    assert services["migrate"]["restart"] == "no"
+
+
+def test_migrate_commands_exist_on_the_command_line(tmp_path):
+    from main_service import create_app
+    from support import app_config
+
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'unused.db'}"))
+    assert {"db", "ensure-admin", "create-api-key"} <= set(app.cli.list_commands(None))
 
 
 @pytest.mark.parametrize(
@@ -258,3 +284,142 @@ def test_dockerignore_keeps_local_state_out_of_the_image():
         ".hypothesis",
     ):
         assert entry in entries, entry
+
+
+# ------------------------------------------------------------------ README against the compose file
+
+
+def published_ports(service: dict) -> set[str]:
+    """Host ports a service publishes ("5000:5000", "127.0.0.1:5000:5000" or the long form)."""
+    ports = set()
+    for entry in service.get("ports", []):
+        if isinstance(entry, dict):
+            ports.add(str(entry.get("published", entry["target"])))
+        else:
+            parts = str(entry).split(":")
+            ports.add(parts[-2] if len(parts) >= 2 else parts[0])
+    return ports
+
+
+def readme_compose_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    assert COMPOSE_SECTION in text, f"README.md has no {COMPOSE_SECTION!r} section"
+    section = text.split(COMPOSE_SECTION, 1)[1]
+    return re.split(r"^## ", section, maxsplit=1, flags=re.MULTILINE)[0]
+
+
+def compose_header() -> str:
+    lines = COMPOSE.read_text().splitlines()
+    header = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    return "\n".join(header)
+
+
+def services_for(path: str | None) -> set[str]:
+    """Who may answer a path: the app that serves it; a bare address is the admin app's root or Mailpit's UI."""
+    for prefix, name in SERVED_BY.items():
+        if path and path.startswith(prefix):
+            return {name}
+    return {"main", "mail"}
+
+
+@pytest.mark.parametrize("where", ["README", "compose header"])
+def test_every_address_given_is_published_by_the_service_that_answers_it(services, where):
+    text = readme_compose_section() if where == "README" else compose_header()
+    urls = list(LOCAL_URL.finditer(text))
+    for url in urls:
+        candidates = services_for(url["path"])
+        published = set().union(*(published_ports(services[name]) for name in candidates))
+        assert url["port"] in published, f"{where}: {url[0]} but {'/'.join(sorted(candidates))} publish {published}"
+    given = {(url["path"] or "").rstrip("/") for url in urls}
+    assert {"/admin", "/api/v1"} <= given, f"{where}: give the admin UI's and the API's addresses"
+    assert any(url["port"] in published_ports(services["mail"]) for url in urls), f"{where}: give Mailpit's address"
+
+
+def test_links_in_messages_point_at_the_published_admin_app(services):
+    """PUBLIC_BASE_URL's default is where the public invoice page (/i/<token>, served by main) is published."""
+    value = environment(services["worker"])["PUBLIC_BASE_URL"]
+    [url] = LOCAL_URL.finditer(substitute(value))
+    assert url["port"] in published_ports(services["main"])
+
+
+def test_readme_names_only_services_that_exist(services):
+    section = readme_compose_section()
+    named = re.findall(r"docker compose (?:logs|exec|run|restart|stop)(?: -\w+| --\w[\w-]*)* ([\w-]+)", section)
+    assert named, "the README's compose section shows how to reach a service"
+    assert set(named) <= set(services), set(named) - set(services)
+
+
+def test_readme_says_where_the_first_admins_password_is_printed(services):
+    """The README points at the log of the service that runs ensure-admin."""
+    section = readme_compose_section()
+    [service] = [name for name, svc in services.items() if "command" in svc and "ensure-admin" in str(svc["command"])]
+    assert f"docker compose logs {service}" in section
+    assert "admin@example.com" in section
+
+
+def readme_compose_blocks() -> list[str]:
+    return re.findall(r"^```sh\n(.*?)^```", readme_compose_section(), flags=re.MULTILINE | re.DOTALL)
+
+
+def test_readme_and_compose_file_pass_secret_key_the_same_way(services, tmp_path):
+    """Both say: put SECRET_KEY in .env beside the compose file. The README's line writes one the app accepts."""
+    assert ".env" in compose_header()
+    assert re.search(r"\$\{SECRET_KEY:\?[^}]*\.env[^}]*\}", environment(services["main"])["SECRET_KEY"])
+    section = readme_compose_section()
+    assert "SECRET_KEY=... docker compose" not in README.read_text(encoding="utf-8")
+    [line] = [line for block in readme_compose_blocks() for line in block.splitlines() if "> .env" in line]
+
+    def write_env() -> str:
+        result = subprocess.run(["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return (tmp_path / ".env").read_text()
+
+    first = write_env()
+    assert write_env() == first, "pasting it again must keep the key (a new one would sign everyone out)"
+    [secret] = re.findall(r"^SECRET_KEY=(\S+)$", first, flags=re.MULTILINE)
+    env = {name: substitute(value) for name, value in environment(services["main"]).items()}
+    env["SECRET_KEY"] = secret
+    assert load_config(env, folder=tmp_path)["SECRET_KEY"] == secret
+    assert "docker compose up" in section
+
+
+def test_env_file_with_the_secret_is_never_committed_or_copied_into_the_image():
+    assert ".env" in {line.strip() for line in GITIGNORE.read_text().splitlines()}
+    assert ".env" in {line.strip() for line in DOCKERIGNORE.read_text().splitlines()}
+
+
+def test_readme_compose_key_block_is_the_quick_start_one_pointed_at_the_containers(services):
+    """Against compose, the quick start's first block changes only where the API is and where flask runs."""
+    readme = README.read_text(encoding="utf-8")
+    quick_start = readme.split("## API quick start", 1)[1]
+    quick_start_key_block = re.findall(r"^```sh\n(.*?)^```", quick_start, flags=re.MULTILINE | re.DOTALL)[0]
+    [compose_key_block] = [block for block in readme_compose_blocks() if "create-api-key" in block]
+    [api_port] = published_ports(services["api"])
+    expected = quick_start_key_block.replace(
+        "http://127.0.0.1:5000/api/v1", f"http://localhost:{api_port}/api/v1"
+    ).replace(".venv/bin/flask", "docker compose exec -T api flask")
+    assert compose_key_block == expected
+
+
+def test_readme_lists_exactly_the_settings_compose_takes_from_env(services):
+    """Every ${VAR} the compose file reads is named in the README's section, and every one named there is read."""
+    taken = {
+        match["name"]
+        for name in APP_SERVICES
+        for value in environment(services[name]).values()
+        for match in SUBSTITUTION.finditer(value)
+    }
+    section = readme_compose_section()
+    [paragraph] = [part for part in section.split("\n\n") if part.startswith("Other settings in `.env`")]
+    named = set(re.findall(r"`([A-Z][A-Z0-9_]*\*?)`", paragraph)) | {"SECRET_KEY"}
+
+    def covered(variable: str) -> bool:
+        return any(variable == n or (n.endswith("*") and variable.startswith(n[:-1])) for n in named)
+
+    assert all(covered(variable) for variable in taken), sorted(v for v in taken if not covered(v))
+    for n in named:
+        assert any(v == n or (n.endswith("*") and v.startswith(n[:-1])) for v in taken), f"compose does not read {n}"
