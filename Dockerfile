@@ -6,7 +6,7 @@ ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# System libraries WeasyPrint needs to render invoice and receipt PDFs.
+# System libraries WeasyPrint needs to render invoice and receipt PDFs; tzdata for the company time zone.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \
@@ -15,6 +15,7 @@ RUN apt-get update \
         libharfbuzz0b \
         libffi8 \
         fonts-dejavu-core \
+        tzdata \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask import Flask
+from flask import Flask, g, has_app_context
 from markupsafe import Markup, escape
 
+from shared.db import db
 from shared.documents.formatting import format_money, format_number, format_quantity, strip_bidi_controls
+from shared.models import Settings
+from shared.regions import zone
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -25,16 +28,35 @@ def number(value: Decimal | None) -> str:
     return "" if value is None else format_quantity(value)
 
 
+def company_zone() -> dt.tzinfo:
+    """The company's time zone (settings), read once per request; UTC before it is set."""
+    if not has_app_context():
+        return dt.UTC
+    if "company_zone" not in g:
+        settings = db.session.get(Settings, 1)
+        g.company_zone = zone(settings.time_zone if settings is not None else None)
+    return g.company_zone
+
+
+def local(value: dt.datetime) -> dt.datetime:
+    """A stored (UTC) time in the company's zone."""
+    return value.astimezone(company_zone())
+
+
 def date(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return ""
+    if isinstance(value, dt.datetime):
+        value = local(value)
     return value.strftime("%-d %b %Y")
 
 
 def when(value: dt.datetime | None) -> str:
+    """``3 Mar 2026, 09:30 WAT``: a moment in the company's time zone, its abbreviation after it."""
     if value is None:
         return ""
-    return value.astimezone(dt.UTC).strftime("%-d %b %Y, %H:%M UTC")
+    shown = local(value)
+    return shown.strftime("%-d %b %Y, %H:%M ") + (shown.tzname() or "UTC")
 
 
 def nice(value: str | None) -> str:

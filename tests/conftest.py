@@ -22,7 +22,7 @@ from shared.db import configure_engine, db
 from shared.inputs import InvoiceDraft
 from shared.models.rollups import rollup_differences
 from shared.services import Actor, Notify, create_api_key, create_client, create_draft, create_user, issue_invoice
-from support import ADMIN_PASSWORD, ROOT, Browser, app_config, sign_in  # noqa: F401  (ROOT re-exported)
+from support import ADMIN_PASSWORD, ROOT, Browser, app_config, finish_setup, sign_in  # noqa: F401  (ROOT re-exported)
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -206,6 +206,9 @@ def admin_app(database_url):
     import main_service
 
     app = main_service.create_app(app_config(database_url))
+    with app.app_context():
+        finish_setup(db.session)  # an install in use; tests/admin/test_first_run_setup.py starts fresh
+        db.session.remove()
     yield app
     with app.app_context():
         db.engine.dispose()

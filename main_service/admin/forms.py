@@ -26,8 +26,9 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from shared import limits
 from shared.errors import DomainError, ValidationFailed
 from shared.inputs import UNSET, DiscountInput, InvoiceChanges, InvoiceDraft, ItemInput
-from shared.models.enums import CLIENT_TYPES, PAYMENT_METHODS, ROLES, TAX_ROUNDING_MODES
+from shared.models.enums import CLIENT_TYPES, PAPER_SIZES, PAYMENT_METHODS, ROLES, TAX_ROUNDING_MODES
 from shared.parsing import NUL_MESSAGE
+from shared.regions import countries, time_zones
 
 COMMON_CURRENCIES = ["NGN", "USD", "EUR", "GBP", "GHS", "KES", "ZAR", "XOF", "JPY", "KWD", "CAD", "AUD"]
 
@@ -233,7 +234,24 @@ class DecisionForm(FlaskForm):
     note = TextAreaField("Note to the requester", validators=[Optional(), Length(max=limits.DECISION_NOTE)])
 
 
-class SettingsForm(FlaskForm):
+def country_choices() -> list[tuple[str, str]]:
+    return [("", "Choose a country")] + [(code, f"{name} ({code})") for code, name in countries().items()]
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in time_zones()]
+
+
+class CompanyPlaceFields:
+    """Country, currency and time zone: on the settings form and the first-run setup."""
+
+    def offer_currency(self, code: str | None) -> None:
+        """A saved currency outside the common list stays choosable."""
+        if code and (code, code) not in self.default_currency.choices:
+            self.default_currency.choices.append((code, code))
+
+
+class SettingsForm(CompanyPlaceFields, FlaskForm):
     company_name = StringField("Company name", validators=[DataRequired(), Length(max=200)])
     company_address = TextAreaField("Address", validators=[Optional(), Length(max=2000)])
     company_email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
@@ -246,6 +264,9 @@ class SettingsForm(FlaskForm):
     invoice_number_format = StringField("Invoice number format", validators=[DataRequired(), Length(max=60)])
     receipt_number_format = StringField("Receipt number format", validators=[DataRequired(), Length(max=60)])
     default_currency = SelectField("Default currency", choices=[(c, c) for c in COMMON_CURRENCIES])
+    country = SelectField("Country", choices=country_choices, default="")
+    time_zone = SelectField("Time zone", choices=time_zone_choices, default="UTC")
+    paper_size = SelectField("Paper size", choices=[(p, p) for p in PAPER_SIZES], default="A4")
     payment_terms_days = StringField("Payment terms (days)", validators=[DataRequired()])
     tax_rounding = SelectField(
         "Tax rounding",
@@ -268,12 +289,32 @@ class SettingsForm(FlaskForm):
         "invoice_number_format",
         "receipt_number_format",
         "default_currency",
+        "country",
+        "time_zone",
+        "paper_size",
         "payment_terms_days",
         "tax_rounding",
         "reminder_offsets",
         "reminder_repeat_days",
         "reminder_max",
     )
+
+    def to_data(self) -> dict:
+        return {name: getattr(self, name).data or "" for name in self.FIELDS}
+
+
+class SetupForm(CompanyPlaceFields, FlaskForm):
+    company_name = StringField("Company name", validators=[DataRequired(), Length(max=200)])
+    country = SelectField("Country", choices=country_choices, default="")
+    default_currency = SelectField("Currency of new invoices", choices=[(c, c) for c in COMMON_CURRENCIES])
+    time_zone = SelectField("Time zone", choices=time_zone_choices, default="UTC")
+    current_password = PasswordField("Current password (the generated one)", validators=[Optional(), Length(max=256)])
+    new_password = PasswordField("New password (at least 10 characters)", validators=[Optional(), Length(max=256)])
+    repeat_password = PasswordField(
+        "New password again", validators=[EqualTo("new_password", message="does not match the new password")]
+    )
+
+    FIELDS = ("company_name", "country", "default_currency", "time_zone")
 
     def to_data(self) -> dict:
         return {name: getattr(self, name).data or "" for name in self.FIELDS}
@@ -288,6 +329,18 @@ class UserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=[(r, label(r)) for r in ROLES], default="staff")
     password = PasswordField("Password (at least 10 characters)", validators=[DataRequired(), Length(max=256)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[(r, label(r)) for r in ROLES])
+
+
+class PasswordResetForm(FlaskForm):
+    new_password = PasswordField("New password (at least 10 characters)", validators=[DataRequired(), Length(max=256)])
+    repeat_password = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="does not match the new password")],
+    )
 
 
 class ApiKeyForm(FlaskForm):

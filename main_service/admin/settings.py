@@ -24,11 +24,7 @@ def settings():
         form.reminder_offsets.data = ", ".join(str(day) for day in current.reminder_offsets)
         form.reminder_repeat_days.data = str(current.reminder_repeat_days)
         form.reminder_max.data = str(current.reminder_max)
-    if (
-        form.default_currency.data
-        and (form.default_currency.data, form.default_currency.data) not in form.default_currency.choices
-    ):
-        form.default_currency.choices.append((form.default_currency.data, form.default_currency.data))
+    form.offer_currency(form.default_currency.data)
     if form.validate_on_submit():
         try:
             update_settings(db.session, actor=actor(), data=form.to_data())

@@ -8,14 +8,15 @@ from sqlalchemy import func, select
 
 from main_service.admin import bp
 from main_service.admin.access import actor, admin_required
-from main_service.admin.forms import ApiKeyForm, ConfirmForm, UserForm, show_errors
+from main_service.admin.forms import ApiKeyForm, ConfirmForm, PasswordResetForm, RoleForm, UserForm, show_errors
 from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
+from shared.lookups import get_or_404
 from shared.models import ApiKey, User
 from shared.services import create_api_key, create_user, revoke_api_key
 from shared.services.sign_in import sign_in_blocks, unblock_sign_in
-from shared.services.users import set_user_active
+from shared.services.users import change_role, reset_password, set_user_active
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -42,6 +43,53 @@ def users():
     return render_template(
         "admin/users.html", page=page, form=form, confirm=ConfirmForm(), me=current_user.id, blocks=blocks
     )
+
+
+@bp.get("/users/<int:user_id>")
+@admin_required
+def user(user_id: int):
+    return _user_page(user_id)
+
+
+def _user_page(user_id: int, *, role_form: RoleForm | None = None, reset_form: PasswordResetForm | None = None):
+    person = get_or_404(db.session, User, user_id)
+    role_form = role_form or RoleForm(formdata=None, role=person.role)
+    reset_form = reset_form or PasswordResetForm(formdata=None)
+    return render_template(
+        "admin/user.html", person=person, role_form=role_form, reset_form=reset_form, me=current_user.id
+    )
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_required
+def user_role(user_id: int):
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            person = change_role(db.session, actor=actor(), user_id=user_id, role=form.role.data)
+        except DomainError as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"{person.email} is now {person.role}.", "success")
+            return redirect(url_for("admin.user", user_id=user_id))
+    return _user_page(user_id, role_form=form), 422
+
+
+@bp.post("/users/<int:user_id>/password")
+@admin_required
+def user_password(user_id: int):
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            person = reset_password(
+                db.session, actor=actor(), user_id=user_id, new_password=form.new_password.data or ""
+            )
+        except DomainError as exc:
+            show_errors(form, exc)
+        else:
+            flash(f"New password set for {person.email}; every session they had has ended.", "success")
+            return redirect(url_for("admin.user", user_id=user_id))
+    return _user_page(user_id, reset_form=form), 422
 
 
 @bp.post("/users/<int:user_id>/<any(activate, deactivate):change>")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from shared.db import utcnow
 from shared.inputs import InvoiceDraft
 from shared.models.enums import InvoiceStatus
 from shared.services import (
@@ -131,6 +132,9 @@ def seed_demo(
         settings.company_email = "billing@lagoondigital.example"
         settings.company_phone = "+234 1 555 0100"
         settings.payment_instructions = "Bank transfer to Lagoon Digital Services Ltd, account 0123456789, First Bank."
+        settings.country = "NG"
+        settings.time_zone = "Africa/Lagos"
+        settings.setup_completed_at = utcnow()  # the demo company is set up
         session.commit()
 
     clients = [create_client(session, actor=actor, data=data) for data in CLIENTS]

@@ -34,5 +34,10 @@ class Activity(db.Model):
     summary: Mapped[str] = mapped_column(String(500), default="")
     details: Mapped[dict | None] = mapped_column(JSON)
 
+    @property
+    def shown_actor(self) -> str:
+        """Who did it, as staff read it: a worker is "worker", never its host and process id."""
+        return "worker" if self.actor_type == "worker" else self.actor_label
+
     def __repr__(self) -> str:
         return f"<Activity {self.verb} {self.subject_type}:{self.subject_id} by {self.actor_label}>"

@@ -50,6 +50,19 @@ class Settings(db.Model):
     reminder_repeat_days: Mapped[int] = mapped_column(default=7)
     reminder_max: Mapped[int] = mapped_column(default=6)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When an admin finished (or skipped) the first-run setup; None on a new install.
+    setup_completed_at: Mapped[dt.datetime | None]
+
+    @property
+    def needs_setup(self) -> bool:
+        """The first-run setup (company, country, currency, time zone) was never completed."""
+        return self.setup_completed_at is None
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters standing for the company where it has no logo (the sidebar)."""
+        words = [word for word in self.company_name.split() if word[:1].isalnum()]
+        return "".join(word[0] for word in words[:2]).upper() or "?"
 
 
 class NumberCounter(db.Model):

@@ -12,13 +12,16 @@ from sqlalchemy.orm import Session
 
 from shared.activity import record_activity
 from shared.actors import Actor
+from shared.db import utcnow
 from shared.errors import ValidationFailed
 from shared.lookups import get_settings
 from shared.models import Invoice, Settings
-from shared.models.enums import TAX_ROUNDING_MODES
+from shared.models.enums import PAPER_SIZES, TAX_ROUNDING_MODES
 from shared.numbering import check_number_format
 from shared.parsing import FieldErrors, clean_text, to_whole
+from shared.regions import check_country, check_time_zone
 from shared.services.clients import normalize_currency, normalize_email
+from shared.services.users import change_password
 from shared.transactions import unit_of_work
 
 MAX_LOGO_BYTES = 512 * 1024
@@ -71,6 +74,9 @@ def update_settings(session: Session, *, actor: Actor, data: dict[str, Any]) -> 
         "reminder_offsets": parse_reminder_offsets,
         "reminder_repeat_days": lambda v: _whole(v, "reminder_repeat_days", 0, 90),
         "reminder_max": lambda v: _whole(v, "reminder_max", 0, 20),
+        "country": check_country,
+        "time_zone": check_time_zone,
+        "paper_size": _paper_size,
     }
     for name, check in checks.items():
         if name in data:
@@ -107,6 +113,62 @@ def _required_currency(value: Any) -> str:
     if not code:
         raise ValidationFailed.one("default_currency", "is required")
     return code
+
+
+def _paper_size(value: Any) -> str:
+    if value not in PAPER_SIZES:
+        raise ValidationFailed.one("paper_size", f"must be {' or '.join(PAPER_SIZES)}")
+    return value
+
+
+SETUP_FIELDS = ("company_name", "country", "default_currency", "time_zone")
+
+
+@unit_of_work
+def complete_setup(
+    session: Session,
+    *,
+    actor: Actor,
+    data: dict[str, Any],
+    user_id: int | None = None,
+    current_password: str = "",
+    new_password: str = "",
+) -> Settings:
+    """The first-run setup: company name, country, currency and time zone, all required.
+
+    With ``new_password``, the signed-in user's (generated) password is changed
+    in the same transaction: a refusal of either changes nothing.
+    """
+    errors = FieldErrors()
+    for name in SETUP_FIELDS:
+        if not str(data.get(name) or "").strip():
+            errors.add(name, "is required")
+    unknown = set(data) - set(SETUP_FIELDS)
+    for name in sorted(unknown):
+        errors.add(name, "is not part of the setup")
+    errors.raise_if_any()
+    settings = update_settings(session, actor=actor, data=data)
+    if new_password:
+        change_password(
+            session,
+            actor=actor,
+            user_id=user_id,
+            current_password=current_password,
+            new_password=new_password,
+        )
+    settings.setup_completed_at = utcnow()
+    record_activity(session, actor, "setup_completed", settings, summary="First-run setup completed")
+    return settings
+
+
+@unit_of_work
+def skip_setup(session: Session, *, actor: Actor) -> Settings:
+    """Keep the defaults: the first-run setup is not offered again (Settings still has every field)."""
+    settings = get_settings(session)
+    if settings.setup_completed_at is None:
+        settings.setup_completed_at = utcnow()
+        record_activity(session, actor, "setup_skipped", settings, summary="First-run setup skipped")
+    return settings
 
 
 def _tax_rounding(value: Any) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from shared.activity import record_activity
 from shared.actors import Actor
 from shared.db import utcnow
-from shared.errors import Conflict, ValidationFailed
+from shared.errors import Conflict, PermissionDenied, ValidationFailed
 from shared.lookups import get_or_404
 from shared.models import ApiKey, User
 from shared.models.enums import API_SCOPES, ROLES
@@ -112,17 +112,23 @@ def set_user_active(session: Session, *, actor: Actor, user_id: int, active: boo
     user = get_or_404(session, User, user_id)
     if actor.type == "user" and actor.id == user.id and not active:
         raise Conflict("you cannot deactivate your own account")
-    if not active and user.role == "admin":
-        others = session.scalar(
-            select(func.count()).select_from(User).where(User.role == "admin", User.is_active, User.id != user.id)
-        )
-        if not others:
-            raise Conflict("this is the last active admin; make another admin first")
+    if not active and user.is_admin and not _other_active_admins(session, user):
+        raise Conflict("this is the last active admin; make another admin first")
     user.is_active = active
     if not active:
         end_sessions(user)
     record_activity(session, actor, "activated" if active else "deactivated", user, summary=f"User {user.email}")
     return user
+
+
+def _other_active_admins(session: Session, user: User) -> int:
+    """How many other active admins there are, their rows locked.
+
+    Two admins demoting or deactivating each other at once: the second waits for
+    the first, then no longer counts it, so one admin always remains.
+    """
+    query = select(User.id).where(User.role == "admin", User.is_active, User.id != user.id).with_for_update()
+    return len(session.execute(query).all())
 
 
 def end_sessions(user: User) -> None:
@@ -140,4 +146,47 @@ def change_password(session: Session, *, actor: Actor, user_id: int, current_pas
     user.set_password(new_password)
     end_sessions(user)
     record_activity(session, actor, "password changed", user, summary=f"Password of {user.email} changed")
+    return user
+
+
+def _admin_only(actor: Actor, action: str) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied(f"only an admin can {action}")
+
+
+@unit_of_work
+def reset_password(session: Session, *, actor: Actor, user_id: int, new_password: str) -> User:
+    """An admin sets another user's password; every session of that user ends.
+
+    One's own password is changed with the current one (:func:`change_password`).
+    """
+    _admin_only(actor, "reset a password")
+    user = get_or_404(session, User, user_id, lock=True)
+    if actor.type == "user" and actor.id == user.id:
+        raise Conflict("change your own password on the Your password page (it asks for the current one)")
+    check_password_strength(new_password, "new_password")
+    user.set_password(new_password)
+    end_sessions(user)
+    record_activity(session, actor, "password reset", user, summary=f"Password of {user.email} reset by an admin")
+    return user
+
+
+@unit_of_work
+def change_role(session: Session, *, actor: Actor, user_id: int, role: str) -> User:
+    """An admin makes another user admin or staff; the last active admin stays one."""
+    _admin_only(actor, "change a role")
+    if role not in ROLES:
+        raise ValidationFailed.one("role", f"must be one of {', '.join(ROLES)}")
+    user = get_or_404(session, User, user_id, lock=True)
+    if actor.type == "user" and actor.id == user.id:
+        raise Conflict("another admin must change your own role")
+    if user.role == role:
+        return user
+    if user.is_admin and user.is_active and not _other_active_admins(session, user):
+        raise Conflict("this is the last active admin; make another admin first")
+    before = user.role
+    user.role = role
+    record_activity(
+        session, actor, "role changed", user, summary=f"Role of {user.email} changed from {before} to {role}"
+    )
     return user

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 import main_service
 from shared.db import db
-from support import ROOT, app_config
+from support import ROOT, app_config, finish_setup
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,6 +51,9 @@ def live_app(database_url, tmp_path):
     app = main_service.create_app(
         app_config(database_url, MAIL_BACKEND="file", SMS_BACKEND="file", INSTANCE_PATH=str(tmp_path))
     )
+    with app.app_context():
+        finish_setup(db.session)  # an install in use: the walkthrough starts on the dashboard
+        db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
