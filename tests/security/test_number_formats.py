@@ -17,9 +17,9 @@ import pytest
 
 from shared.db import db
 from shared.errors import ValidationFailed
+from shared.lookups import get_settings
 from shared.numbering import check_number_format
 from shared.services import Actor
-from shared.lookups import get_settings
 from shared.services.settings import update_settings
 
 BAD_FORMATS = [

@@ -21,8 +21,8 @@ import pytest
 
 from shared.db import db
 from shared.documents import pdf as documents_pdf
-from shared.models import Invoice, QueuedMessage
 from shared.messages.compose import build_email_parts
+from shared.models import Invoice, QueuedMessage
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
 
 LONG = "Line of work described at length so it wraps across many printed rows in the PDF. " * 6  # ~500 chars
