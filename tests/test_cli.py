@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,26 +20,17 @@ from sqlalchemy.orm import Session
 
 import main_service
 from shared import money
-from shared.config import SETTINGS
 from shared.db import db
 from shared.models import ApiKey, Expense, Invoice, Payment, User
 from shared.models.enums import EXPENSE_STATES, INVOICE_STATES
 from support import ROOT, app_config
+from support.processes import FLASK, clean_env
 
-FLASK = str(Path(sys.executable).parent / "flask")
 SECRET = "cli-test-secret-key-that-is-long-enough-0123456789"
 GOOD_PASSWORD = "correct-horse-battery"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without any of our settings or Flask's."""
-    names = {s.name for s in SETTINGS}
-    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith("FLASK_")}
-    env.update(extra)
-    return env
 
 
 def run_flask(

@@ -196,7 +196,7 @@ def test_delivery_cancel_and_retry_from_the_queue_page(admin_app, admin):
 @pytest.mark.parametrize("backend", ["postgresql"])  # SQLite is a file; there is no server to take away
 def test_database_outage_shows_a_friendly_page_and_recovers(backend, database_url, users):
     import main_service
-    from tcp_proxy import TcpProxy
+    from support.tcp_proxy import TcpProxy
 
     host_port = database_url.split("@", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":")

@@ -11,7 +11,6 @@ import logging
 from pathlib import Path
 
 import pytest
-from delivery_support import TwilioStub, free_port, make_config, pdf_text, smtp_sink
 from sqlalchemy import select
 
 from shared.db import utcnow
@@ -20,6 +19,8 @@ from shared.documents.formatting import format_money
 from shared.models import Activity, QueuedMessage
 from shared.notifications.messages import build_sms
 from shared.services import Notify
+from support.delivery import TwilioStub, make_config, pdf_text, smtp_sink
+from support.processes import free_port
 
 OWNER = "worker tests"
 TWILIO_SID = "AC" + "0123456789abcdef" * 2

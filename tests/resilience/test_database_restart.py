@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import requests
 import sqlalchemy as sa
-from resilience_support import count
 from sqlalchemy.orm import Session, selectinload
 
 import api_service
@@ -18,6 +17,7 @@ from shared.db import db
 from shared.models import Invoice, QueuedMessage
 from shared.services import Actor, create_api_key
 from support import app_config
+from support.figures import count
 
 CLIENT_THREADS = 4
 DOWN_SECONDS = 3.0
