@@ -14,6 +14,9 @@ from shared.services import Actor, Notify, create_client, create_draft, issue_in
 from shared.services.base import get_settings
 from support import ADMIN_PASSWORD, app_config, csrf_from, sign_in, sign_in_fails
 
+# SQLite only: form handling and rendering; the database outage test below runs on Postgres.
+pytestmark = pytest.mark.backends("sqlite")
+
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 
 

@@ -15,14 +15,16 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from shared.config import SETTINGS
 from support import ROOT
+from support.processes import clean_env
+from support.servers import LiveServer
+
+# SQLite only: the README's curl examples check the documentation, not the database.
+pytestmark = pytest.mark.backends("sqlite")
 
 SECTION = "## API quick start"
 STATUS_MARK = "HTTP_STATUS"
@@ -61,19 +63,13 @@ def json_documents(text: str) -> list:
 
 @pytest.fixture
 def api_base_url(api_app):
-    server = make_server("127.0.0.1", 0, api_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="readme-api", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/v1"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with LiveServer(api_app) as server:
+        yield f"{server.url}/api/v1"
 
 
 def shell_env(database_url: str, home: Path) -> dict[str, str]:
     """A reader's shell: our venv's flask and python3 first, no settings but the test database's."""
-    names = {setting.name for setting in SETTINGS}
-    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith(("FLASK_", "CURL"))}
+    env = {k: v for k, v in clean_env().items() if not k.startswith("CURL")}
     env.update(
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
         PYTHONPATH=str(ROOT),

@@ -22,6 +22,9 @@ from shared.services import Notify
 from support.delivery import TwilioStub, make_config, pdf_text, smtp_sink
 from support.processes import free_port
 
+# SQLite only: the SMTP and Twilio transports; the queue's claims run on both backends in test_delivery_queue.
+pytestmark = pytest.mark.backends("sqlite")
+
 OWNER = "worker tests"
 TWILIO_SID = "AC" + "0123456789abcdef" * 2
 TWILIO_TOKEN = "twilio-auth-token-never-logged"

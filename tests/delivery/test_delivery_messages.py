@@ -14,6 +14,9 @@ from shared.notifications.sms_length import is_gsm7, sms_segments
 from shared.services import Notify, get_settings, record_payment
 from support.delivery import make_config
 
+# SQLite only: the text of messages is rendering.
+pytestmark = pytest.mark.backends("sqlite")
+
 HOSTILE_NAME = '<script>alert(1)</script><img src="file:///etc/passwd">'
 
 

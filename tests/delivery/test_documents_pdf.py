@@ -18,6 +18,9 @@ from shared.documents.formatting import format_money
 from shared.services import get_settings, record_payment, void_invoice, void_payment
 from support.delivery import pdf_text, squeeze
 
+# SQLite only: PDF rendering.
+pytestmark = pytest.mark.backends("sqlite")
+
 HOSTILE_NAME = '<script>alert(1)</script><img src="file:///etc/passwd">'
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"

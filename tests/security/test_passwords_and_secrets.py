@@ -17,6 +17,9 @@ from support import app_config, sign_in_fails, try_sign_in
 from support.delivery import TwilioStub, make_config
 from support.processes import free_port
 
+# SQLite only: hashing and what logs and pages show are decided in Python.
+pytestmark = pytest.mark.backends("sqlite")
+
 PASSWORD = "correct-horse-battery-staple-42"
 SMTP_PASSWORD = "smtp-pa55word-do-not-log"
 TWILIO_SID = "AC" + "1" * 32
