@@ -215,6 +215,7 @@ def test_create_user_empty_stdin_password_is_refused(cli, engine):
     assert count(engine, User) == 0
 
 
+@pytest.mark.slow
 def test_create_user_real_command_line(database_url, engine):
     result = run_flask(
         "create-user",
@@ -314,6 +315,7 @@ def test_create_api_key_blank_name_is_refused(cli, engine):
     assert count(engine, ApiKey) == 0
 
 
+@pytest.mark.slow
 def test_create_api_key_real_command_line(database_url, engine):
     result = run_flask("create-api-key", "--name", "Subprocess", "--scope", "admin", database_url=database_url)
     assert result.returncode == 0, result.stderr
@@ -457,6 +459,7 @@ def test_commands_on_a_database_without_tables_say_to_migrate(empty_database_url
     assert_one_line_error(result, "db upgrade")
 
 
+@pytest.mark.slow
 def test_create_user_without_tables_real_command_line(empty_database_url):
     result = run_flask(
         "create-user",
@@ -495,6 +498,7 @@ def test_commands_with_an_unreachable_database_say_so_in_one_line(backend):
 # ---------------------------------------------------------------- db upgrade
 
 
+@pytest.mark.slow
 def test_db_upgrade_on_a_new_database_creates_every_table(tmp_path, backend, databases):
     if backend == "sqlite":
         path = tmp_path / "fresh" / "x.db"

@@ -55,6 +55,7 @@ def assert_one_line_naming(stderr: str, variable: str) -> None:
     assert variable in lines[0], lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
 @pytest.mark.parametrize("case", REFUSALS.values(), ids=REFUSALS.keys())
 def test_bad_setting_stops_a_command_with_one_line(command, case):
@@ -296,6 +297,7 @@ def worker_env(database_url: str) -> dict[str, str]:
     return clean_env(DATABASE_URL=database_url, SECRET_KEY=SECRET, WORKER_POLL_SECONDS="1")
 
 
+@pytest.mark.slow
 def test_worker_once_exits_zero(database_url):
     result = subprocess.run(
         [sys.executable, "-m", "background_service", "--once"],
@@ -309,6 +311,7 @@ def test_worker_once_exits_zero(database_url):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.backends("sqlite", "postgresql")  # each backend tells a missing table its own way
 def test_worker_once_without_tables_says_to_migrate(databases, backend):
     url = databases.create_database(backend)

@@ -84,6 +84,7 @@ def seeded_api(api_app, keys):
 # SQLite only: the same generated requests run on Postgres, with more examples and stateful
 # sequences, in tests/resilience/test_api_fuzzing.py; the regression inputs below run on both.
 @pytest.mark.backends("sqlite")
+@pytest.mark.slow  # hundreds of generated requests: make test runs them, make test-fast does not
 # The fixtures hold the app and its seeded database for all of one operation's examples, on purpose.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_response_matches_the_document(case, seeded_api, keys):

@@ -24,7 +24,7 @@ from support.processes import clean_env
 from support.servers import LiveServer
 
 # SQLite only: the README's curl examples check the documentation, not the database.
-pytestmark = pytest.mark.backends("sqlite")
+pytestmark = [pytest.mark.backends("sqlite"), pytest.mark.slow]  # slow: runs bash, curl and flask
 
 SECTION = "## API quick start"
 STATUS_MARK = "HTTP_STATUS"
