@@ -15,6 +15,7 @@ Outside CI a missing server skips the Postgres half; with ``CI=true`` it fails.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 import shared.models  # noqa: F401
 from shared.db import configure_engine, db
@@ -290,15 +291,21 @@ def _remembered_password_hash(password: str, method: str = "scrypt", **options) 
     return _HASHES[key]
 
 
+# werkzeug's check is a pure function of (hash, password): remembering its answer changes nothing but time.
+_remembered_password_check = functools.lru_cache(maxsize=1024)(check_password_hash)
+
+
 @pytest.fixture
 def remembered_password_hashes(monkeypatch) -> None:
-    """Fixture users get a password hash made once per run instead of an scrypt per user (~0.1 s each).
+    """Fixture users cost one scrypt per run instead of three per test (~0.1 s each on a slow core).
 
-    Signing in still checks the password against a real scrypt hash. Tests of
-    hashing itself (tests/security/test_passwords_and_secrets.py) make their own
-    users without this fixture.
+    Their password hash is made once per run and the answer of checking a
+    password against a hash is remembered; both are werkzeug's own. Tests of
+    hashing itself (tests/security/test_passwords_and_secrets.py) and of sign-in
+    timing make their users without this fixture, so they see the real cost.
     """
     monkeypatch.setattr("shared.models.users.generate_password_hash", _remembered_password_hash)
+    monkeypatch.setattr("shared.models.users.check_password_hash", _remembered_password_check)
 
 
 @pytest.fixture

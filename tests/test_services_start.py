@@ -115,7 +115,7 @@ def location_path(response) -> tuple[str, dict[str, list[str]], str]:
 
 
 @pytest.fixture
-def admin_app(database_url, engine):
+def admin_app(database_url, engine, remembered_password_hashes):
     app = main_service.create_app(app_config(database_url))
     with Session(engine) as s:
         create_user(
