@@ -6,7 +6,7 @@ that no response is a server error, has a status code or a content type the
 document does not list, or breaks its documented schema. A few rows are seeded
 first so that item endpoints with small ids sometimes reach real objects.
 On PostgreSQL the same checks run with more examples, and in stateful
-sequences, in test_api_fuzzing.py (part of ``make test``).
+sequences, in tests/resilience/test_api_fuzzing.py (part of ``make test``).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def seeded_api(api_app, keys):
 
 @schema.parametrize()
 # SQLite only: the same generated requests run on Postgres, with more examples and stateful
-# sequences, in test_api_fuzzing.py; the regression inputs below run on both.
+# sequences, in tests/resilience/test_api_fuzzing.py; the regression inputs below run on both.
 @pytest.mark.backends("sqlite")
 @pytest.mark.slow  # hundreds of generated requests: make test runs them, make test-fast does not
 # The fixtures hold the app and its seeded database for all of one operation's examples, on purpose.

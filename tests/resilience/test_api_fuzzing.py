@@ -1,11 +1,9 @@
-"""Schemathesis against the API on Postgres with more examples than the conformance suite, and its stateful phase.
+"""Schemathesis against the API with more examples than the conformance suite, and its stateful phase.
 
 The stateful phase follows the document's OpenAPI links (create a client,
 invoice or payment, then get, update, pay or void what was created), so it
 exercises sequences of calls on real objects. Postgres only: the backend the
-product runs on in production (test_openapi_conformance.py runs on SQLite).
-It injects no fault, so it runs in the parallel part of ``make test`` (it was
-in tests/resilience, which runs alone).
+product runs on in production.
 """
 
 from __future__ import annotations
@@ -24,16 +22,21 @@ import api_service
 from shared.db import db
 from shared.services import Actor, create_api_key
 from support import app_config
+from support.figures import count
 from support.openapi import CurrentApp, load_schema
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = 60
 STATEFUL_EXAMPLES = 100
 
-pytestmark = [pytest.mark.backends("postgresql"), pytest.mark.slow]
 
 CURRENT_APP = CurrentApp()
 schema = load_schema(CURRENT_APP, max_examples=MAX_EXAMPLES)
+
+
+@pytest.fixture(params=["postgresql"])
+def backend(request) -> str:
+    return request.param
 
 
 @pytest.fixture
@@ -63,6 +66,7 @@ def test_the_document_links_created_objects_to_their_operations():
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, suppress_health_check=list(HealthCheck), deadline=None)
 def test_many_examples_per_operation(case, admin_key):
+    count("requests sent")
     case.call_and_validate(headers={"Authorization": f"Bearer {admin_key}"}, checks=CHECKS)
 
 
@@ -74,6 +78,7 @@ def test_stateful_sequences_of_calls(admin_key):
             return {"headers": {"Authorization": f"Bearer {admin_key}"}}
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
+            count("requests sent")
             if response.status_code < 300 and "{" in case.operation.path:
                 reached.add(f"{case.method.upper()} {case.operation.path}")
             case.validate_response(response, checks=[*CHECKS, use_after_free], transport_kwargs=kwargs or None)
