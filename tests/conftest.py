@@ -1,4 +1,11 @@
-"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+"""Fixtures: a database test runs on SQLite and on PostgreSQL unless its module says otherwise.
+
+A module (or a test) that only needs one backend says so with
+``pytestmark = pytest.mark.backends("sqlite")``: pages, PDFs, messages and other
+rendering read the same rows on either backend, so SQLite is enough for them;
+what the database decides (locks, numbering, queue claims, SQL figures,
+migrations, idempotency) runs on both. ``--backends sqlite`` limits a whole run
+(``make test-fast``). Tests of other backends are deselected, not skipped.
 
 PostgreSQL comes from ``TEST_DATABASE_URL`` (default: the local server's
 ``postgres`` database, used only to create a throwaway database per run).
@@ -8,6 +15,7 @@ Outside CI a missing server skips the Postgres half; with ``CI=true`` it fails.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,17 +24,68 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 import shared.models  # noqa: F401
 from shared.db import configure_engine, db
 from shared.inputs import InvoiceDraft
 from shared.models.rollups import rollup_differences
 from shared.services import Actor, Notify, create_api_key, create_client, create_draft, create_user, issue_invoice
-from support import ADMIN_PASSWORD, ROOT, Browser, app_config, finish_setup, sign_in  # noqa: F401  (ROOT re-exported)
+from support import ADMIN_PASSWORD, IN_CI, Browser, app_config, finish_setup, sign_in
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--backends",
+        default=",".join(BACKENDS),
+        help="comma-separated database backends to run the database tests on (default: sqlite,postgresql)",
+    )
+
+
+def _backends_option(config) -> set[str]:
+    chosen = {name.strip() for name in config.getoption("backends").split(",") if name.strip()}
+    unknown = chosen - set(BACKENDS)
+    if unknown or not chosen:
+        raise pytest.UsageError(f"--backends takes {' and/or '.join(BACKENDS)}, not {config.getoption('backends')!r}")
+    return chosen
+
+
+def _parametrized_here(item, name: str) -> bool:
+    """Whether the test itself names ``name`` in a parametrize mark (it then chose its backend on purpose)."""
+    for mark in item.iter_markers("parametrize"):
+        names = mark.args[0]
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        if name in names:
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep each database test only on the backends its ``backends`` mark and ``--backends`` allow."""
+    chosen = _backends_option(config)
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec else None
+        if backend is None:
+            keep.append(item)
+            continue
+        allowed = set(chosen)
+        mark = item.get_closest_marker("backends")
+        if mark is not None and not _parametrized_here(item, "backend"):
+            unknown = set(mark.args) - set(BACKENDS)
+            if unknown or not mark.args:
+                raise pytest.UsageError(f"{item.nodeid}: backends() takes {' and/or '.join(BACKENDS)}")
+            allowed &= set(mark.args)
+        if item.get_closest_marker("postgres_only"):
+            allowed &= {"postgresql"}
+        (keep if backend in allowed else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _pg_admin_engine() -> sa.Engine | None:
@@ -225,8 +284,36 @@ def api_app(database_url):
         db.engine.dispose()
 
 
+_HASHES: dict[tuple[str, str], str] = {}
+
+
+def _remembered_password_hash(password: str, method: str = "scrypt", **options) -> str:
+    """werkzeug's hash of ``password``, made once per run (a real scrypt hash; the salt is shared)."""
+    key = (password, method)
+    if key not in _HASHES:
+        _HASHES[key] = generate_password_hash(password, method=method, **options)
+    return _HASHES[key]
+
+
+# werkzeug's check is a pure function of (hash, password): remembering its answer changes nothing but time.
+_remembered_password_check = functools.lru_cache(maxsize=1024)(check_password_hash)
+
+
 @pytest.fixture
-def users(admin_app) -> dict[str, int]:
+def remembered_password_hashes(monkeypatch) -> None:
+    """Fixture users cost one scrypt per run instead of three per test (~0.1 s each on a slow core).
+
+    Their password hash is made once per run and the answer of checking a
+    password against a hash is remembered; both are werkzeug's own. Tests of
+    hashing itself (tests/security/test_passwords_and_secrets.py) and of sign-in
+    timing make their users without this fixture, so they see the real cost.
+    """
+    monkeypatch.setattr("shared.models.users.generate_password_hash", _remembered_password_hash)
+    monkeypatch.setattr("shared.models.users.check_password_hash", _remembered_password_check)
+
+
+@pytest.fixture
+def users(admin_app, remembered_password_hashes) -> dict[str, int]:
     """admin@example.com and staff@example.com, both with ADMIN_PASSWORD."""
     with admin_app.app_context():
         made = {

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,26 +20,17 @@ from sqlalchemy.orm import Session
 
 import main_service
 from shared import money
-from shared.config import SETTINGS
 from shared.db import db
 from shared.models import ApiKey, Expense, Invoice, Payment, User
 from shared.models.enums import EXPENSE_STATES, INVOICE_STATES
 from support import ROOT, app_config
+from support.processes import FLASK, clean_env
 
-FLASK = str(Path(sys.executable).parent / "flask")
 SECRET = "cli-test-secret-key-that-is-long-enough-0123456789"
 GOOD_PASSWORD = "correct-horse-battery"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without any of our settings or Flask's."""
-    names = {s.name for s in SETTINGS}
-    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith("FLASK_")}
-    env.update(extra)
-    return env
 
 
 def run_flask(
@@ -227,6 +215,7 @@ def test_create_user_empty_stdin_password_is_refused(cli, engine):
     assert count(engine, User) == 0
 
 
+@pytest.mark.slow
 def test_create_user_real_command_line(database_url, engine):
     result = run_flask(
         "create-user",
@@ -326,6 +315,7 @@ def test_create_api_key_blank_name_is_refused(cli, engine):
     assert count(engine, ApiKey) == 0
 
 
+@pytest.mark.slow
 def test_create_api_key_real_command_line(database_url, engine):
     result = run_flask("create-api-key", "--name", "Subprocess", "--scope", "admin", database_url=database_url)
     assert result.returncode == 0, result.stderr
@@ -469,6 +459,7 @@ def test_commands_on_a_database_without_tables_say_to_migrate(empty_database_url
     assert_one_line_error(result, "db upgrade")
 
 
+@pytest.mark.slow
 def test_create_user_without_tables_real_command_line(empty_database_url):
     result = run_flask(
         "create-user",
@@ -507,6 +498,7 @@ def test_commands_with_an_unreachable_database_say_so_in_one_line(backend):
 # ---------------------------------------------------------------- db upgrade
 
 
+@pytest.mark.slow
 def test_db_upgrade_on_a_new_database_creates_every_table(tmp_path, backend, databases):
     if backend == "sqlite":
         path = tmp_path / "fresh" / "x.db"

@@ -1,23 +1,22 @@
 """Under gunicorn (SPEC §2 production), a bad setting stops the server with one line."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from shared.config import SETTINGS
 from support import ROOT
+from support.processes import clean_env
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("target", ["main_service:create_app()", "api_service:create_app()"])
 def test_gunicorn_stops_instead_of_respawning_on_a_bad_setting(target):
-    names = {s.name for s in SETTINGS}
-    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith("FLASK_")}
-    env["APP_ENV"] = "production"
+    env = clean_env(APP_ENV="production")
     result = subprocess.run(
         [GUNICORN, "--bind", "127.0.0.1:0", "--workers", "1", target],
         cwd=ROOT,

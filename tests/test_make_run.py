@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,24 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import SETTINGS
 from support import ROOT
+from support.processes import FLASK, clean_env, free_port
 
-FLASK = str(Path(sys.executable).parent / "flask")
 SECRET = "make-run-test-secret-key-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    names = {s.name for s in SETTINGS}
-    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith("FLASK_")}
-    env.update(extra)
-    return env
 
 
 def status_of(url: str) -> int | None:

@@ -57,12 +57,14 @@ def test_required_packages_are_listed():
     assert any(line.startswith("APScheduler==3.") for line in (ROOT / "requirements.txt").read_text().splitlines())
 
 
-def test_makefile_has_the_targets_and_ci_runs_make_test():
+def test_makefile_has_the_targets_and_ci_runs_make_lint_then_make_test():
     makefile = (ROOT / "Makefile").read_text()
-    for target in ("run", "test", "lint", "bench"):
+    for target in ("run", "test", "test-fast", "lint", "bench"):
         assert re.search(rf"^{target}:", makefile, re.M), target
     ci = (ROOT / ".ci/run").read_text()
-    assert "make test" in ci and "CI" in ci
+    assert "CI" in ci
+    assert re.search(r"^make lint\b", ci, re.M) and re.search(r"^make test$", ci, re.M)
+    assert ci.index("make lint") < ci.index("make test\n"), "lint runs first: it fails in seconds"
 
 
 def test_readme_starts_with_the_two_commands():

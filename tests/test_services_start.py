@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import re
 import signal
 import subprocess
 import sys
-import threading
-import time
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -23,18 +18,13 @@ from shared.config import SETTINGS
 from shared.db import db
 from shared.services import Actor, create_user
 from support import ROOT, app_config
+from support.processes import FLASK, WorkerProcess, clean_env
 
-FLASK = str(Path(sys.executable).parent / "flask")
+# SQLite only: starting, signing in and stopping; the worker's migrate hint below runs on both.
+pytestmark = pytest.mark.backends("sqlite")
+
 SECRET = "s" * 40
 PASSWORD = "a-long-enough-password"
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without any of our settings or Flask's."""
-    names = {s.name for s in SETTINGS}
-    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith("FLASK_")}
-    env.update(extra)
-    return env
 
 
 # ---------------------------------------------------------------- refusing bad settings
@@ -65,6 +55,7 @@ def assert_one_line_naming(stderr: str, variable: str) -> None:
     assert variable in lines[0], lines[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
 @pytest.mark.parametrize("case", REFUSALS.values(), ids=REFUSALS.keys())
 def test_bad_setting_stops_a_command_with_one_line(command, case):
@@ -124,7 +115,7 @@ def location_path(response) -> tuple[str, dict[str, list[str]], str]:
 
 
 @pytest.fixture
-def admin_app(database_url, engine):
+def admin_app(database_url, engine, remembered_password_hashes):
     app = main_service.create_app(app_config(database_url))
     with Session(engine) as s:
         create_user(
@@ -306,6 +297,7 @@ def worker_env(database_url: str) -> dict[str, str]:
     return clean_env(DATABASE_URL=database_url, SECRET_KEY=SECRET, WORKER_POLL_SECONDS="1")
 
 
+@pytest.mark.slow
 def test_worker_once_exits_zero(database_url):
     result = subprocess.run(
         [sys.executable, "-m", "background_service", "--once"],
@@ -319,6 +311,8 @@ def test_worker_once_exits_zero(database_url):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.backends("sqlite", "postgresql")  # each backend tells a missing table its own way
 def test_worker_once_without_tables_says_to_migrate(databases, backend):
     url = databases.create_database(backend)
     result = subprocess.run(
@@ -334,65 +328,16 @@ def test_worker_once_without_tables_says_to_migrate(databases, backend):
     assert "db upgrade" in result.stderr
 
 
-class LineReader:
-    """Reads a pipe on a thread so the test can wait for a line without blocking forever."""
-
-    def __init__(self, stream) -> None:
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self.thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
-        self.thread.start()
-
-    def _pump(self, stream) -> None:
-        for line in stream:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            self.seen.append(line)
-            if text in line:
-                return True
-        return False
-
-    def rest(self) -> str:
-        self.thread.join(timeout=5)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get_nowait())
-        return "".join(self.seen)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_worker_runs_until_signalled_and_exits_zero(database_url, signum):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "background_service"],
-        cwd=ROOT,
-        env=worker_env(database_url),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        reader = LineReader(process.stderr)
-        assert reader.wait_for("worker ready", 30), reader.rest()
-        assert process.poll() is None, "the worker exited on its own"
-        process.send_signal(signum)
-        try:
-            code = process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+    with WorkerProcess(worker_env(database_url)) as worker:
+        assert worker.wait_for("worker ready", 30), worker.output()
+        assert worker.process.poll() is None, "the worker exited on its own"
+        worker.signal(signum)
+        code = worker.wait(20)
+        if code is None:
             pytest.fail("the worker did not stop within 20 s of " + signum.name)
-        output = reader.rest()
+        output = worker.output()
         assert code == 0, output
         assert "Traceback" not in output
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        if process.stderr:
-            process.stderr.close()

@@ -7,6 +7,9 @@ import pytest
 from main_service.demo import seed_demo
 from shared.db import db
 
+# SQLite only: who may open which page is decided in Python; the pages read the same rows on either backend.
+pytestmark = pytest.mark.backends("sqlite")
+
 ADMIN_ONLY = {
     "admin.settings",
     "admin.settings_logo",

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from shared.db import db
@@ -18,6 +19,9 @@ from shared.services import (
     request_expense,
 )
 from shared.services.settings import update_settings
+
+# SQLite only: escaping is rendering.
+pytestmark = pytest.mark.backends("sqlite")
 
 PAYLOAD = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

@@ -14,6 +14,9 @@ from shared.models import ApiKey, Client, QueuedMessage, Settings, User
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
 from support import ADMIN_PASSWORD, app_config, csrf_from, sign_in, sign_in_fails
 
+# SQLite only: form handling and rendering; the database outage test below runs on Postgres.
+pytestmark = pytest.mark.backends("sqlite")
+
 PNG_HEADER = b"\x89PNG\r\n\x1a\n"
 
 
@@ -196,7 +199,7 @@ def test_delivery_cancel_and_retry_from_the_queue_page(admin_app, admin):
 @pytest.mark.parametrize("backend", ["postgresql"])  # SQLite is a file; there is no server to take away
 def test_database_outage_shows_a_friendly_page_and_recovers(backend, database_url, users):
     import main_service
-    from tcp_proxy import TcpProxy
+    from support.tcp_proxy import TcpProxy
 
     host_port = database_url.split("@", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":")

@@ -108,7 +108,7 @@ def test_a_body_that_is_not_an_object_is_422(api):
 @pytest.mark.parametrize("backend", ["postgresql"])  # SQLite is a file; there is no server to take away
 def test_database_down_is_503_and_recovers(backend, database_url):
     """With the database unreachable the API answers 503 problem+json, then recovers by itself."""
-    from tcp_proxy import TcpProxy
+    from support.tcp_proxy import TcpProxy
 
     host_port = database_url.split("@", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":") if ":" in host_port else (host_port, "5432")

@@ -1,10 +1,12 @@
 """The API keeps the promises of its own OpenAPI document (SPEC §7).
 
 Schemathesis generates requests from ``/api/v1/openapi.json`` for every
-operation, on SQLite and on PostgreSQL, with an admin-scope key, and checks
+operation, on SQLite, with an admin-scope key, and checks
 that no response is a server error, has a status code or a content type the
 document does not list, or breaks its documented schema. A few rows are seeded
 first so that item endpoints with small ids sometimes reach real objects.
+On PostgreSQL the same checks run with more examples, and in stateful
+sequences, in tests/resilience/test_api_fuzzing.py (part of ``make test``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate as validate_openapi
 from schemathesis.checks import not_a_server_error
@@ -27,7 +28,6 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
-import api_service
 from api_service.routes import ROUTES
 from shared.db import db
 from shared.services import (
@@ -39,7 +39,7 @@ from shared.services import (
     record_payment,
     request_expense,
 )
-from support import app_config
+from support.openapi import CurrentApp, load_schema
 
 CHECKS = [
     not_a_server_error,
@@ -67,46 +67,8 @@ def seed(session) -> None:
     request_expense(session, actor=actor, data={"title": "Printer toner", "category": "Supplies", "amount": "120.50"})
 
 
-class CurrentApp:
-    """A WSGI app that forwards to the API app of the running test (one per backend).
-
-    Schemathesis builds its tests when this module is collected, before any
-    database exists, so the schema is bound to this stand-in and each test points
-    it at its own app. Its probes (no key, an undeclared method) go the same way.
-    (``schemathesis.pytest.from_fixture`` would load the schema per test instead,
-    but schemathesis 4.32.5's lazy loader sets ``node._nodeid``, which pytest 9.2
-    no longer has.)
-    """
-
-    def __init__(self) -> None:
-        self.app = None
-
-    def __call__(self, environ, start_response):
-        if self.app is None:
-            raise RuntimeError("no API app is active for this request")
-        return self.app(environ, start_response)
-
-
 CURRENT_APP = CurrentApp()
-
-
-def load_schema():
-    """The document as the API serves it, from an app that needs no database for that."""
-    loader = api_service.create_app(app_config("sqlite://"))
-    CURRENT_APP.app = loader
-    try:
-        return schemathesis.openapi.from_wsgi(
-            "/api/v1/openapi.json",
-            CURRENT_APP,
-            config=schemathesis.Config.from_dict({"generation": {"max-examples": MAX_EXAMPLES, "database": "none"}}),
-        )
-    finally:
-        CURRENT_APP.app = None
-        with loader.app_context():
-            db.engine.dispose()
-
-
-schema = load_schema()
+schema = load_schema(CURRENT_APP, max_examples=MAX_EXAMPLES)
 
 
 @pytest.fixture
@@ -119,6 +81,10 @@ def seeded_api(api_app, keys):
 
 
 @schema.parametrize()
+# SQLite only: the same generated requests run on Postgres, with more examples and stateful
+# sequences, in tests/resilience/test_api_fuzzing.py; the regression inputs below run on both.
+@pytest.mark.backends("sqlite")
+@pytest.mark.slow  # hundreds of generated requests: make test runs them, make test-fast does not
 # The fixtures hold the app and its seeded database for all of one operation's examples, on purpose.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_response_matches_the_document(case, seeded_api, keys):

@@ -19,14 +19,16 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from shared.config import SETTINGS
 from support import ROOT
+from support.servers import LiveServer
+
+# SQLite only: the README's curl examples check the documentation, not the database.
+pytestmark = [pytest.mark.backends("sqlite"), pytest.mark.slow]  # slow: runs bash, curl and flask
 
 SECTION = "## API quick start"
 STATUS_MARK = "HTTP_STATUS"
@@ -67,13 +69,8 @@ def json_documents(text: str) -> list:
 
 @pytest.fixture
 def api_base_url(api_app):
-    server = make_server("127.0.0.1", 0, api_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="readme-api", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/v1"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with LiveServer(api_app) as server:
+        yield f"{server.url}/api/v1"
 
 
 def venv_bin_dirs() -> set[Path]:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 import main_service
 from shared.db import db
-from support import ROOT, app_config, finish_setup
+from support import IN_CI, ROOT, app_config, finish_setup
+from support.servers import LiveServer
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,7 +30,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test under tests/browser is marked ``browser`` (``make test-fast`` leaves them out)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -54,12 +60,9 @@ def live_app(database_url, tmp_path):
     with app.app_context():
         finish_setup(db.session)  # an install in use: the walkthrough starts on the dashboard
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    yield app
-    server.shutdown()
+    with LiveServer(app) as server:
+        app.config["LIVE_URL"] = server.url
+        yield app
     with app.app_context():
         db.engine.dispose()
 

@@ -17,6 +17,9 @@ from shared.db import db
 from shared.services import Actor, create_user
 from support import ROOT
 
+# SQLite only: the browser sees pages; the figures are checked on both backends in tests/reports.
+pytestmark = pytest.mark.backends("sqlite")
+
 PASSWORD = "a-long-test-password"
 WAIT = 10_000
 SCREENSHOT = ROOT / ("docs" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts") / "dashboard.png"

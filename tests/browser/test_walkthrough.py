@@ -25,6 +25,9 @@ from shared.money import Discount, LineInput, compute_totals
 from shared.services import Actor, create_user
 from support import app_config
 
+# SQLite only: the browser sees pages; what the database decides is checked on both backends elsewhere.
+pytestmark = pytest.mark.backends("sqlite")
+
 PASSWORD = "a-long-test-password"
 STAFF = ("staff@example.com", "Sam Staff")
 ADMIN = ("admin@example.com", "Ada Admin")

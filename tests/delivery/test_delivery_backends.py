@@ -11,7 +11,6 @@ import logging
 from pathlib import Path
 
 import pytest
-from delivery_support import TwilioStub, free_port, make_config, pdf_text, smtp_sink
 from sqlalchemy import select
 
 from shared.db import utcnow
@@ -20,6 +19,11 @@ from shared.messages.compose import build_sms
 from shared.messages.delivery import drain_queue
 from shared.models import Activity, QueuedMessage
 from shared.services import Notify
+from support.delivery import TwilioStub, make_config, pdf_text, smtp_sink
+from support.processes import free_port
+
+# SQLite only: the SMTP and Twilio transports; the queue's claims run on both backends in test_delivery_queue.
+pytestmark = pytest.mark.backends("sqlite")
 
 OWNER = "worker tests"
 TWILIO_SID = "AC" + "0123456789abcdef" * 2

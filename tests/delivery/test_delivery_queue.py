@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from delivery_support import make_config
 from sqlalchemy import select
 
 import shared.messages.compose as messages
@@ -16,6 +15,7 @@ from shared.messages.email_backends.base import EmailBackend
 from shared.messages.sms_backends.base import SmsBackend
 from shared.models import QueuedMessage
 from shared.services import Notify, record_payment, void_invoice
+from support.delivery import make_config
 
 
 @pytest.fixture

@@ -10,13 +10,16 @@ import tempfile
 from decimal import Decimal
 
 import pytest
-from delivery_support import pdf_text, squeeze
 
 from shared.documents import pdf as pdf_module
 from shared.documents import pdf_filename, render_invoice_pdf, render_receipt_pdf
 from shared.documents.fetcher import ASSETS_DIR, LOGO_URL, DocumentURLFetcher, FetchRefused
 from shared.documents.formatting import format_money
 from shared.services import get_settings, record_payment, void_invoice, void_payment
+from support.delivery import pdf_text, squeeze
+
+# SQLite only: PDF rendering.
+pytestmark = pytest.mark.backends("sqlite")
 
 HOSTILE_NAME = '<script>alert(1)</script><img src="file:///etc/passwd">'
 PNG_1PX = bytes.fromhex(

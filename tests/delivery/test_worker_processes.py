@@ -8,10 +8,12 @@ import subprocess
 import sys
 
 import pytest
-from delivery_support import ROOT, WorkerProcess, smtp_sink, wait_until, worker_env
 from sqlalchemy import func, select
 
 from shared.models import Activity, QueuedMessage
+from support import ROOT
+from support.delivery import smtp_sink
+from support.processes import WorkerProcess, wait_until, worker_env
 
 pytestmark = pytest.mark.slow
 

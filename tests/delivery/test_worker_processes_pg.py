@@ -5,11 +5,12 @@ from __future__ import annotations
 import signal
 
 import pytest
-from delivery_support import WorkerProcess, smtp_sink, wait_until, worker_env
 from sqlalchemy import func, select
 
 from shared.models import QueuedMessage
 from shared.services import Actor, Notify, send_invoice
+from support.delivery import smtp_sink
+from support.processes import WorkerProcess, wait_until, worker_env
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ def books(session) -> Books:
 
 
 @pytest.fixture
-def admin(admin_app) -> Browser:
+def admin(admin_app, remembered_password_hashes) -> Browser:
     with admin_app.app_context():
         create_user(
             db.session,

@@ -6,11 +6,15 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from main_service.charts import Bar, Series, bar_chart, column_chart, compact, nice_ticks
 from shared.models import Expense, Payment
 from shared.services import Actor, Notify, queue_statement, record_payment
+
+# SQLite only: the page around the figures; the figures run on both backends in test_report_figures.
+pytestmark = pytest.mark.backends("sqlite")
 
 D = Decimal
 

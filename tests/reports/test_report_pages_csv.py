@@ -13,6 +13,9 @@ from report_html import amount, page_tables, read_csv
 from shared.services import Actor, approve_expense, request_expense
 from support import sign_in
 
+# SQLite only: pages and CSV around the figures; the figures run on both backends in test_report_figures.
+pytestmark = pytest.mark.backends("sqlite")
+
 D = Decimal
 H1 = "from=2025-01-01&to=2025-06-30"
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,14 +18,11 @@ import sqlalchemy as sa
 
 import shared.models  # noqa: F401
 from shared.db import db
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "delivery"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from delivery_support import free_port  # noqa: E402
+from support.figures import FIGURES
+from support.processes import free_port
+from support.servers import LiveServer
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-
-from resilience_support import FIGURES  # noqa: E402
 
 
 def pytest_collection_modifyitems(items):
@@ -111,25 +106,6 @@ def pg_cluster() -> Iterator[PgCluster]:
     engine.dispose()
     yield cluster
     cluster.close()
-
-
-class LiveServer:
-    """A WSGI app served by werkzeug's threaded server on 127.0.0.1, in a thread."""
-
-    def __init__(self, app) -> None:
-        from werkzeug.serving import make_server
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

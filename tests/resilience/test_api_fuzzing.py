@@ -9,9 +9,7 @@ product runs on in production.
 from __future__ import annotations
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, settings
-from resilience_support import count
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -24,40 +22,16 @@ import api_service
 from shared.db import db
 from shared.services import Actor, create_api_key
 from support import app_config
+from support.figures import count
+from support.openapi import CurrentApp, load_schema
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = 60
 STATEFUL_EXAMPLES = 100
 
 
-class CurrentApp:
-    """A WSGI stand-in the schema is bound to at collection; each test points it at its own app."""
-
-    app = None
-
-    def __call__(self, environ, start_response):
-        return self.app(environ, start_response)
-
-
 CURRENT_APP = CurrentApp()
-
-
-def load_schema():
-    loader = api_service.create_app(app_config("sqlite://"))
-    CURRENT_APP.app = loader
-    try:
-        return schemathesis.openapi.from_wsgi(
-            "/api/v1/openapi.json",
-            CURRENT_APP,
-            config=schemathesis.Config.from_dict({"generation": {"max-examples": MAX_EXAMPLES, "database": "none"}}),
-        )
-    finally:
-        with loader.app_context():
-            db.engine.dispose()
-        CURRENT_APP.app = None
-
-
-schema = load_schema()
+schema = load_schema(CURRENT_APP, max_examples=MAX_EXAMPLES)
 
 
 @pytest.fixture(params=["postgresql"])

@@ -6,7 +6,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-from resilience_support import count
 
 import api_service
 import main_service
@@ -14,6 +13,7 @@ from shared.db import db
 from shared.models import Invoice, Payment
 from shared.services import Actor, create_api_key, create_user
 from support import ADMIN_PASSWORD, app_config, csrf_from, sign_in
+from support.figures import count
 
 ROUNDS = 5
 

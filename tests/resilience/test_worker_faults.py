@@ -12,11 +12,12 @@ import random
 import time
 
 import pytest
-from delivery_support import SmtpSink, WorkerProcess, wait_until, worker_env
-from resilience_support import count
 from sqlalchemy import func, select
 
 from shared.models import QueuedMessage
+from support.delivery import SmtpSink
+from support.figures import count
+from support.processes import WorkerProcess, wait_until, worker_env
 
 pytestmark = pytest.mark.slow
 

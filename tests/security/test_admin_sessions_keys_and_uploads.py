@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from shared.models import ApiKey, Settings, User
 from support import csrf_from, sign_in
 
+# SQLite only: sessions, CSRF and uploads are decided in Python.
+pytestmark = pytest.mark.backends("sqlite")
+
 
 def test_a_csrf_token_from_another_session_is_refused(admin_app, users):
     alice = sign_in(admin_app, "admin@example.com")

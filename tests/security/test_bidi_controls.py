@@ -16,12 +16,12 @@ import re
 from pathlib import Path
 
 import pytest
-from delivery_support import make_config, pdf_text
 
 from shared.documents import render_invoice_pdf
 from shared.messages.delivery import drain_queue
 from shared.services import Actor, Notify, request_expense
 from shared.services.settings import update_settings
+from support.delivery import make_config, pdf_text
 
 RLO, PDF, RLI, PDI = "\u202e", "\u202c", "\u2067", "\u2069"
 CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")

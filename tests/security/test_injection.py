@@ -16,10 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from delivery_support import make_config, pdf_text, squeeze
 
 from shared.messages.delivery import drain_queue
 from support import sign_in
+from support.delivery import make_config, pdf_text, squeeze
 
 
 class RecordingServer:

@@ -19,13 +19,13 @@ import logging
 from pathlib import Path
 
 import pytest
-from delivery_support import make_config, smtp_sink
 from sqlalchemy import select, update
 
 from shared.messages.delivery import drain_queue
 from shared.models import Activity, QueuedMessage
 from shared.services import Notify
 from shared.services.settings import update_settings
+from support.delivery import make_config, smtp_sink
 
 OWNER = "security-tests"
 

@@ -7,7 +7,6 @@ import logging
 
 import pytest
 import sqlalchemy as sa
-from delivery_support import TwilioStub, free_port, make_config
 from sqlalchemy.orm import Session
 
 from shared.db import db
@@ -15,6 +14,11 @@ from shared.messages.delivery import drain_queue
 from shared.models import ApiKey, QueuedMessage, User
 from shared.services import Notify
 from support import app_config, sign_in_fails, try_sign_in
+from support.delivery import TwilioStub, make_config
+from support.processes import free_port
+
+# SQLite only: hashing and what logs and pages show are decided in Python.
+pytestmark = pytest.mark.backends("sqlite")
 
 PASSWORD = "correct-horse-battery-staple-42"
 SMTP_PASSWORD = "smtp-pa55word-do-not-log"

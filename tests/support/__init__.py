@@ -1,11 +1,25 @@
-"""Plain helpers shared by test modules (importable, unlike conftest)."""
+"""Plain helpers shared by test modules (importable, unlike conftest): written once, imported everywhere.
+
+``tests/`` is on ``sys.path`` (pytest's rootdir conftest), so ``support`` and its
+modules import without path edits:
+
+- here: the repository root, app settings for a test database, a signed-in admin browser;
+- ``support.processes``: a clean environment, free ports, polling, a worker process;
+- ``support.delivery``: an SMTP server, Twilio, worker settings and PDF text;
+- ``support.servers``: a WSGI app on a real port, in a thread;
+- ``support.openapi``: the API's OpenAPI document loaded for schemathesis;
+- ``support.tcp_proxy``: a loopback proxy a test can cut, to take a database away;
+- ``support.figures``: the counts the resilience suite prints at the end.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def app_config(database_url: str, **extra) -> dict:

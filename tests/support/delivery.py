@@ -1,7 +1,8 @@
-"""Stand-ins for the outside world in delivery tests: an SMTP server, Twilio, worker processes.
+"""Stand-ins for the outside world in delivery tests: an SMTP server, Twilio; worker settings and PDF text.
 
 Plain helpers and context managers (not fixtures), so each test module wraps
-the ones it needs; nothing here is collected as a test.
+the ones it needs; nothing here is collected as a test. Worker processes,
+free ports and polling live in ``support.processes``.
 """
 
 from __future__ import annotations
@@ -11,18 +12,12 @@ import contextlib
 import email
 import email.policy
 import json
-import os
-import queue
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,36 +26,17 @@ from urllib.parse import parse_qs
 import pytest
 from aiosmtpd.controller import Controller
 
-from shared.config import SETTINGS, load_config
+from shared.config import load_config
 
-ROOT = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-SECRET = "delivery-tests-secret-key-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from . import IN_CI
+from .processes import WORKER_SECRET, free_port
 
 
 def make_config(database_url: str, folder: Path, **overrides: object) -> dict:
     """Settings as the worker would load them, with the outbox under ``folder``."""
-    environ = {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "APP_ENV": "testing"}
+    environ = {"DATABASE_URL": database_url, "SECRET_KEY": WORKER_SECRET, "APP_ENV": "testing"}
     environ.update({k: str(v) for k, v in overrides.items()})
     return load_config(environ, folder=folder)
-
-
-def wait_until(condition: Callable[[], object], seconds: float, interval: float = 0.05):
-    """Poll ``condition`` until it is truthy (returned) or ``seconds`` pass (None)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(interval)
 
 
 def pdf_text(pdf: bytes, *, first: int | None = None, last: int | None = None, layout: bool = True) -> str:
@@ -201,80 +177,3 @@ class TwilioStub:
     def __exit__(self, *exc_info) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-# ----------------------------------------------------------------------------- worker processes
-
-
-def worker_env(database_url: str, **settings: object) -> dict[str, str]:
-    """The environment of a worker process: ours only, nothing inherited that could steer it."""
-    names = {s.name for s in SETTINGS}
-    env = {k: v for k, v in os.environ.items() if k not in names and not k.startswith("FLASK_")}
-    env.update(DATABASE_URL=database_url, SECRET_KEY=SECRET, APP_ENV="testing", PYTHONUNBUFFERED="1")
-    env.update({k: str(v) for k, v in settings.items()})
-    return env
-
-
-class WorkerProcess:
-    """``python -m background_service`` in its own process group; its stderr read on a thread."""
-
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "background_service", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        self._reader = threading.Thread(target=self._pump, daemon=True)
-        self._reader.start()
-
-    def _pump(self) -> None:
-        for line in self.process.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                if self.process.poll() is not None and self.lines.empty():
-                    return False
-                continue
-            self.seen.append(line)
-            if text in line:
-                return True
-        return False
-
-    def output(self) -> str:
-        self._reader.join(timeout=5)
-        while not self.lines.empty():
-            self.seen.append(self.lines.get_nowait())
-        return "".join(self.seen)
-
-    def wait(self, seconds: float) -> int | None:
-        try:
-            return self.process.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def signal(self, signum: int) -> None:
-        self.process.send_signal(signum)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def __enter__(self) -> WorkerProcess:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.kill()
-        if self.process.stderr:
-            self.process.stderr.close()
