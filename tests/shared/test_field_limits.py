@@ -18,6 +18,7 @@ from api_service import schemas
 from main_service.admin import forms
 from shared import limits
 from shared.errors import ValidationFailed
+from shared.inputs import ClientChanges, ClientInput, ExpenseInput, InvoiceDraft, PaymentInput
 from shared.services import (
     approve_expense,
     create_client,
@@ -47,17 +48,17 @@ class Field:
 
 
 def _client(value, session, actor, make_client, make_invoice, admin_actor, field):
-    return create_client(session, actor=actor, data={"name": "A", field: value})
+    return create_client(session, actor=actor, data=ClientInput.from_mapping({"name": "A", field: value}))
 
 
 def _invoice(value, session, actor, make_client, make_invoice, admin_actor, field):
     client = make_client()
     data = {"client_id": client.id, "items": [dict(LINE)], field: value}
-    return create_draft(session, actor=actor, data=data)
+    return create_draft(session, actor=actor, data=InvoiceDraft.from_mapping(data))
 
 
 def _expense(value, session, actor, make_client, make_invoice, admin_actor, field):
-    return request_expense(session, actor=actor, data={**EXPENSE, field: value})
+    return request_expense(session, actor=actor, data=ExpenseInput.from_mapping({**EXPENSE, field: value}))
 
 
 FIELDS = {
@@ -69,7 +70,7 @@ FIELDS = {
         schemas.ClientIn,
         "name",
         {},
-        lambda v, s, a, mc, mi, aa: update_client(s, actor=a, client_id=mc().id, data={"name": v}),
+        lambda v, s, a, mc, mi, aa: update_client(s, actor=a, client_id=mc().id, data=ClientChanges(name=v)),
     ),
     "client e-mail": Field(
         limits.EMAIL,
@@ -140,7 +141,7 @@ FIELDS = {
         "items.0.description",
         {"client_id": 1},
         lambda v, s, a, mc, mi, aa: create_draft(
-            s, actor=a, data={"client_id": mc().id, "items": [{**LINE, "description": v}]}
+            s, actor=a, data=InvoiceDraft.from_mapping({"client_id": mc().id, "items": [{**LINE, "description": v}]})
         ),
     ),
     "void reason": Field(
@@ -161,7 +162,9 @@ FIELDS = {
         schemas.PaymentIn,
         "reference",
         {"amount": "1"},
-        lambda v, s, a, mc, mi, aa: record_payment(s, actor=a, invoice_id=mi(issue=True).id, amount="1", reference=v),
+        lambda v, s, a, mc, mi, aa: record_payment(
+            s, actor=a, invoice_id=mi(issue=True).id, data=PaymentInput(amount="1", reference=v)
+        ),
     ),
     "payment note": Field(
         limits.PAYMENT_NOTE,
@@ -171,7 +174,9 @@ FIELDS = {
         schemas.PaymentIn,
         "note",
         {"amount": "1"},
-        lambda v, s, a, mc, mi, aa: record_payment(s, actor=a, invoice_id=mi(issue=True).id, amount="1", note=v),
+        lambda v, s, a, mc, mi, aa: record_payment(
+            s, actor=a, invoice_id=mi(issue=True).id, data=PaymentInput(amount="1", note=v)
+        ),
     ),
     "expense title": Field(
         limits.EXPENSE_TITLE,
@@ -222,7 +227,7 @@ FIELDS = {
         "note",
         {},
         lambda v, s, a, mc, mi, aa: approve_expense(
-            s, actor=aa, expense_id=request_expense(s, actor=a, data=EXPENSE).id, note=v
+            s, actor=aa, expense_id=request_expense(s, actor=a, data=ExpenseInput.from_mapping(EXPENSE)).id, note=v
         ),
     ),
 }
