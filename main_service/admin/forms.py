@@ -130,13 +130,13 @@ class ClientForm(FlaskForm):
 
     def to_input(self) -> ClientInput:
         """The new client as entered."""
-        return ClientInput(**self._fields())
+        return ClientInput(**self._entered())
 
     def to_changes(self) -> ClientChanges:
         """The editor shows every field, so every field is given."""
-        return ClientChanges(**self._fields())
+        return ClientChanges(**self._entered())
 
-    def _fields(self) -> dict:
+    def _entered(self) -> dict:
         return {
             "name": self.name.data,
             "client_type": self.client_type.data,
@@ -174,13 +174,13 @@ class InvoiceForm(FlaskForm):
 
     def to_draft(self) -> InvoiceDraft:
         """The new invoice as entered; no currency chosen means the client's or the company's."""
-        return InvoiceDraft(**self._fields(), currency=self.currency.data or None)
+        return InvoiceDraft(**self._entered(), currency=self.currency.data or None)
 
     def to_changes(self) -> InvoiceChanges:
         """The editor shows every field, so every field is given; the currency only when chosen."""
-        return InvoiceChanges(**self._fields(), currency=self.currency.data or UNSET)
+        return InvoiceChanges(**self._entered(), currency=self.currency.data or UNSET)
 
-    def _fields(self) -> dict:
+    def _entered(self) -> dict:
         # Wholly blank rows are left out; remember which rows became which items
         # so an error on items.N lands on the right row.
         self.item_rows = [
@@ -249,13 +249,13 @@ class ExpenseForm(FlaskForm):
 
     def to_input(self) -> ExpenseInput:
         """The new expense as entered; no currency chosen means the company's."""
-        return ExpenseInput(**self._fields(), currency=self.currency.data or None)
+        return ExpenseInput(**self._entered(), currency=self.currency.data or None)
 
     def to_changes(self) -> ExpenseChanges:
         """The editor shows every field, so every field is given; the currency only when chosen."""
-        return ExpenseChanges(**self._fields(), currency=self.currency.data or UNSET)
+        return ExpenseChanges(**self._entered(), currency=self.currency.data or UNSET)
 
-    def _fields(self) -> dict:
+    def _entered(self) -> dict:
         return {
             "title": self.title.data,
             "category": self.category.data,
