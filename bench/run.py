@@ -359,14 +359,17 @@ class Bench:
         from shared.actors import Actor
         from shared.db import db
         from shared.documents import pdf as pdfmod
+        from shared.inputs import InvoiceDraft, ItemInput
         from shared.services import create_draft, issue_invoice
 
         def invoice_with(lines: int):
             items = [
-                {"description": f"Item {n}", "quantity": "1", "unit_price": f"{100 + n}.00", "tax_rate": "7.5"}
+                ItemInput(description=f"Item {n}", quantity="1", unit_price=f"{100 + n}.00", tax_rate="7.5")
                 for n in range(lines)
             ]
-            draft = create_draft(db.session, actor=Actor.system("bench"), data={"client_id": client_id, "items": items})
+            draft = create_draft(
+                db.session, actor=Actor.system("bench"), data=InvoiceDraft(client_id=client_id, items=items)
+            )
             return issue_invoice(db.session, actor=Actor.system("bench"), invoice_id=draft.id)[0]
 
         def timing(function, repeat: int = 7) -> float:

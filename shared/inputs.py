@@ -152,3 +152,125 @@ class InvoiceChanges:
         if errors:
             raise ValidationFailed(errors)
         return changes
+
+
+class _FromMapping:
+    """``from_mapping`` for the flat inputs: unknown fields refused, each under its path."""
+
+    _unknown_message = "is not a known field"
+
+    @classmethod
+    def from_mapping(cls: type[T], data: Any, *, prefix: str = "") -> T:
+        """Build from a JSON-like mapping (API body, fixtures); unknown fields are refused."""
+        if not isinstance(data, Mapping):
+            raise ValidationFailed.one(prefix.rstrip(".") or "body", "must be an object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        errors = {f"{prefix}{name}": [cls._unknown_message] for name in sorted(set(data) - known)}
+        if errors:
+            raise ValidationFailed(errors)
+        return cls(**data)
+
+
+# ------------------------------------------------------------------ clients (SPEC §5.4)
+
+
+@dataclass(frozen=True)
+class ClientInput(_FromMapping):
+    """A new client: a name; the rest have defaults."""
+
+    name: str | None = None
+    client_type: str = "individual"
+    email: str | None = None
+    phone: str | None = None
+    billing_address: str | None = ""
+    postal_address: str | None = ""
+    default_currency: str | None = None  # the company's
+    sms_opt_in: bool = False
+    reminders_opt_out: bool = False
+
+
+@dataclass(frozen=True)
+class ClientChanges(_FromMapping):
+    """Changes to a client: only the fields given change."""
+
+    name: str | None | _Unset = UNSET
+    client_type: str | None | _Unset = UNSET
+    email: str | None | _Unset = UNSET
+    phone: str | None | _Unset = UNSET
+    billing_address: str | None | _Unset = UNSET
+    postal_address: str | None | _Unset = UNSET
+    default_currency: str | None | _Unset = UNSET
+    sms_opt_in: bool | _Unset = UNSET
+    reminders_opt_out: bool | _Unset = UNSET
+
+
+# ------------------------------------------------------------------ payments (SPEC §5.3)
+
+
+@dataclass(frozen=True)
+class PaymentInput(_FromMapping):
+    """Money received against an invoice; paid today by bank transfer unless told."""
+
+    amount: Number | None = None
+    paid_on: Date | None = None  # today
+    method: str = "bank_transfer"
+    reference: str | None = ""
+    note: str | None = ""
+
+
+# ------------------------------------------------------------------ expenses (SPEC §5.5)
+
+
+@dataclass(frozen=True)
+class ExpenseInput(_FromMapping):
+    """A new expense request: a title, a category and an amount; the rest have defaults."""
+
+    title: str | None = None
+    category: str | None = None
+    amount: Number | None = None
+    currency: str | None = None  # the company's
+    expense_date: Date | None = None  # today
+    description: str | None = ""
+    payee: str | None = ""
+
+
+@dataclass(frozen=True)
+class ExpenseChanges(_FromMapping):
+    """Changes to a pending expense: only the fields given change."""
+
+    title: str | None | _Unset = UNSET
+    category: str | None | _Unset = UNSET
+    amount: Number | None | _Unset = UNSET
+    currency: str | None | _Unset = UNSET
+    expense_date: Date | None | _Unset = UNSET
+    description: str | None | _Unset = UNSET
+    payee: str | None | _Unset = UNSET
+
+
+# ------------------------------------------------------------------ settings
+
+
+@dataclass(frozen=True)
+class SettingsChanges(_FromMapping):
+    """Changes to the company settings: only the fields given change."""
+
+    _unknown_message = "is not a setting"
+
+    company_name: str | None | _Unset = UNSET
+    company_address: str | None | _Unset = UNSET
+    company_email: str | None | _Unset = UNSET
+    company_phone: str | None | _Unset = UNSET
+    company_tax_id: str | None | _Unset = UNSET
+    company_website: str | None | _Unset = UNSET
+    payment_instructions: str | None | _Unset = UNSET
+    invoice_number_format: str | None | _Unset = UNSET
+    receipt_number_format: str | None | _Unset = UNSET
+    default_currency: str | None | _Unset = UNSET
+    country: str | None | _Unset = UNSET
+    time_zone: str | None | _Unset = UNSET
+    paper_size: str | None | _Unset = UNSET
+    payment_terms_days: int | str | None | _Unset = UNSET
+    tax_rounding: str | None | _Unset = UNSET
+    reminder_offsets: Sequence[int] | str | None | _Unset = UNSET
+    reminder_repeat_days: int | str | None | _Unset = UNSET
+    reminder_max: int | str | None | _Unset = UNSET

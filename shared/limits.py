@@ -40,3 +40,18 @@ EXPENSE_CATEGORY = 100
 EXPENSE_PAYEE = 200
 EXPENSE_DESCRIPTION = 5000
 DECISION_NOTE = 2000
+
+# --- company settings --------------------------------------------------------
+COMPANY_NAME = 200
+COMPANY_ADDRESS = 2000
+COMPANY_PHONE = PHONE
+COMPANY_TAX_ID = 60
+COMPANY_WEBSITE = 200
+PAYMENT_INSTRUCTIONS = 2000
+NUMBER_FORMAT = 60  # invoice and receipt number formats
+
+# --- users, sign-in and API keys (SPEC §6) -----------------------------------
+USER_NAME = 200
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+API_KEY_NAME = 100

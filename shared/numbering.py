@@ -16,12 +16,13 @@ import string
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shared import limits
 from shared.errors import ValidationFailed
 from shared.models import NumberCounter
 
 SERIES = ("invoice", "receipt")
 _ALLOWED_FIELDS = {"year", "seq"}
-MAX_FORMAT_LENGTH = 60  # the settings columns' width
+MAX_FORMAT_LENGTH = limits.NUMBER_FORMAT  # the settings columns' width
 MAX_NUMBER_LENGTH = 40
 _SEQ_SPEC = re.compile(r"0[1-9][0-9]?d")  # {seq:0Nd}: zero-padded to N digits (1 to 99)
 

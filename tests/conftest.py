@@ -28,7 +28,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 import shared.models  # noqa: F401
 from shared.db import configure_engine, db
-from shared.inputs import InvoiceDraft
+from shared.inputs import ClientInput, InvoiceDraft
 from shared.models.rollups import rollup_differences
 from shared.services import Actor, Notify, create_api_key, create_client, create_draft, create_user, issue_invoice
 from support import ADMIN_PASSWORD, IN_CI, Browser, app_config, finish_setup, sign_in
@@ -227,7 +227,7 @@ def make_client(session: Session, actor: Actor):
         n = next(counter)
         data = {"name": f"Client {n}", "email": f"client{n}@example.com", "phone": "+2348030000000"}
         data.update(fields)
-        return create_client(session, actor=actor, data=data)
+        return create_client(session, actor=actor, data=ClientInput.from_mapping(data))
 
     return make
 

@@ -7,6 +7,7 @@ from api_service.resources.base import BaseResource
 from api_service.schemas import ClientIn, ClientPatch
 from api_service.serializers import client_json
 from shared.db import db
+from shared.inputs import ClientChanges, ClientInput
 from shared.models import Client
 from shared.services import create_client, delete_client, update_client
 
@@ -21,7 +22,7 @@ class ClientList(BaseResource):
         return self.paginate(query, Client.id, client_json)
 
     def post(self):
-        client = create_client(db.session, actor=self.actor, data=self.body(ClientIn))
+        client = create_client(db.session, actor=self.actor, data=ClientInput.from_mapping(self.body(ClientIn)))
         return client_json(client), 201
 
 
@@ -30,7 +31,7 @@ class ClientItem(BaseResource):
         return client_json(self.get_object_or_404(Client, client_id))
 
     def patch(self, client_id: int):
-        data = self.body(ClientPatch)
+        data = ClientChanges.from_mapping(self.body(ClientPatch))
         return client_json(update_client(db.session, actor=self.actor, client_id=client_id, data=data))
 
     def delete(self, client_id: int):

@@ -6,6 +6,7 @@ from api_service.resources.base import BaseResource, query_choice
 from api_service.schemas import DecisionIn, ExpenseIn, ExpensePatch
 from api_service.serializers import expense_json
 from shared.db import db
+from shared.inputs import ExpenseChanges, ExpenseInput
 from shared.models import Expense
 from shared.models.enums import EXPENSE_STATES
 from shared.services import approve_expense, decline_expense, delete_expense, request_expense, update_expense
@@ -20,7 +21,7 @@ class ExpenseList(BaseResource):
         return self.paginate(query, Expense.id, expense_json)
 
     def post(self):
-        expense = request_expense(db.session, actor=self.actor, data=self.body(ExpenseIn))
+        expense = request_expense(db.session, actor=self.actor, data=ExpenseInput.from_mapping(self.body(ExpenseIn)))
         return expense_json(expense), 201
 
 
@@ -29,7 +30,7 @@ class ExpenseItem(BaseResource):
         return expense_json(self.get_object_or_404(Expense, expense_id))
 
     def patch(self, expense_id: int):
-        data = self.body(ExpensePatch)
+        data = ExpenseChanges.from_mapping(self.body(ExpensePatch))
         return expense_json(update_expense(db.session, actor=self.actor, expense_id=expense_id, data=data))
 
     def delete(self, expense_id: int):

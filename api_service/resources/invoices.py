@@ -10,7 +10,7 @@ from api_service.schemas import InvoiceIn, InvoicePatch, IssueIn, ReasonIn, Send
 from api_service.serializers import invoice_json
 from shared.db import db
 from shared.errors import ValidationFailed
-from shared.inputs import InvoiceChanges, InvoiceDraft
+from shared.inputs import ClientInput, InvoiceChanges, InvoiceDraft
 from shared.messages.queue import messages_for_invoice
 from shared.models import Invoice
 from shared.models.enums import INVOICE_STATES
@@ -71,7 +71,12 @@ class InvoiceList(BaseResource):
             raise ValidationFailed.one("notify", "only an issued invoice can be sent; set issue to true")
         with atomic(db.session):
             if client_data is not None:
-                client = find_or_create_client(db.session, actor=self.actor, data=client_data, prefix="client.")
+                client = find_or_create_client(
+                    db.session,
+                    actor=self.actor,
+                    data=ClientInput.from_mapping(client_data, prefix="client."),
+                    prefix="client.",
+                )
                 data["client_id"] = client.id
             invoice, messages = create_invoice(
                 db.session,

@@ -8,6 +8,7 @@ from api_service.resources.base import BaseResource, query_int
 from api_service.schemas import PaymentIn, ReasonIn
 from api_service.serializers import payment_json
 from shared.db import db
+from shared.inputs import PaymentInput
 from shared.models import Invoice, Payment, QueuedMessage
 from shared.services import Notify, record_payment, void_payment
 
@@ -46,8 +47,8 @@ class InvoicePayments(BaseResource):
             db.session,
             actor=self.actor,
             invoice_id=invoice_id,
+            data=PaymentInput.from_mapping(data),
             notify=Notify(email=notify.get("email", True), sms=notify.get("sms", False)) if notify else Notify(),
-            **data,
         )
         return respond(payment, 201)
 

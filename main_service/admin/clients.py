@@ -47,7 +47,7 @@ def client_new():
     form = ClientForm()
     if form.validate_on_submit():
         try:
-            client = create_client(db.session, actor=actor(), data=form.to_data())
+            client = create_client(db.session, actor=actor(), data=form.to_input())
         except DomainError as exc:
             show_errors(form, exc)
         else:
@@ -65,7 +65,7 @@ def client_edit(client_id: int):
         form.default_currency.data = client.default_currency or ""
     if form.validate_on_submit():
         try:
-            update_client(db.session, actor=actor(), client_id=client.id, data=form.to_data())
+            update_client(db.session, actor=actor(), client_id=client.id, data=form.to_changes())
         except DomainError as exc:
             show_errors(form, exc)
         else:

@@ -36,7 +36,7 @@ def expense_new():
     form = ExpenseForm()
     if form.validate_on_submit():
         try:
-            expense = request_expense(db.session, actor=actor(), data=form.to_data(), user_id=current_user.id)
+            expense = request_expense(db.session, actor=actor(), data=form.to_input(), user_id=current_user.id)
         except DomainError as exc:
             show_errors(form, exc)
         else:
@@ -61,7 +61,7 @@ def expense_edit(expense_id: int):
         form.expense_date.data = expense.expense_date.isoformat()
     if form.validate_on_submit():
         try:
-            update_expense(db.session, actor=actor(), expense_id=expense.id, data=form.to_data())
+            update_expense(db.session, actor=actor(), expense_id=expense.id, data=form.to_changes())
         except DomainError as exc:
             show_errors(form, exc)
         else:

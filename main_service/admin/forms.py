@@ -25,7 +25,19 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from shared import limits
 from shared.errors import DomainError, ValidationFailed
-from shared.inputs import UNSET, DiscountInput, InvoiceChanges, InvoiceDraft, ItemInput
+from shared.inputs import (
+    UNSET,
+    ClientChanges,
+    ClientInput,
+    DiscountInput,
+    ExpenseChanges,
+    ExpenseInput,
+    InvoiceChanges,
+    InvoiceDraft,
+    ItemInput,
+    PaymentInput,
+    SettingsChanges,
+)
 from shared.models.enums import CLIENT_TYPES, PAPER_SIZES, PAYMENT_METHODS, ROLES, TAX_ROUNDING_MODES
 from shared.parsing import NUL_MESSAGE
 from shared.regions import countries, time_zones
@@ -80,13 +92,16 @@ def label(value: str) -> str:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=limits.EMAIL)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=limits.MAX_PASSWORD)])
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
-    new_password = PasswordField("New password (at least 10 characters)", validators=[DataRequired(), Length(max=256)])
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=limits.MAX_PASSWORD)])
+    new_password = PasswordField(
+        f"New password (at least {limits.MIN_PASSWORD} characters)",
+        validators=[DataRequired(), Length(max=limits.MAX_PASSWORD)],
+    )
     repeat_password = PasswordField(
         "New password again",
         validators=[DataRequired(), EqualTo("new_password", message="does not match the new password")],
@@ -114,7 +129,15 @@ class ClientForm(FlaskForm):
     sms_opt_in = BooleanField("Send reminders by SMS too")
     reminders_opt_out = BooleanField("Never send payment reminders")
 
-    def to_data(self) -> dict:
+    def to_input(self) -> ClientInput:
+        """The new client as entered."""
+        return ClientInput(**self._entered())
+
+    def to_changes(self) -> ClientChanges:
+        """The editor shows every field, so every field is given."""
+        return ClientChanges(**self._entered())
+
+    def _entered(self) -> dict:
         return {
             "name": self.name.data,
             "client_type": self.client_type.data,
@@ -204,6 +227,15 @@ class PaymentForm(FlaskForm):
     notify_email = BooleanField("E-mail the receipt to the client", default=True)
     notify_sms = BooleanField("Text the receipt to the client")
 
+    def to_input(self) -> PaymentInput:
+        return PaymentInput(
+            amount=(self.amount.data or "").strip(),
+            paid_on=self.paid_on.data or None,
+            method=self.method.data,
+            reference=self.reference.data or "",
+            note=self.note.data or "",
+        )
+
 
 class ExpenseForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=limits.EXPENSE_TITLE)])
@@ -216,8 +248,16 @@ class ExpenseForm(FlaskForm):
     payee = StringField("Payee", validators=[Optional(), Length(max=limits.EXPENSE_PAYEE)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=limits.EXPENSE_DESCRIPTION)])
 
-    def to_data(self) -> dict:
-        data = {
+    def to_input(self) -> ExpenseInput:
+        """The new expense as entered; no currency chosen means the company's."""
+        return ExpenseInput(**self._entered(), currency=self.currency.data or None)
+
+    def to_changes(self) -> ExpenseChanges:
+        """The editor shows every field, so every field is given; the currency only when chosen."""
+        return ExpenseChanges(**self._entered(), currency=self.currency.data or UNSET)
+
+    def _entered(self) -> dict:
+        return {
             "title": self.title.data,
             "category": self.category.data,
             "amount": self.amount.data,
@@ -225,9 +265,6 @@ class ExpenseForm(FlaskForm):
             "payee": self.payee.data or "",
             "description": self.description.data or "",
         }
-        if self.currency.data:
-            data["currency"] = self.currency.data
-        return data
 
 
 class DecisionForm(FlaskForm):
@@ -252,17 +289,21 @@ class CompanyPlaceFields:
 
 
 class SettingsForm(CompanyPlaceFields, FlaskForm):
-    company_name = StringField("Company name", validators=[DataRequired(), Length(max=200)])
-    company_address = TextAreaField("Address", validators=[Optional(), Length(max=2000)])
-    company_email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
-    company_phone = StringField("Phone", validators=[Optional(), Length(max=40)])
-    company_tax_id = StringField("Tax ID", validators=[Optional(), Length(max=60)])
-    company_website = StringField("Website", validators=[Optional(), Length(max=200)])
+    company_name = StringField("Company name", validators=[DataRequired(), Length(max=limits.COMPANY_NAME)])
+    company_address = TextAreaField("Address", validators=[Optional(), Length(max=limits.COMPANY_ADDRESS)])
+    company_email = EmailField("E-mail", validators=[Optional(), Length(max=limits.EMAIL)])
+    company_phone = StringField("Phone", validators=[Optional(), Length(max=limits.COMPANY_PHONE)])
+    company_tax_id = StringField("Tax ID", validators=[Optional(), Length(max=limits.COMPANY_TAX_ID)])
+    company_website = StringField("Website", validators=[Optional(), Length(max=limits.COMPANY_WEBSITE)])
     payment_instructions = TextAreaField(
-        "Payment instructions (printed on invoices)", validators=[Optional(), Length(max=2000)]
+        "Payment instructions (printed on invoices)", validators=[Optional(), Length(max=limits.PAYMENT_INSTRUCTIONS)]
     )
-    invoice_number_format = StringField("Invoice number format", validators=[DataRequired(), Length(max=60)])
-    receipt_number_format = StringField("Receipt number format", validators=[DataRequired(), Length(max=60)])
+    invoice_number_format = StringField(
+        "Invoice number format", validators=[DataRequired(), Length(max=limits.NUMBER_FORMAT)]
+    )
+    receipt_number_format = StringField(
+        "Receipt number format", validators=[DataRequired(), Length(max=limits.NUMBER_FORMAT)]
+    )
     default_currency = SelectField("Default currency", choices=[(c, c) for c in COMMON_CURRENCIES])
     country = SelectField("Country", choices=country_choices, default="")
     time_zone = SelectField("Time zone", choices=time_zone_choices, default="UTC")
@@ -299,12 +340,13 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
         "reminder_max",
     )
 
-    def to_data(self) -> dict:
-        return {name: getattr(self, name).data or "" for name in self.FIELDS}
+    def to_changes(self) -> SettingsChanges:
+        """The page shows every setting, so every setting is given."""
+        return SettingsChanges(**{name: getattr(self, name).data or "" for name in self.FIELDS})
 
 
 class SetupForm(CompanyPlaceFields, FlaskForm):
-    company_name = StringField("Company name", validators=[DataRequired(), Length(max=200)])
+    company_name = StringField("Company name", validators=[DataRequired(), Length(max=limits.COMPANY_NAME)])
     country = SelectField("Country", choices=country_choices, default="")
     default_currency = SelectField("Currency of new invoices", choices=[(c, c) for c in COMMON_CURRENCIES])
     time_zone = SelectField("Time zone", choices=time_zone_choices, default="UTC")
@@ -325,10 +367,13 @@ class LogoForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=limits.EMAIL)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=limits.USER_NAME)])
     role = SelectField("Role", choices=[(r, label(r)) for r in ROLES], default="staff")
-    password = PasswordField("Password (at least 10 characters)", validators=[DataRequired(), Length(max=256)])
+    password = PasswordField(
+        f"Password (at least {limits.MIN_PASSWORD} characters)",
+        validators=[DataRequired(), Length(max=limits.MAX_PASSWORD)],
+    )
 
 
 class RoleForm(FlaskForm):
@@ -344,7 +389,7 @@ class PasswordResetForm(FlaskForm):
 
 
 class ApiKeyForm(FlaskForm):
-    name = StringField("Name (which system uses it)", validators=[DataRequired(), Length(max=100)])
+    name = StringField("Name (which system uses it)", validators=[DataRequired(), Length(max=limits.API_KEY_NAME)])
     scope = SelectField(
         "Scope",
         choices=[("read", "Read only"), ("write", "Read and write"), ("admin", "Admin (also decides expenses)")],

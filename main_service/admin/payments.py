@@ -37,11 +37,7 @@ def payment_new(invoice_id: int):
                 db.session,
                 actor=actor(),
                 invoice_id=invoice.id,
-                amount=(form.amount.data or "").strip(),
-                paid_on=form.paid_on.data or None,
-                method=form.method.data,
-                reference=form.reference.data or "",
-                note=form.note.data or "",
+                data=form.to_input(),
                 notify=Notify(email=bool(form.notify_email.data), sms=bool(form.notify_sms.data)),
             )
         except DomainError as exc:

@@ -27,7 +27,7 @@ def settings():
     form.offer_currency(form.default_currency.data)
     if form.validate_on_submit():
         try:
-            update_settings(db.session, actor=actor(), data=form.to_data())
+            update_settings(db.session, actor=actor(), data=form.to_changes())
         except DomainError as exc:
             show_errors(form, exc)
             # The refusal rolled back; on a fresh install that took the settings row just made with it.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from shared.db import utcnow
-from shared.inputs import InvoiceDraft
+from shared.inputs import ClientInput, ExpenseInput, InvoiceDraft, PaymentInput
 from shared.models.enums import InvoiceStatus
 from shared.services import (
     Actor,
@@ -137,7 +137,7 @@ def seed_demo(
         settings.setup_completed_at = utcnow()  # the demo company is set up
         session.commit()
 
-    clients = [create_client(session, actor=actor, data=data) for data in CLIENTS]
+    clients = [create_client(session, actor=actor, data=ClientInput(**data)) for data in CLIENTS]
     echo(f"Created {len(clients)} clients.")
     counts: dict[str, int] = {}
 
@@ -192,10 +192,12 @@ def seed_demo(
                 session,
                 actor=actor,
                 invoice_id=invoice.id,
-                amount=amount,
-                paid_on=paid_on,
-                method=rng.choice(["bank_transfer", "card", "cash", "mobile_money"]),
-                reference=f"TRX{rng.randint(100000, 999999)}",
+                data=PaymentInput(
+                    amount=amount,
+                    paid_on=paid_on,
+                    method=rng.choice(["bank_transfer", "card", "cash", "mobile_money"]),
+                    reference=f"TRX{rng.randint(100000, 999999)}",
+                ),
             )
         if state == InvoiceStatus.VOID:
             void_invoice(
@@ -211,13 +213,13 @@ def seed_demo(
         expense = request_expense(
             session,
             actor=Actor.system("demo staff"),
-            data={
-                "title": title,
-                "category": category,
-                "payee": payee,
-                "amount": amount,
-                "expense_date": (today - dt.timedelta(days=rng.randint(0, 25))).isoformat(),
-            },
+            data=ExpenseInput(
+                title=title,
+                category=category,
+                payee=payee,
+                amount=amount,
+                expense_date=(today - dt.timedelta(days=rng.randint(0, 25))).isoformat(),
+            ),
         )
         if decision == "approve":
             approve_expense(

@@ -15,23 +15,13 @@ from shared.activity import record_activity
 from shared.actors import Actor
 from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
+from shared.inputs import ClientChanges, ClientInput, given
 from shared.lookups import get_or_404
 from shared.models import Client, Invoice
 from shared.models.enums import CLIENT_TYPES
 from shared.parsing import FieldErrors, clean_text
 from shared.transactions import unit_of_work
 
-CLIENT_FIELDS = (
-    "name",
-    "client_type",
-    "email",
-    "phone",
-    "billing_address",
-    "postal_address",
-    "default_currency",
-    "sms_opt_in",
-    "reminders_opt_out",
-)
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -76,12 +66,10 @@ def _flag(value: Any, field: str) -> bool:
     raise ValidationFailed.one(field, "must be true or false")
 
 
-def clean_client_fields(data: dict[str, Any], *, partial: bool = False, prefix: str = "") -> dict[str, Any]:
-    """Check client fields; collects every problem before refusing."""
-    unknown = set(data) - set(CLIENT_FIELDS)
+def _clean_client_fields(data: ClientInput | ClientChanges, prefix: str = "") -> dict[str, Any]:
+    """Check the fields given (every field of a new client); collects every problem before refusing."""
+    values = given(data)
     errors = FieldErrors()
-    for name in sorted(unknown):
-        errors.add(prefix + name, "is not a known field")
     cleaned: dict[str, Any] = {}
     checks = {
         "name": lambda v, f: clean_text(v, f, max_length=limits.CLIENT_NAME, required=True),
@@ -95,12 +83,9 @@ def clean_client_fields(data: dict[str, Any], *, partial: bool = False, prefix: 
         "reminders_opt_out": _flag,
     }
     for name, check in checks.items():
-        if name not in data:
-            if not partial and name == "name":
-                errors.add(prefix + name, "is required")
-            continue
-        with errors.collect():
-            cleaned[name] = check(data[name], prefix + name)
+        if name in values:
+            with errors.collect():
+                cleaned[name] = check(values[name], prefix + name)
     errors.raise_if_any()
     return cleaned
 
@@ -118,8 +103,8 @@ def _check_sms(cleaned: dict[str, Any], client: Client | None = None, prefix: st
 
 
 @unit_of_work
-def create_client(session: Session, *, actor: Actor, data: dict[str, Any]) -> Client:
-    cleaned = clean_client_fields(data)
+def create_client(session: Session, *, actor: Actor, data: ClientInput) -> Client:
+    cleaned = _clean_client_fields(data)
     _check_sms(cleaned)
     client = Client(**cleaned)
     session.add(client)
@@ -138,7 +123,7 @@ def find_client_by_email(session: Session, email: str) -> Client | None:
 
 
 @unit_of_work
-def find_or_create_client(session: Session, *, actor: Actor, data: dict[str, Any], prefix: str = "") -> Client:
+def find_or_create_client(session: Session, *, actor: Actor, data: ClientInput, prefix: str = "") -> Client:
     """The live client with ``data``'s e-mail, or a new client from ``data`` (SPEC §7, inline clients).
 
     Race-safe: on Postgres a transaction-scoped advisory lock on the normalised
@@ -149,7 +134,7 @@ def find_or_create_client(session: Session, *, actor: Actor, data: dict[str, Any
     or restored from the archive) and existing databases may hold such pairs.
     Archived clients are never reused. Field errors are named ``prefix + field``.
     """
-    email = normalize_email(data.get("email"), prefix + "email")
+    email = normalize_email(data.email, prefix + "email")
     if email:
         _lock_email(session, email)
         client = find_client_by_email(session, email)
@@ -170,9 +155,9 @@ def _lock_email(session: Session, email: str) -> None:
 
 
 @unit_of_work
-def update_client(session: Session, *, actor: Actor, client_id: int, data: dict[str, Any]) -> Client:
+def update_client(session: Session, *, actor: Actor, client_id: int, data: ClientChanges) -> Client:
     client = get_or_404(session, Client, client_id)
-    cleaned = clean_client_fields(data, partial=True)
+    cleaned = _clean_client_fields(data)
     _check_sms(cleaned, client)
     changed = {k: v for k, v in cleaned.items() if getattr(client, k) != v}
     for name, value in changed.items():

@@ -13,6 +13,7 @@ from shared.actors import Actor
 from shared.db import utcnow
 from shared.documents.formatting import format_money
 from shared.errors import Conflict, PermissionDenied, ValidationFailed
+from shared.inputs import ExpenseChanges, ExpenseInput, given
 from shared.lookups import get_or_404, get_settings
 from shared.models import Expense
 from shared.models.enums import ExpenseStatus
@@ -20,15 +21,10 @@ from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
 from shared.services.clients import normalize_currency
 from shared.transactions import unit_of_work
 
-EXPENSE_FIELDS = ("expense_date", "title", "description", "category", "payee", "amount", "currency")
 
-
-def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | None) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValidationFailed.one("body", "must be an object")
+def _clean_expense(session: Session, fields: ExpenseInput | ExpenseChanges, expense: Expense | None) -> dict[str, Any]:
+    data = given(fields)  # a new expense's every field, or the changes given
     errors = FieldErrors()
-    for name in sorted(set(data) - set(EXPENSE_FIELDS)):
-        errors.add(name, "is not a known field")
     cleaned: dict[str, Any] = {}
     partial = expense is not None
     texts = {
@@ -74,7 +70,7 @@ def _clean_expense(session: Session, data: dict[str, Any], expense: Expense | No
 
 
 @unit_of_work
-def request_expense(session: Session, *, actor: Actor, data: dict[str, Any], user_id: int | None = None) -> Expense:
+def request_expense(session: Session, *, actor: Actor, data: ExpenseInput, user_id: int | None = None) -> Expense:
     cleaned = _clean_expense(session, data, None)
     expense = Expense(
         status=ExpenseStatus.PENDING, requested_by=actor.label[:200], requested_by_user_id=user_id, **cleaned
@@ -105,7 +101,7 @@ def _changeable(session: Session, actor: Actor, expense_id: int) -> Expense:
 
 
 @unit_of_work
-def update_expense(session: Session, *, actor: Actor, expense_id: int, data: dict[str, Any]) -> Expense:
+def update_expense(session: Session, *, actor: Actor, expense_id: int, data: ExpenseChanges) -> Expense:
     expense = _changeable(session, actor, expense_id)
     cleaned = _clean_expense(session, data, expense)
     changed = sorted(k for k, v in cleaned.items() if getattr(expense, k) != v)

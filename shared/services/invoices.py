@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -282,7 +281,7 @@ def _draft_or_conflict(session: Session, invoice_id: int) -> Invoice:
 
 
 @unit_of_work
-def create_draft(session: Session, *, actor: Actor, data: InvoiceDraft | Mapping[str, Any]) -> Invoice:
+def create_draft(session: Session, *, actor: Actor, data: InvoiceDraft) -> Invoice:
     """Save a new draft: no number yet, freely editable and deletable."""
     invoice, _ = create_invoice(session, actor=actor, data=data)
     return invoice
@@ -293,7 +292,7 @@ def create_invoice(
     session: Session,
     *,
     actor: Actor,
-    data: InvoiceDraft | Mapping[str, Any],
+    data: InvoiceDraft,
     issue: bool = False,
     notify: Notify = Notify(),
 ) -> tuple[Invoice, list[QueuedMessage]]:
@@ -305,8 +304,7 @@ def create_invoice(
     An issued invoice is inserted already numbered, never as a draft first;
     its timeline still reads "created" then "issued".
     """
-    draft = data if isinstance(data, InvoiceDraft) else InvoiceDraft.from_mapping(data)
-    cleaned = _clean_draft(session, draft)
+    cleaned = _clean_draft(session, data)
     invoice = Invoice(status=InvoiceStatus.DRAFT, public_token=new_public_token(), created_by=actor.label[:200])
     invoice.client = cleaned["client"]
     session.add(invoice)
@@ -329,13 +327,10 @@ def create_invoice(
 
 
 @unit_of_work
-def update_draft(
-    session: Session, *, actor: Actor, invoice_id: int, data: InvoiceChanges | Mapping[str, Any]
-) -> Invoice:
+def update_draft(session: Session, *, actor: Actor, invoice_id: int, data: InvoiceChanges) -> Invoice:
     """Change a draft; only the fields given in ``data`` change."""
-    changes = data if isinstance(data, InvoiceChanges) else InvoiceChanges.from_mapping(data)
     invoice = _draft_or_conflict(session, invoice_id)
-    cleaned = _clean_changes(session, changes, invoice)
+    cleaned = _clean_changes(session, data, invoice)
     before = format_money(invoice.total, invoice.currency)
     _apply(invoice, cleaned)
     after = format_money(invoice.total, invoice.currency)

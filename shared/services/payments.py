@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +12,7 @@ from shared.actors import Actor, Notify
 from shared.db import utcnow
 from shared.documents.formatting import format_money
 from shared.errors import Conflict, ValidationFailed
+from shared.inputs import PaymentInput
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import cancel_queued, queue_receipt_messages
 from shared.models import Invoice, Payment, QueuedMessage
@@ -34,11 +34,7 @@ def record_payment(
     *,
     actor: Actor,
     invoice_id: int,
-    amount: Any,
-    paid_on: Any = None,
-    method: str = "bank_transfer",
-    reference: str = "",
-    note: str = "",
+    data: PaymentInput,
     notify: Notify = Notify(),
     today: dt.date | None = None,
 ) -> tuple[Payment, list[QueuedMessage]]:
@@ -48,6 +44,7 @@ def record_payment(
     balance are decided one after the other: the second sees the new balance.
     """
     today = today or dt.date.today()
+    amount, paid_on, method = data.amount, data.paid_on, data.method
     invoice = get_or_404(session, Invoice, invoice_id, lock=True)
     if invoice.is_draft:
         raise Conflict("this invoice is a draft; issue it before recording a payment")
@@ -73,9 +70,9 @@ def record_payment(
     if method not in PAYMENT_METHODS:
         errors.add("method", f"must be one of {', '.join(PAYMENT_METHODS)}")
     with errors.collect():
-        reference = clean_text(reference, "reference", max_length=limits.PAYMENT_REFERENCE)
+        reference = clean_text(data.reference, "reference", max_length=limits.PAYMENT_REFERENCE)
     with errors.collect():
-        note = clean_text(note, "note", max_length=limits.PAYMENT_NOTE)
+        note = clean_text(data.note, "note", max_length=limits.PAYMENT_NOTE)
     errors.raise_if_any()
 
     if invoice.is_paid:

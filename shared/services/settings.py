@@ -10,10 +10,12 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from shared import limits
 from shared.activity import record_activity
 from shared.actors import Actor
 from shared.db import utcnow
 from shared.errors import ValidationFailed
+from shared.inputs import SettingsChanges, given
 from shared.lookups import get_settings
 from shared.models import Invoice, Settings
 from shared.models.enums import PAPER_SIZES, TAX_ROUNDING_MODES
@@ -29,12 +31,12 @@ MAX_LOGO_PIXELS = 2000
 LOGO_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg"}
 REMINDER_SCHEDULE_FIELDS = {"reminder_offsets", "reminder_repeat_days", "reminder_max"}
 TEXT_FIELDS = {
-    "company_name": (200, True),
-    "company_address": (2000, False),
-    "company_phone": (40, False),
-    "company_tax_id": (60, False),
-    "company_website": (200, False),
-    "payment_instructions": (2000, False),
+    "company_name": (limits.COMPANY_NAME, True),
+    "company_address": (limits.COMPANY_ADDRESS, False),
+    "company_phone": (limits.COMPANY_PHONE, False),
+    "company_tax_id": (limits.COMPANY_TAX_ID, False),
+    "company_website": (limits.COMPANY_WEBSITE, False),
+    "payment_instructions": (limits.PAYMENT_INSTRUCTIONS, False),
 }
 
 
@@ -56,7 +58,8 @@ def parse_reminder_offsets(value: Any, field: str = "reminder_offsets") -> list[
 
 
 @unit_of_work
-def update_settings(session: Session, *, actor: Actor, data: dict[str, Any]) -> Settings:
+def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) -> Settings:
+    data = given(data)
     settings = get_settings(session)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
@@ -82,9 +85,6 @@ def update_settings(session: Session, *, actor: Actor, data: dict[str, Any]) -> 
         if name in data:
             with errors.collect():
                 cleaned[name] = check(data[name])
-    unknown = set(data) - set(TEXT_FIELDS) - set(checks)
-    for name in sorted(unknown):
-        errors.add(name, "is not a setting")
     if cleaned.get("invoice_number_format") and cleaned.get("invoice_number_format") == cleaned.get(
         "receipt_number_format"
     ):
@@ -147,7 +147,9 @@ def complete_setup(
     for name in sorted(unknown):
         errors.add(name, "is not part of the setup")
     errors.raise_if_any()
-    settings = update_settings(session, actor=actor, data=data)
+    settings = update_settings(
+        session, actor=actor, data=SettingsChanges(**{name: data[name] for name in SETUP_FIELDS})
+    )
     if new_password:
         change_password(
             session,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared import limits
 from shared.activity import record_activity
 from shared.actors import Actor
 from shared.db import utcnow
@@ -20,15 +21,15 @@ from shared.parsing import FieldErrors, clean_text
 from shared.services.clients import normalize_email
 from shared.transactions import unit_of_work
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = limits.MIN_PASSWORD
 API_KEY_PREFIX = "inv"
 
 
 def check_password_strength(password: str, field: str = "password") -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed.one(field, f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > 256:
-        raise ValidationFailed.one(field, "must be at most 256 characters")
+    if len(password) > limits.MAX_PASSWORD:
+        raise ValidationFailed.one(field, f"must be at most {limits.MAX_PASSWORD} characters")
     if password.strip() != password:
         raise ValidationFailed.one(field, "must not start or end with spaces")
 
@@ -45,7 +46,7 @@ def create_user(session: Session, *, actor: Actor, email: str, name: str, role: 
         if not email:
             raise ValidationFailed.one("email", "is required")
     with errors.collect():
-        name = clean_text(name, "name", max_length=200, required=True)
+        name = clean_text(name, "name", max_length=limits.USER_NAME, required=True)
     if role not in ROLES:
         errors.add("role", f"must be one of {', '.join(ROLES)}")
     with errors.collect():
@@ -76,7 +77,7 @@ def hash_api_key(secret: str) -> str:
 @unit_of_work
 def create_api_key(session: Session, *, actor: Actor, name: str, scope: str = "write") -> tuple[ApiKey, str]:
     """Make a key; the secret is returned once and only its hash is kept."""
-    name = clean_text(name, "name", max_length=100, required=True)
+    name = clean_text(name, "name", max_length=limits.API_KEY_NAME, required=True)
     if scope not in API_SCOPES:
         raise ValidationFailed.one("scope", f"must be one of {', '.join(API_SCOPES)}")
     prefix = secrets.token_hex(4)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from shared.db import db
+from shared.inputs import ClientInput, ExpenseInput, InvoiceDraft, PaymentInput, SettingsChanges
 from shared.models import Invoice, Payment
 from shared.services import (
     Actor,
@@ -34,53 +35,60 @@ def seed_hostile_data(app) -> dict:
         update_settings(
             s,
             actor=actor,
-            data={
-                "company_name": "Co " + PAYLOAD,
-                "company_address": PAYLOAD,
-                "company_phone": "+1 " + PAYLOAD[:30],
-                "company_website": PAYLOAD,
-                "payment_instructions": PAYLOAD,
-            },
+            data=SettingsChanges(
+                company_name="Co " + PAYLOAD,
+                company_address=PAYLOAD,
+                company_phone="+1 " + PAYLOAD[:30],
+                company_website=PAYLOAD,
+                payment_instructions=PAYLOAD,
+            ),
         )
         client = create_client(
             s,
             actor=actor,
-            data={
-                "name": "Client " + PAYLOAD,
-                "email": "hostile@example.com",
-                "phone": "+2348031234567",
-                "billing_address": PAYLOAD,
-                "postal_address": PAYLOAD,
-            },
+            data=ClientInput(
+                name="Client " + PAYLOAD,
+                email="hostile@example.com",
+                phone="+2348031234567",
+                billing_address=PAYLOAD,
+                postal_address=PAYLOAD,
+            ),
         )
         draft = create_draft(
             s,
             actor=actor,
-            data={
-                "client_id": client.id,
-                "currency": "USD",
-                "purchase_order": PAYLOAD[:100],
-                "notes": PAYLOAD,
-                "items": [{"description": "Line " + PAYLOAD, "quantity": "1", "unit_price": "10.00"}],
-            },
+            data=InvoiceDraft.from_mapping(
+                {
+                    "client_id": client.id,
+                    "currency": "USD",
+                    "purchase_order": PAYLOAD[:100],
+                    "notes": PAYLOAD,
+                    "items": [{"description": "Line " + PAYLOAD, "quantity": "1", "unit_price": "10.00"}],
+                }
+            ),
         )
         other = create_draft(
             s,
             actor=actor,
-            data={
-                "client_id": client.id,
-                "currency": "USD",
-                "items": [{"description": PAYLOAD, "quantity": "1", "unit_price": "5"}],
-            },
+            data=InvoiceDraft.from_mapping(
+                {
+                    "client_id": client.id,
+                    "currency": "USD",
+                    "items": [{"description": PAYLOAD, "quantity": "1", "unit_price": "5"}],
+                }
+            ),
         )
         invoice, _ = issue_invoice(s, actor=actor, invoice_id=draft.id, notify=Notify(email=True, sms=True))
         payment, _ = record_payment(
-            s, actor=actor, invoice_id=invoice.id, amount="1.00", reference=PAYLOAD[:200], note=PAYLOAD
+            s,
+            actor=actor,
+            invoice_id=invoice.id,
+            data=PaymentInput(amount="1.00", reference=PAYLOAD[:200], note=PAYLOAD),
         )
         expense = request_expense(
             s,
             actor=actor,
-            data={"title": PAYLOAD, "category": PAYLOAD[:100], "payee": PAYLOAD, "description": PAYLOAD, "amount": "5"},
+            data=ExpenseInput(title=PAYLOAD, category=PAYLOAD[:100], payee=PAYLOAD, description=PAYLOAD, amount="5"),
         )
         create_api_key(s, actor=actor, name=PAYLOAD[:100], scope="read")
         create_user(s, actor=actor, email="hostile@example.com", name=PAYLOAD, role="staff", password="x" * 12)

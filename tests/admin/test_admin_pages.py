@@ -9,6 +9,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from shared.db import db
+from shared.inputs import ClientInput, InvoiceDraft
 from shared.lookups import get_settings
 from shared.models import ApiKey, Client, QueuedMessage, Settings, User
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
@@ -165,7 +166,7 @@ def test_sign_in_never_follows_an_offsite_next(admin_app, users):
 
 def test_archive_and_restore_a_client(admin_app, admin):
     with admin_app.app_context():
-        client_id = create_client(db.session, actor=Actor.system(), data={"name": "Kwame"}).id
+        client_id = create_client(db.session, actor=Actor.system(), data=ClientInput(name="Kwame")).id
     admin.post_form(f"/admin/clients/{client_id}", {}, to=f"/admin/clients/{client_id}/archive")
     with admin_app.app_context():
         assert db.session.get(Client, client_id).archived_at is not None
@@ -178,11 +179,13 @@ def test_archive_and_restore_a_client(admin_app, admin):
 
 def test_delivery_cancel_and_retry_from_the_queue_page(admin_app, admin):
     with admin_app.app_context():
-        client = create_client(db.session, actor=Actor.system(), data={"name": "Q", "email": "q@example.com"})
+        client = create_client(db.session, actor=Actor.system(), data=ClientInput(name="Q", email="q@example.com"))
         draft = create_draft(
             db.session,
             actor=Actor.system(),
-            data={"client_id": client.id, "items": [{"description": "x", "quantity": "1", "unit_price": "1"}]},
+            data=InvoiceDraft.from_mapping(
+                {"client_id": client.id, "items": [{"description": "x", "quantity": "1", "unit_price": "1"}]}
+            ),
         )
         issue_invoice(db.session, actor=Actor.system(), invoice_id=draft.id, notify=Notify(email=True))
         row_id = db.session.scalar(select(QueuedMessage.id))
@@ -222,11 +225,13 @@ def test_database_outage_shows_a_friendly_page_and_recovers(backend, database_ur
 
 def test_submitting_the_review_form_twice_sends_once(admin_app, admin):
     with admin_app.app_context():
-        client = create_client(db.session, actor=Actor.system(), data={"name": "Twice", "email": "t@example.com"})
+        client = create_client(db.session, actor=Actor.system(), data=ClientInput(name="Twice", email="t@example.com"))
         draft_id = create_draft(
             db.session,
             actor=Actor.system(),
-            data={"client_id": client.id, "items": [{"description": "x", "quantity": "1", "unit_price": "1"}]},
+            data=InvoiceDraft.from_mapping(
+                {"client_id": client.id, "items": [{"description": "x", "quantity": "1", "unit_price": "1"}]}
+            ),
         ).id
     review = f"/admin/invoices/{draft_id}/review"
     token = csrf_from(admin.get(review).get_data(as_text=True))

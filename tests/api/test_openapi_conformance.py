@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api_service.routes import ROUTES
 from shared.db import db
+from shared.inputs import ClientInput, ExpenseInput, InvoiceDraft, PaymentInput
 from shared.services import (
     Actor,
     Notify,
@@ -57,14 +58,26 @@ def seed(session) -> None:
     """A client, an issued invoice with a payment, a draft, an expense and queued notifications."""
     actor = Actor.system("conformance seed")
     client = create_client(
-        session, actor=actor, data={"name": "Seed Client", "email": "seed@example.com", "phone": "+2348030000001"}
+        session, actor=actor, data=ClientInput(name="Seed Client", email="seed@example.com", phone="+2348030000001")
     )
     items = [{"description": "Consulting", "quantity": "2", "unit_price": "15000.00", "tax_rate": "7.5"}]
-    invoice = create_draft(session, actor=actor, data={"client_id": client.id, "currency": "NGN", "items": items})
+    invoice = create_draft(
+        session,
+        actor=actor,
+        data=InvoiceDraft.from_mapping({"client_id": client.id, "currency": "NGN", "items": items}),
+    )
     invoice, _ = issue_invoice(session, actor=actor, invoice_id=invoice.id, notify=Notify(email=True, sms=True))
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="1000.00", notify=Notify(email=True))
-    create_draft(session, actor=actor, data={"client_id": client.id, "currency": "USD", "items": items})
-    request_expense(session, actor=actor, data={"title": "Printer toner", "category": "Supplies", "amount": "120.50"})
+    record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="1000.00"), notify=Notify(email=True)
+    )
+    create_draft(
+        session,
+        actor=actor,
+        data=InvoiceDraft.from_mapping({"client_id": client.id, "currency": "USD", "items": items}),
+    )
+    request_expense(
+        session, actor=actor, data=ExpenseInput(title="Printer toner", category="Supplies", amount="120.50")
+    )
 
 
 CURRENT_APP = CurrentApp()

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from shared.db import utcnow
+from shared.inputs import PaymentInput
 from shared.messages.compose import build_email, build_sms
 from shared.messages.sms_length import is_gsm7, sms_segments
 from shared.models import QueuedMessage
@@ -145,7 +146,9 @@ def test_reminder_wording_follows_the_day_it_is_sent(
         issue_date=min(today, due).isoformat(),
         due_date=due.isoformat(),
     )
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="9025.00")  # balance now 20,000.00
+    record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="9025.00")
+    )  # balance now 20,000.00
     row = reminder_row(session, invoice)
     message = build_email(session, row, config)
     due_text = f"{due.day} {due.strftime('%b')} {due.year}"
@@ -195,7 +198,11 @@ def test_reminder_sms_fits_one_segment(session, company, config, make_invoice, d
 def test_receipt_email_and_sms(session, actor, company, config, make_invoice):
     invoice = ngn_invoice(make_invoice, notify=Notify())
     payment, _ = record_payment(
-        session, actor=actor, invoice_id=invoice.id, amount="29025.00", notify=Notify(email=True, sms=True)
+        session,
+        actor=actor,
+        invoice_id=invoice.id,
+        data=PaymentInput(amount="29025.00"),
+        notify=Notify(email=True, sms=True),
     )
     message = build_email(session, queued(session, invoice, kind="receipt"), config)
     assert message["Subject"] == f"Receipt {payment.receipt_number} for invoice {invoice.number} from Lumen Studio Ltd"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 import shared.messages.compose as messages
 from shared.db import utcnow
 from shared.documents import DocumentError
+from shared.inputs import PaymentInput
 from shared.messages.delivery import Backends, claim_due_messages, deliver_message, drain_queue, release_claims
 from shared.messages.email_backends.base import EmailBackend
 from shared.messages.sms_backends.base import SmsBackend
@@ -148,7 +149,9 @@ def test_a_reminder_claimed_before_the_invoice_was_paid_is_cancelled(session, ac
     )
     session.commit()
     (row_id,) = claim_due_messages(session, owner="A", now=utcnow())
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00")  # paid in full meanwhile
+    record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="100.00")
+    )  # paid in full meanwhile
     backends = Backends(email=RecordingEmail(session), sms=NoSms({}))
     assert deliver_message(session, row_id, owner="A", config=config, backends=backends) == "cancelled"
     assert backends.email.in_transaction == []

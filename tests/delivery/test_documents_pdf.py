@@ -15,6 +15,7 @@ from shared.documents import pdf as pdf_module
 from shared.documents import pdf_filename, render_invoice_pdf, render_receipt_pdf
 from shared.documents.fetcher import ASSETS_DIR, LOGO_URL, DocumentURLFetcher, FetchRefused
 from shared.documents.formatting import format_money
+from shared.inputs import PaymentInput
 from shared.services import get_settings, record_payment, void_invoice, void_payment
 from support.delivery import pdf_text, squeeze
 
@@ -105,7 +106,7 @@ def test_invoice_carries_the_stamp_of_its_state(session, actor, make_invoice, st
     if state == "open-not-due":
         as_of = today - dt.timedelta(days=10)
     elif state == "paid":
-        record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00")
+        record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="100.00"))
     elif state == "void":
         void_invoice(session, actor=actor, invoice_id=invoice.id, reason="raised in error")
     text = squeeze(pdf_text(render_invoice_pdf(session, invoice, as_of=as_of)))  # the stamp is letter-spaced
@@ -145,7 +146,9 @@ def test_large_figures_widen_their_columns(session, make_invoice):
 
 def test_receipt_pdf_and_its_void_stamp(session, actor, make_invoice):
     invoice = ngn_example(make_invoice)
-    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="10000.00", reference="TRX123")
+    payment, _ = record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="10000.00", reference="TRX123")
+    )
     text = pdf_text(render_receipt_pdf(session, payment))
     assert payment.receipt_number in text and invoice.number in text
     assert "NGN 10,000.00" in text and "NGN 19,025.00" in text and "TRX123" in text

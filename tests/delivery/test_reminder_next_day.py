@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from shared.inputs import ClientChanges, PaymentInput, SettingsChanges
 from shared.messages.reminders import REMINDERS_DONE, reminder_candidates_query, sweep_reminders
 from shared.models import Invoice, QueuedMessage
 from shared.services import record_payment, update_client, void_payment
@@ -84,7 +85,7 @@ def test_a_client_who_cannot_be_reached_stays_a_candidate(session, actor, make_c
     invoice = issued(make_invoice, due_in=-5, client=client)
     assert sweep_reminders(session, today=TODAY, sms=False) == 0
     assert candidates(session) == [invoice.id]
-    update_client(session, actor=actor, client_id=client.id, data={"reminders_opt_out": False})
+    update_client(session, actor=actor, client_id=client.id, data=ClientChanges(reminders_opt_out=False))
     assert sweep_reminders(session, today=days(1), sms=False) == 1
     assert stages_queued(session, invoice) == [3]
 
@@ -94,7 +95,7 @@ def test_a_schedule_change_resets_the_day_and_the_next_sweep_follows_it(session,
     draft = make_invoice(issue_date=days(-20).isoformat(), due_date=days(-5).isoformat())
     assert sweep_reminders(session, today=TODAY, sms=False) == 1
     assert next_day(session, invoice) == days(5)
-    update_settings(session, actor=actor, data={"reminder_offsets": [-3, 0, 3, 7], "reminder_repeat_days": 0})
+    update_settings(session, actor=actor, data=SettingsChanges(reminder_offsets=[-3, 0, 3, 7], reminder_repeat_days=0))
     assert next_day(session, invoice) is None
     assert next_day(session, draft) is None
     assert sweep_reminders(session, today=TODAY, sms=False) == 0  # stage 3 already queued
@@ -102,7 +103,7 @@ def test_a_schedule_change_resets_the_day_and_the_next_sweep_follows_it(session,
     assert sweep_reminders(session, today=days(2), sms=False) == 1
     assert stages_queued(session, invoice) == [3, 4]
     assert next_day(session, invoice) == REMINDERS_DONE
-    update_settings(session, actor=actor, data={"company_name": "Renamed"})
+    update_settings(session, actor=actor, data=SettingsChanges(company_name="Renamed"))
     assert next_day(session, invoice) == REMINDERS_DONE  # other settings leave it alone
 
 
@@ -110,18 +111,18 @@ def test_payment_in_full_takes_the_invoice_out(session, actor, make_invoice):
     invoice = issued(make_invoice, due_in=4)
     assert sweep_reminders(session, today=TODAY, sms=False) == 0
     assert candidates(session, days(1)) == [invoice.id]
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00")
+    record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="100.00"))
     assert candidates(session, days(1)) == []
     assert sweep_reminders(session, today=days(1), sms=False) == 0
 
 
 def test_a_schedule_changed_while_paid_applies_when_a_voided_payment_reopens_it(session, actor, make_invoice):
-    update_settings(session, actor=actor, data={"reminder_offsets": [0, 3], "reminder_repeat_days": 0})
+    update_settings(session, actor=actor, data=SettingsChanges(reminder_offsets=[0, 3], reminder_repeat_days=0))
     invoice = issued(make_invoice, due_in=-10)
     assert sweep_reminders(session, today=TODAY, sms=False) == 1  # stage 2 (3 days after due)
     assert next_day(session, invoice) == REMINDERS_DONE
-    payment = record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00")[0]
-    update_settings(session, actor=actor, data={"reminder_offsets": [0, 3, 7], "reminder_repeat_days": 0})
+    payment = record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="100.00"))[0]
+    update_settings(session, actor=actor, data=SettingsChanges(reminder_offsets=[0, 3, 7], reminder_repeat_days=0))
     void_payment(session, actor=actor, payment_id=payment.id, reason="cheque bounced")
     assert invoice.id in candidates(session)
     assert sweep_reminders(session, today=TODAY, sms=False) == 1

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from shared.db import utcnow
+from shared.inputs import ClientChanges, PaymentInput
 from shared.messages.reminders import reminder_stages, sweep_reminders
 from shared.models import QueuedMessage
 from shared.services import Notify, get_settings, record_payment, update_client, void_invoice
@@ -124,17 +125,17 @@ def test_no_reminder_for_those_who_should_not_get_one(session, actor, make_clien
         void_invoice(session, actor=actor, invoice_id=invoice.id)
     else:
         invoice = issued(make_invoice, due_in=-5)
-        record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00")
+        record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="100.00"))
     assert sweep_reminders(session, today=TODAY) == 0
 
 
 def test_the_live_client_decides_not_the_frozen_copy(session, actor, make_client, make_invoice):
     client = make_client()
     invoice = issued(make_invoice, due_in=-5, client=client)
-    update_client(session, actor=actor, client_id=client.id, data={"reminders_opt_out": True})
+    update_client(session, actor=actor, client_id=client.id, data=ClientChanges(reminders_opt_out=True))
     assert sweep_reminders(session, today=TODAY) == 0
     update_client(
-        session, actor=actor, client_id=client.id, data={"reminders_opt_out": False, "email": "new@example.com"}
+        session, actor=actor, client_id=client.id, data=ClientChanges(reminders_opt_out=False, email="new@example.com")
     )
     assert sweep_reminders(session, today=TODAY, sms=False) == 1
     assert session.scalars(select(QueuedMessage.recipient).where(QueuedMessage.invoice_id == invoice.id)).one() == (
@@ -145,9 +146,9 @@ def test_the_live_client_decides_not_the_frozen_copy(session, actor, make_client
 def test_full_payment_cancels_queued_reminders_and_a_partial_one_does_not(session, actor, make_invoice):
     invoice = issued(make_invoice, due_in=-5)
     sweep_reminders(session, today=TODAY, sms=False)
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="40.00")
+    record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="40.00"))
     assert reminders(session, invoice) == [(3, "email", "queued")]
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="60.00")
+    record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="60.00"))
     assert reminders(session, invoice) == [(3, "email", "cancelled")]
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from shared import reports
+from shared.inputs import ClientInput, ExpenseInput, InvoiceDraft, PaymentInput
 from shared.services import (
     Actor,
     approve_expense,
@@ -61,10 +62,10 @@ def build_books(session: Session) -> Books:
       welfare 3,000.00 (06-02, declined); USD software 49.99 (06-03).
     """
     actor = Actor.system("books", is_admin=True)
-    ada = create_client(session, actor=actor, data={"name": "Ada Obi", "email": "ada@example.com"})
-    chidi = create_client(session, actor=actor, data={"name": "Chidi Eze", "email": "chidi@example.com"})
+    ada = create_client(session, actor=actor, data=ClientInput(name="Ada Obi", email="ada@example.com"))
+    chidi = create_client(session, actor=actor, data=ClientInput(name="Chidi Eze", email="chidi@example.com"))
     bolt = create_client(
-        session, actor=actor, data={"name": "Bolt Ltd", "email": "ap@bolt.example", "default_currency": "USD"}
+        session, actor=actor, data=ClientInput(name="Bolt Ltd", email="ap@bolt.example", default_currency="USD")
     )
     invoices: dict[str, int] = {}
 
@@ -81,7 +82,7 @@ def build_books(session: Session) -> Books:
         }
         if discount:
             data["discount"] = discount
-        draft = create_draft(session, actor=actor, data=data)
+        draft = create_draft(session, actor=actor, data=InvoiceDraft.from_mapping(data))
         invoices[name] = draft.id
         if issue:
             issue_invoice(session, actor=actor, invoice_id=draft.id)
@@ -89,7 +90,7 @@ def build_books(session: Session) -> Books:
 
     def pay(name, amount, on, method):
         payment, _ = record_payment(
-            session, actor=actor, invoice_id=invoices[name], amount=amount, paid_on=on, method=method
+            session, actor=actor, invoice_id=invoices[name], data=PaymentInput(amount=amount, paid_on=on, method=method)
         )
         return payment
 
@@ -133,7 +134,7 @@ def build_books(session: Session) -> Books:
         expense = request_expense(
             session,
             actor=actor,
-            data={"title": title, "category": category, "amount": amount, "currency": currency, "expense_date": day},
+            data=ExpenseInput(title=title, category=category, amount=amount, currency=currency, expense_date=day),
         )
         if decision == "approve":
             approve_expense(session, actor=actor, expense_id=expense.id)

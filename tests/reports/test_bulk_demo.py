@@ -16,6 +16,7 @@ import main_service
 from main_service.demo import add_clients, bulk_invoices
 from shared import money, reports
 from shared.db import db
+from shared.inputs import ClientInput, InvoiceDraft, PaymentInput
 from shared.models import Expense, Invoice, NumberCounter, Payment, QueuedMessage
 from shared.services import Actor, create_client, create_draft, issue_invoice, record_payment
 from support import app_config
@@ -87,7 +88,7 @@ def test_after_a_bulk_load_the_next_invoice_and_receipt_take_the_next_numbers(se
     invoices_this_year = session.scalar(select(func.count()).where(Invoice.number.like(f"%-{year}-%")))
     receipts_this_year = session.scalar(select(func.count()).where(Payment.receipt_number.like(f"%-{year}-%")))
     invoice = make_invoice(issue=True)
-    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount=invoice.total)
+    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount=invoice.total))
     assert sequence([invoice.number])[str(year)] == [invoices_this_year + 1]
     assert sequence([payment.receipt_number])[str(year)] == [receipts_this_year + 1]
     assert_books_agree(session)
@@ -152,7 +153,7 @@ def test_invoices_issued_during_a_bulk_load_share_its_gapless_series_and_running
     """The load takes numbers and recounts the running totals batch by batch while others issue as usual."""
     actor = Actor.system("tests")
     with Session(engine) as session:
-        client_id = create_client(session, actor=actor, data={"name": "Walk-in", "email": "w@example.com"}).id
+        client_id = create_client(session, actor=actor, data=ClientInput(name="Walk-in", email="w@example.com")).id
     failures: list[BaseException] = []
 
     def load() -> None:
@@ -167,7 +168,9 @@ def test_invoices_issued_during_a_bulk_load_share_its_gapless_series_and_running
             with Session(engine) as session:
                 for _ in range(12):
                     item = {"description": "Walk-in sale", "quantity": "1", "unit_price": "10.00", "tax_rate": "0"}
-                    draft = create_draft(session, actor=actor, data={"client_id": client_id, "items": [item]})
+                    draft = create_draft(
+                        session, actor=actor, data=InvoiceDraft.from_mapping({"client_id": client_id, "items": [item]})
+                    )
                     issue_invoice(session, actor=actor, invoice_id=draft.id)
         except BaseException as exc:
             failures.append(exc)

@@ -18,6 +18,7 @@ from shared.config import load_config
 from shared.documents import pdf as documents_pdf
 from shared.documents import render_statement_pdf
 from shared.errors import Conflict, ValidationFailed
+from shared.inputs import ClientInput, InvoiceDraft
 from shared.messages.compose import build_sms
 from shared.messages.delivery import drain_queue
 from shared.messages.errors import PermanentDeliveryError
@@ -127,7 +128,7 @@ def test_statement_refusals(session, books):
     with pytest.raises(ValidationFailed) as no_sms:
         queue_statement(session, actor=actor, client_id=books.ada, notify=Notify(email=True, sms=True))
     assert "notify.sms" in no_sms.value.errors
-    nobody = create_client(session, actor=actor, data={"name": "No Mail"})
+    nobody = create_client(session, actor=actor, data=ClientInput(name="No Mail"))
     with pytest.raises(Conflict):
         queue_statement(session, actor=actor, client_id=nobody.id, notify=Notify(email=True))
     assert session.scalars(select(QueuedMessage)).all() == []
@@ -153,11 +154,13 @@ def test_client_without_email_cannot_be_sent_a_statement(admin, session, books):
     actor = Actor.system("tests")
     from shared.services import create_draft, issue_invoice
 
-    client = create_client(session, actor=actor, data={"name": "Paper Only"})
+    client = create_client(session, actor=actor, data=ClientInput(name="Paper Only"))
     draft = create_draft(
         session,
         actor=actor,
-        data={"client_id": client.id, "items": [{"description": "x", "quantity": "1", "unit_price": "5.00"}]},
+        data=InvoiceDraft.from_mapping(
+            {"client_id": client.id, "items": [{"description": "x", "quantity": "1", "unit_price": "5.00"}]}
+        ),
     )
     issue_invoice(session, actor=actor, invoice_id=draft.id)
     html = admin.get(f"/admin/clients/{client.id}/statement").get_data(as_text=True)

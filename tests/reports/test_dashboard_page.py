@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from main_service.charts import Bar, Series, bar_chart, column_chart, compact, nice_ticks
+from shared.inputs import PaymentInput
 from shared.models import Expense, Payment
 from shared.services import Actor, Notify, queue_statement, record_payment
 
@@ -52,7 +53,9 @@ def test_dashboard_has_three_labelled_svg_charts(admin, books):
 def test_dashboard_figures_for_this_month(admin, session, books):
     actor = Actor.system("tests")
     today = dt.date.today()
-    payment, _ = record_payment(session, actor=actor, invoice_id=books.invoices["N4"], amount="150.00", paid_on=today)
+    payment, _ = record_payment(
+        session, actor=actor, invoice_id=books.invoices["N4"], data=PaymentInput(amount="150.00", paid_on=today)
+    )
     html = admin.get("/admin/").get_data(as_text=True).replace("\xa0", " ")
     assert f"Collected in {today:%B} · NGN" in html
     assert "NGN 150.00" in html and "1 payment<" in html

@@ -9,6 +9,7 @@ from report_books import PERIOD, TODAY
 from sqlalchemy import select
 
 from shared import reports
+from shared.inputs import ClientInput, InvoiceDraft, PaymentInput
 from shared.models import Invoice, Payment
 from shared.services import Actor, create_client, create_draft, get_settings, issue_invoice
 
@@ -97,13 +98,17 @@ def test_aging_bucket_edges_count_days_past_due(session, make_client, actor):
         draft = create_draft(
             session,
             actor=actor,
-            data={
-                "client_id": client.id,
-                "currency": "NGN",
-                "issue_date": (due - dt.timedelta(days=200)).isoformat(),
-                "due_date": due.isoformat(),
-                "items": [{"description": f"{days_late} days", "quantity": "1", "unit_price": f"{days_late + 1}.00"}],
-            },
+            data=InvoiceDraft.from_mapping(
+                {
+                    "client_id": client.id,
+                    "currency": "NGN",
+                    "issue_date": (due - dt.timedelta(days=200)).isoformat(),
+                    "due_date": due.isoformat(),
+                    "items": [
+                        {"description": f"{days_late} days", "quantity": "1", "unit_price": f"{days_late + 1}.00"}
+                    ],
+                }
+            ),
         )
         issue_invoice(session, actor=actor, invoice_id=draft.id)
     aging = reports.aging(session, "NGN", today=today)
@@ -158,14 +163,16 @@ def test_tax_with_document_rounding_reports_the_difference(session, make_client,
     draft = create_draft(
         session,
         actor=actor,
-        data={
-            "client_id": client.id,
-            "currency": "USD",
-            "issue_date": "2025-03-01",
-            "items": [
-                {"description": f"x{i}", "quantity": "1", "unit_price": "0.10", "tax_rate": "5"} for i in range(3)
-            ],
-        },
+        data=InvoiceDraft.from_mapping(
+            {
+                "client_id": client.id,
+                "currency": "USD",
+                "issue_date": "2025-03-01",
+                "items": [
+                    {"description": f"x{i}", "quantity": "1", "unit_price": "0.10", "tax_rate": "5"} for i in range(3)
+                ],
+            }
+        ),
     )
     issue_invoice(session, actor=actor, invoice_id=draft.id)
     # SPEC §5.1: each line's tax rounds 0.005 up to 0.01 (0.03 in all); the invoice rounds 5 % of 0.30 once: 0.02.
@@ -238,17 +245,21 @@ def test_invoice_and_payment_on_one_day_list_the_invoice_first(session, make_cli
     draft = create_draft(
         session,
         actor=actor,
-        data={
-            "client_id": client.id,
-            "currency": "NGN",
-            "issue_date": "2025-05-05",
-            "items": [{"description": "x", "quantity": "1", "unit_price": "100.00"}],
-        },
+        data=InvoiceDraft.from_mapping(
+            {
+                "client_id": client.id,
+                "currency": "NGN",
+                "issue_date": "2025-05-05",
+                "items": [{"description": "x", "quantity": "1", "unit_price": "100.00"}],
+            }
+        ),
     )
     invoice, _ = issue_invoice(session, actor=actor, invoice_id=draft.id)
     from shared.services import record_payment
 
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00", paid_on="2025-05-05")
+    record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="100.00", paid_on="2025-05-05")
+    )
     (section,) = reports.client_statement(session, client.id, as_of=TODAY).sections
     assert [(e.kind, e.balance) for e in section.entries] == [("invoice", D("100.00")), ("payment", D("0.00"))]
     assert session.scalar(select(Payment.id)) is not None
@@ -261,7 +272,7 @@ def test_month_of_buckets_dates_on_either_database(session, books):
 
 
 def test_a_client_with_nothing_issued_has_an_empty_statement(session, actor):
-    client = create_client(session, actor=Actor.system(), data={"name": "New"})
+    client = create_client(session, actor=Actor.system(), data=ClientInput(name="New"))
     assert reports.client_statement(session, client.id, as_of=TODAY).is_empty
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from report_html import amount, page_tables, read_csv
 
+from shared.inputs import ExpenseInput
 from shared.services import Actor, approve_expense, request_expense
 from support import sign_in
 
@@ -159,7 +160,7 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(admin, session, books):
     expense = request_expense(
         session,
         actor=actor,
-        data={"title": "x", "category": '=HYPERLINK("http://evil")', "amount": "1.00", "expense_date": "2025-06-01"},
+        data=ExpenseInput(title="x", category='=HYPERLINK("http://evil")', amount="1.00", expense_date="2025-06-01"),
     )
     approve_expense(session, actor=actor, expense_id=expense.id)
     rows = get_csv(admin, "expenses-by-category", H1)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared import reports
 from shared.db import db
+from shared.inputs import ClientInput, InvoiceChanges, InvoiceDraft, PaymentInput
 from shared.models import Invoice, InvoiceRollup, PaymentRollup
 from shared.models.rollups import rebuild_rollups, rollup_differences
 from shared.services import (
@@ -44,7 +45,7 @@ def draft(session, client, currency, issued, due, price, quantity="1"):
         "due_date": due,
         "items": [{"description": "Work", "quantity": quantity, "unit_price": price, "tax_rate": "0"}],
     }
-    return create_draft(session, actor=ACTOR, data=data).id
+    return create_draft(session, actor=ACTOR, data=InvoiceDraft.from_mapping(data)).id
 
 
 def snapshot(session) -> tuple[list, list]:
@@ -59,8 +60,8 @@ def assert_exact(session) -> None:
 
 
 def test_every_service_operation_keeps_the_rollups_exact(session):
-    ada = create_client(session, actor=ACTOR, data={"name": "Ada Obi", "email": "ada@example.com"})
-    bolt = create_client(session, actor=ACTOR, data={"name": "Bolt Ltd", "email": "ap@bolt.example"})
+    ada = create_client(session, actor=ACTOR, data=ClientInput(name="Ada Obi", email="ada@example.com"))
+    bolt = create_client(session, actor=ACTOR, data=ClientInput(name="Bolt Ltd", email="ap@bolt.example"))
 
     d1 = draft(session, ada, "USD", day(-1), day(5), "100.00")
     assert_exact(session)
@@ -69,11 +70,13 @@ def test_every_service_operation_keeps_the_rollups_exact(session):
         session,
         actor=ACTOR,
         invoice_id=d1,
-        data={
-            "currency": "NGN",
-            "due_date": day(20),
-            "items": [{"description": "Work", "quantity": "2", "unit_price": "300.00", "tax_rate": "0"}],
-        },
+        data=InvoiceChanges.from_mapping(
+            {
+                "currency": "NGN",
+                "due_date": day(20),
+                "items": [{"description": "Work", "quantity": "2", "unit_price": "300.00", "tax_rate": "0"}],
+            }
+        ),
     )
     assert_exact(session)
     d2 = draft(session, bolt, "USD", day(-1), day(5), "50.00")
@@ -85,11 +88,15 @@ def test_every_service_operation_keeps_the_rollups_exact(session):
     i2 = draft(session, bolt, "USD", day(-5), day(25), "250.00")
     issue_invoice(session, actor=ACTOR, invoice_id=i2)
     assert_exact(session)
-    record_payment(session, actor=ACTOR, invoice_id=i1, amount="40.00", paid_on=day(-3), today=TODAY)
-    record_payment(session, actor=ACTOR, invoice_id=i2, amount="250.00", paid_on=day(0), today=TODAY)
+    record_payment(session, actor=ACTOR, invoice_id=i1, data=PaymentInput(amount="40.00", paid_on=day(-3)), today=TODAY)
+    record_payment(session, actor=ACTOR, invoice_id=i2, data=PaymentInput(amount="250.00", paid_on=day(0)), today=TODAY)
     assert_exact(session)
     bounced, _ = record_payment(
-        session, actor=ACTOR, invoice_id=i1, amount="60.00", paid_on=day(0), method="cheque", today=TODAY
+        session,
+        actor=ACTOR,
+        invoice_id=i1,
+        data=PaymentInput(amount="60.00", paid_on=day(0), method="cheque"),
+        today=TODAY,
     )
     assert session.get(Invoice, i1).status == "paid"
     assert_exact(session)
@@ -146,7 +153,7 @@ def test_every_service_operation_keeps_the_rollups_exact(session):
 
 
 def _open_invoice(session, due_offset: int = -10) -> int:
-    client = create_client(session, actor=ACTOR, data={"name": "Ada Obi", "email": "ada@example.com"})
+    client = create_client(session, actor=ACTOR, data=ClientInput(name="Ada Obi", email="ada@example.com"))
     invoice_id = draft(session, client, "USD", day(-40), day(due_offset), "100.00")
     issue_invoice(session, actor=ACTOR, invoice_id=invoice_id)
     return invoice_id
@@ -156,7 +163,9 @@ def test_a_rolled_back_transaction_leaves_the_rollups_unchanged(session):
     invoice_id = _open_invoice(session)
     before = snapshot(session)
     with pytest.raises(RuntimeError, match="changed my mind"), atomic(session):
-        record_payment(session, actor=ACTOR, invoice_id=invoice_id, amount="100.00", paid_on=day(0), today=TODAY)
+        record_payment(
+            session, actor=ACTOR, invoice_id=invoice_id, data=PaymentInput(amount="100.00", paid_on=day(0)), today=TODAY
+        )
         draft(session, session.get(Invoice, invoice_id).client, "USD", day(0), day(5), "5.00")
         raise RuntimeError("changed my mind")
     assert snapshot(session) == before
@@ -168,9 +177,17 @@ def test_a_rolled_back_savepoint_leaves_the_rollups_unchanged(session):
     before = snapshot(session)
     with atomic(session):
         with pytest.raises(RuntimeError, match="not this one"), session.begin_nested():
-            record_payment(session, actor=ACTOR, invoice_id=invoice_id, amount="30.00", paid_on=day(0), today=TODAY)
+            record_payment(
+                session,
+                actor=ACTOR,
+                invoice_id=invoice_id,
+                data=PaymentInput(amount="30.00", paid_on=day(0)),
+                today=TODAY,
+            )
             raise RuntimeError("not this one")
-        record_payment(session, actor=ACTOR, invoice_id=invoice_id, amount="10.00", paid_on=day(-1), today=TODAY)
+        record_payment(
+            session, actor=ACTOR, invoice_id=invoice_id, data=PaymentInput(amount="10.00", paid_on=day(-1)), today=TODAY
+        )
     assert_exact(session)
     after = snapshot(session)
     assert after != before
@@ -213,7 +230,11 @@ def test_concurrent_payments_do_not_deadlock_and_add_up(engine):
                 barrier.wait(timeout=10)
                 for amount in ("10.00", "20.00", "30.00", "40.00"):
                     record_payment(
-                        session, actor=ACTOR, invoice_id=invoice_id, amount=amount, paid_on=day(0), today=TODAY
+                        session,
+                        actor=ACTOR,
+                        invoice_id=invoice_id,
+                        data=PaymentInput(amount=amount, paid_on=day(0)),
+                        today=TODAY,
                     )
         except BaseException as exc:
             errors.append(exc)
@@ -233,7 +254,7 @@ def test_concurrent_payments_do_not_deadlock_and_add_up(engine):
 
 def test_drafts_take_no_rollup_row_and_are_still_counted_by_status(session):
     """Creating a draft must lock no rollup row: issuing takes the number counter first, then rollup rows."""
-    ada = create_client(session, actor=ACTOR, data={"name": "Ada Obi", "email": "ada@example.com"})
+    ada = create_client(session, actor=ACTOR, data=ClientInput(name="Ada Obi", email="ada@example.com"))
     draft(session, ada, "USD", day(-1), day(5), "100.00")
     draft(session, ada, "USD", day(-1), day(6), "50.00")
     assert snapshot(session) == ([], [])
@@ -245,7 +266,7 @@ def test_drafts_take_no_rollup_row_and_are_still_counted_by_status(session):
 
 def test_rollups_out_of_step_never_stop_a_payment_and_are_counted_again(session):
     """A row missing or too small (a process without the listener, a hand-made fix) is recounted, not a 500."""
-    ada = create_client(session, actor=ACTOR, data={"name": "Ada Obi", "email": "ada@example.com"})
+    ada = create_client(session, actor=ACTOR, data=ClientInput(name="Ada Obi", email="ada@example.com"))
     first = issue_invoice(session, actor=ACTOR, invoice_id=draft(session, ada, "USD", day(-1), day(5), "100.00"))[0]
     second = issue_invoice(session, actor=ACTOR, invoice_id=draft(session, ada, "USD", day(-1), day(9), "80.00"))[0]
     session.execute(delete(InvoiceRollup).where(InvoiceRollup.status == "open", InvoiceRollup.due_date == day(5)))
@@ -255,12 +276,12 @@ def test_rollups_out_of_step_never_stop_a_payment_and_are_counted_again(session)
         .values(total=Decimal("1.00"))
     )
     session.commit()
-    record_payment(session, actor=ACTOR, invoice_id=first.id, amount="100.00", paid_on=day(0))
-    record_payment(session, actor=ACTOR, invoice_id=second.id, amount="30.00", paid_on=day(0))
+    record_payment(session, actor=ACTOR, invoice_id=first.id, data=PaymentInput(amount="100.00", paid_on=day(0)))
+    record_payment(session, actor=ACTOR, invoice_id=second.id, data=PaymentInput(amount="30.00", paid_on=day(0)))
     assert_exact(session)
 
 
 def test_a_currency_with_only_drafts_is_still_offered(session):
-    ada = create_client(session, actor=ACTOR, data={"name": "Ada Obi", "email": "ada@example.com"})
+    ada = create_client(session, actor=ACTOR, data=ClientInput(name="Ada Obi", email="ada@example.com"))
     draft(session, ada, "JPY", day(-1), day(5), "1000")
     assert "JPY" in reports.currencies_in_use(session)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from shared.documents import render_invoice_pdf
+from shared.inputs import ExpenseInput, SettingsChanges
 from shared.messages.delivery import drain_queue
 from shared.services import Actor, Notify, request_expense
 from shared.services.settings import update_settings
@@ -47,13 +48,9 @@ def test_the_activity_line_shows_the_amount_in_order_with_the_user_text_isolated
     expense = request_expense(
         session,
         actor=Actor.system("tests"),
-        data={
-            "title": f"Taxi {RLO}to airport",
-            "category": "Travel",
-            "amount": "500.00",
-            "currency": "USD",
-            "expense_date": "2025-06-01",
-        },
+        data=ExpenseInput(
+            title=f"Taxi {RLO}to airport", category="Travel", amount="500.00", currency="USD", expense_date="2025-06-01"
+        ),
     )
     for url in (f"/admin/expenses/{expense.id}", "/admin/"):
         html = admin.get(url).get_data(as_text=True)
@@ -84,7 +81,7 @@ def test_the_pdf_prints_user_text_in_its_own_order(session, hostile_invoice):
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_emails_and_texts_carry_no_directional_controls(session, actor, database_url, tmp_path, hostile_invoice):
     """Issue 12 item 12: subject, addresses, text and HTML bodies, and the SMS, with a hostile company name too."""
-    update_settings(session, actor=actor, data={"company_name": f"Bright{RLO}path 500.00 Ltd"})
+    update_settings(session, actor=actor, data=SettingsChanges(company_name=f"Bright{RLO}path 500.00 Ltd"))
     config = make_config(database_url, tmp_path, MAIL_BACKEND="file", SMS_BACKEND="file")
     assert drain_queue(session, owner="security-tests", config=config) == {"sent": 2}
     outbox = Path(config["OUTBOX_DIR"])

@@ -14,6 +14,7 @@ import io
 
 import pytest
 
+from shared.inputs import ExpenseInput
 from shared.services import Actor, Notify, approve_expense, request_expense
 
 CATEGORY = "Travel; Lodging;=1+2"
@@ -53,7 +54,7 @@ def hostile_texts(session, make_invoice, make_client):
     expense = request_expense(
         session,
         actor=actor,
-        data={"title": "x", "category": CATEGORY, "amount": "12.50", "currency": "USD", "expense_date": "2025-06-01"},
+        data=ExpenseInput(title="x", category=CATEGORY, amount="12.50", currency="USD", expense_date="2025-06-01"),
     )
     approve_expense(session, actor=actor, expense_id=expense.id)
     make_invoice(issue=True, client=make_client(name=CLIENT), notify=Notify())

@@ -24,6 +24,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from shared.db import db
+from shared.inputs import ClientInput, ExpenseInput, InvoiceDraft, PaymentInput
 from shared.services import (
     Actor,
     Notify,
@@ -71,19 +72,35 @@ MAX_PAGES = 80
 def seed(session) -> None:
     actor = Actor.system("fuzz seed")
     client = create_client(
-        session, actor=actor, data={"name": "Fuzz Client", "email": "fuzz@example.com", "phone": "+2348030000001"}
+        session, actor=actor, data=ClientInput(name="Fuzz Client", email="fuzz@example.com", phone="+2348030000001")
     )
     items = [{"description": "Consulting", "quantity": "2", "unit_price": "15000.00", "tax_rate": "7.5"}]
-    invoice = create_draft(session, actor=actor, data={"client_id": client.id, "currency": "NGN", "items": items})
+    invoice = create_draft(
+        session,
+        actor=actor,
+        data=InvoiceDraft.from_mapping({"client_id": client.id, "currency": "NGN", "items": items}),
+    )
     invoice, _ = issue_invoice(session, actor=actor, invoice_id=invoice.id, notify=Notify(email=True))
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="1000.00", notify=Notify(email=True))
-    create_draft(session, actor=actor, data={"client_id": client.id, "currency": "USD", "items": items})
-    unpaid = create_draft(session, actor=actor, data={"client_id": client.id, "currency": "USD", "items": items})
+    record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="1000.00"), notify=Notify(email=True)
+    )
+    create_draft(
+        session,
+        actor=actor,
+        data=InvoiceDraft.from_mapping({"client_id": client.id, "currency": "USD", "items": items}),
+    )
+    unpaid = create_draft(
+        session,
+        actor=actor,
+        data=InvoiceDraft.from_mapping({"client_id": client.id, "currency": "USD", "items": items}),
+    )
     issue_invoice(session, actor=actor, invoice_id=unpaid.id, notify=Notify())
-    request_expense(session, actor=actor, data={"title": "Printer toner", "category": "Supplies", "amount": "120.50"})
+    request_expense(
+        session, actor=actor, data=ExpenseInput(title="Printer toner", category="Supplies", amount="120.50")
+    )
     create_user(session, actor=actor, email="other@example.com", name="Other", role="staff", password="x" * 20)
     create_api_key(session, actor=actor, name="fuzz key", scope="read")
-    archived = create_client(session, actor=actor, data={"name": "Archived Client"})
+    archived = create_client(session, actor=actor, data=ClientInput(name="Archived Client"))
     archive_client(session, actor=actor, client_id=archived.id)
     set_logo(session, actor=actor, data=LOGO)
 

@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 
 from shared.db import db
 from shared.errors import ValidationFailed
+from shared.inputs import ClientInput
 from shared.models import Client, Invoice
 from shared.services import Actor, archive_client
 from shared.services.clients import find_or_create_client
@@ -112,7 +113,9 @@ def test_ten_parallel_invoices_for_one_new_email_make_one_client(live_api, api_a
 
 def test_an_inline_client_reuses_the_live_client_with_that_email(session, make_client):
     existing = make_client(email="ada@example.com")
-    found = find_or_create_client(session, actor=Actor.system("tests"), data={"name": "A", "email": "ADA@example.com"})
+    found = find_or_create_client(
+        session, actor=Actor.system("tests"), data=ClientInput(name="A", email="ADA@example.com")
+    )
     session.commit()
     assert found.id == existing.id
     assert session.scalar(select(func.count()).select_from(Client)) == 1
@@ -121,7 +124,9 @@ def test_an_inline_client_reuses_the_live_client_with_that_email(session, make_c
 def test_an_archived_client_is_never_reused(session, make_client):
     archived = make_client(email="ada@example.com")
     archive_client(session, actor=Actor.system("tests"), client_id=archived.id)
-    made = find_or_create_client(session, actor=Actor.system("tests"), data={"name": "Ada", "email": "ada@example.com"})
+    made = find_or_create_client(
+        session, actor=Actor.system("tests"), data=ClientInput(name="Ada", email="ada@example.com")
+    )
     session.commit()
     assert made.id != archived.id and made.archived_at is None
 
@@ -129,12 +134,14 @@ def test_an_archived_client_is_never_reused(session, make_client):
 def test_a_bad_inline_client_is_refused_with_fields_named_under_client(session):
     with pytest.raises(ValidationFailed) as refused:
         find_or_create_client(
-            session, actor=Actor.system("tests"), data={"name": "", "email": "not an address"}, prefix="client."
+            session, actor=Actor.system("tests"), data=ClientInput(name="", email="not an address"), prefix="client."
         )
     assert "client.email" in refused.value.errors
     session.rollback()
     with pytest.raises(ValidationFailed) as refused:
-        find_or_create_client(session, actor=Actor.system("tests"), data={"email": "new@example.com"}, prefix="client.")
+        find_or_create_client(
+            session, actor=Actor.system("tests"), data=ClientInput(email="new@example.com"), prefix="client."
+        )
     assert list(refused.value.errors) == ["client.name"]
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Client)) == 0

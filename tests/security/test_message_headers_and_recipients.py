@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from shared.inputs import SettingsChanges
 from shared.messages.delivery import drain_queue
 from shared.models import Activity, QueuedMessage
 from shared.services import Notify
@@ -52,7 +53,7 @@ def queue_invoice_to(session, actor, make_invoice, make_client, name: str, email
 
 @pytest.fixture
 def long_company_name(session, actor):
-    update_settings(session, actor=actor, data={"company_name": LONG_COMPANY})
+    update_settings(session, actor=actor, data=SettingsChanges(company_name=LONG_COMPANY))
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -17,6 +17,7 @@ import pytest
 
 from shared.db import db
 from shared.errors import ValidationFailed
+from shared.inputs import SettingsChanges
 from shared.lookups import get_settings
 from shared.numbering import check_number_format
 from shared.services import Actor
@@ -86,7 +87,9 @@ def test_the_settings_service_refuses_a_format_with_a_line_break_and_keeps_the_o
         update_settings(
             session,
             actor=Actor.system("tests"),
-            data={"invoice_number_format": "INV-{year}\r\n{seq}", "receipt_number_format": "RCT-{year}-{seq:c}"},
+            data=SettingsChanges(
+                invoice_number_format="INV-{year}\r\n{seq}", receipt_number_format="RCT-{year}-{seq:c}"
+            ),
         )
     assert set(refused.value.errors) == {"invoice_number_format", "receipt_number_format"}
     session.rollback()

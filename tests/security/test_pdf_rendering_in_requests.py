@@ -21,6 +21,7 @@ import pytest
 
 from shared.db import db
 from shared.documents import pdf as documents_pdf
+from shared.inputs import ClientInput, InvoiceDraft
 from shared.messages.compose import build_email_parts
 from shared.models import Invoice, QueuedMessage
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
@@ -48,11 +49,13 @@ def renders(monkeypatch) -> list[str]:
 def make_invoice_in(app, items: list[dict], *, issue: bool) -> SimpleNamespace:
     with app.app_context():
         actor = Actor.system("tests")
-        client = create_client(db.session, actor=actor, data={"name": "Ada", "email": "ada@example.com"})
+        client = create_client(db.session, actor=actor, data=ClientInput(name="Ada", email="ada@example.com"))
         invoice = create_draft(
             db.session,
             actor=actor,
-            data={"client_id": client.id, "currency": "USD", "issue_date": dt.date.today().isoformat(), "items": items},
+            data=InvoiceDraft.from_mapping(
+                {"client_id": client.id, "currency": "USD", "issue_date": dt.date.today().isoformat(), "items": items}
+            ),
         )
         if issue:
             invoice, _ = issue_invoice(db.session, actor=actor, invoice_id=invoice.id)
@@ -143,8 +146,12 @@ def test_an_ordinary_invoice_still_downloads(api_app, admin, admin_app, keys, re
 
 def test_the_worker_still_attaches_the_pdf_of_a_huge_invoice(session, renders):
     actor = Actor.system("tests")
-    client = create_client(session, actor=actor, data={"name": "Ada", "email": "ada@example.com"})
-    draft = create_draft(session, actor=actor, data={"client_id": client.id, "currency": "USD", "items": HUGE_ITEMS})
+    client = create_client(session, actor=actor, data=ClientInput(name="Ada", email="ada@example.com"))
+    draft = create_draft(
+        session,
+        actor=actor,
+        data=InvoiceDraft.from_mapping({"client_id": client.id, "currency": "USD", "items": HUGE_ITEMS}),
+    )
     _, rows = issue_invoice(session, actor=actor, invoice_id=draft.id, notify=Notify(email=True))
     row = session.get(QueuedMessage, rows[0].id)
     parts = build_email_parts(session, row, {"PUBLIC_BASE_URL": "https://invoices.example", "MAIL_FROM": "a@b.example"})

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from shared.db import db
 from shared.errors import ValidationFailed
+from shared.inputs import SettingsChanges
 from shared.models import Client, Expense
 from shared.money import NOT_MONEY, is_known_currency
 from shared.parsing import to_decimal, to_whole
@@ -107,5 +108,5 @@ def test_odd_digits_and_minus_zero_through_the_doors(api_app, keys, admin, admin
     with admin_app.app_context():
         for name, raw in [("payment_terms_days", "٣٠"), ("reminder_max", "３"), ("reminder_offsets", "-3, ٠, 3")]:
             with pytest.raises(ValidationFailed) as refused:
-                update_settings(db.session, actor=Actor.system("tests"), data={name: raw})
+                update_settings(db.session, actor=Actor.system("tests"), data=SettingsChanges.from_mapping({name: raw}))
             assert list(refused.value.errors) == [name]

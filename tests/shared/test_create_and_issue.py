@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from shared.errors import ValidationFailed
+from shared.inputs import InvoiceDraft
 from shared.models import Activity, Invoice, InvoiceLine, NumberCounter, QueuedMessage
 from shared.numbering import next_number, take_numbers
 from shared.services import Notify
@@ -47,7 +48,9 @@ def commits(engine):
 def test_create_and_issue_is_one_commit_with_activity_and_queue_rows(session, actor, make_client, commits):
     client = make_client()
     commits.clear()
-    invoice, messages = create_invoice(session, actor=actor, data=body(client), issue=True, notify=Notify(email=True))
+    invoice, messages = create_invoice(
+        session, actor=actor, data=InvoiceDraft.from_mapping(body(client)), issue=True, notify=Notify(email=True)
+    )
     assert len(commits) == 1
     assert invoice.number == f"INV-{YEAR}-00001"
     assert invoice.status == "open" and invoice.issued_at is not None and invoice.issued_by == actor.label
@@ -63,7 +66,7 @@ def test_create_and_issue_is_one_commit_with_activity_and_queue_rows(session, ac
 
 
 def test_create_without_issue_is_a_draft(session, actor, make_client):
-    invoice, messages = create_invoice(session, actor=actor, data=body(make_client()))
+    invoice, messages = create_invoice(session, actor=actor, data=InvoiceDraft.from_mapping(body(make_client())))
     assert (invoice.status, invoice.number, messages) == ("draft", None, [])
 
 
@@ -75,28 +78,38 @@ def test_a_failure_while_issuing_leaves_no_draft_and_no_number_gap(session, acto
 
     monkeypatch.setattr("shared.services.invoices.queue_invoice_messages", broken_queue)
     with pytest.raises(RuntimeError, match="queue unavailable"):
-        create_invoice(session, actor=actor, data=body(client), issue=True, notify=Notify(email=True))
+        create_invoice(
+            session, actor=actor, data=InvoiceDraft.from_mapping(body(client)), issue=True, notify=Notify(email=True)
+        )
     assert count(session, Invoice) == 0
     assert count(session, Activity, Activity.invoice_id.is_not(None)) == 0
     assert (session.get(NumberCounter, ("invoice", YEAR)) is None) or (
         session.get(NumberCounter, ("invoice", YEAR)).last_value == 0
     )
     monkeypatch.undo()
-    invoice, _ = create_invoice(session, actor=actor, data=body(client), issue=True, notify=Notify(email=True))
+    invoice, _ = create_invoice(
+        session, actor=actor, data=InvoiceDraft.from_mapping(body(client)), issue=True, notify=Notify(email=True)
+    )
     assert invoice.number == f"INV-{YEAR}-00001"
 
 
 def test_a_notify_refusal_while_issuing_changes_nothing(session, actor, make_client):
     client = make_client(phone="")
     with pytest.raises(ValidationFailed) as info:
-        create_invoice(session, actor=actor, data=body(client), issue=True, notify=Notify(email=True, sms=True))
+        create_invoice(
+            session,
+            actor=actor,
+            data=InvoiceDraft.from_mapping(body(client)),
+            issue=True,
+            notify=Notify(email=True, sms=True),
+        )
     assert "notify.sms" in info.value.errors
     assert count(session, Invoice) == 0 and count(session, QueuedMessage) == 0
 
 
 def test_a_zero_total_invoice_is_issued_as_paid(session, actor, make_client):
     data = body(make_client(), items=[{"description": "Free", "quantity": "1", "unit_price": "0"}])
-    invoice, _ = create_invoice(session, actor=actor, data=data, issue=True)
+    invoice, _ = create_invoice(session, actor=actor, data=InvoiceDraft.from_mapping(data), issue=True)
     assert (invoice.status, invoice.number) == ("paid", f"INV-{YEAR}-00001")
 
 

@@ -18,15 +18,19 @@ from api_service import schemas
 from main_service.admin import forms
 from shared import limits
 from shared.errors import ValidationFailed
+from shared.inputs import ClientChanges, ClientInput, ExpenseInput, InvoiceDraft, PaymentInput, SettingsChanges
 from shared.services import (
     approve_expense,
+    create_api_key,
     create_client,
     create_draft,
+    create_user,
     record_payment,
     request_expense,
     update_client,
     void_invoice,
 )
+from shared.services.settings import update_settings
 
 LINE = {"description": "Work", "quantity": "1", "unit_price": "10.00"}
 EXPENSE = {"title": "Toner", "category": "Supplies", "amount": "10.00"}
@@ -47,17 +51,17 @@ class Field:
 
 
 def _client(value, session, actor, make_client, make_invoice, admin_actor, field):
-    return create_client(session, actor=actor, data={"name": "A", field: value})
+    return create_client(session, actor=actor, data=ClientInput.from_mapping({"name": "A", field: value}))
 
 
 def _invoice(value, session, actor, make_client, make_invoice, admin_actor, field):
     client = make_client()
     data = {"client_id": client.id, "items": [dict(LINE)], field: value}
-    return create_draft(session, actor=actor, data=data)
+    return create_draft(session, actor=actor, data=InvoiceDraft.from_mapping(data))
 
 
 def _expense(value, session, actor, make_client, make_invoice, admin_actor, field):
-    return request_expense(session, actor=actor, data={**EXPENSE, field: value})
+    return request_expense(session, actor=actor, data=ExpenseInput.from_mapping({**EXPENSE, field: value}))
 
 
 FIELDS = {
@@ -69,7 +73,7 @@ FIELDS = {
         schemas.ClientIn,
         "name",
         {},
-        lambda v, s, a, mc, mi, aa: update_client(s, actor=a, client_id=mc().id, data={"name": v}),
+        lambda v, s, a, mc, mi, aa: update_client(s, actor=a, client_id=mc().id, data=ClientChanges(name=v)),
     ),
     "client e-mail": Field(
         limits.EMAIL,
@@ -140,7 +144,7 @@ FIELDS = {
         "items.0.description",
         {"client_id": 1},
         lambda v, s, a, mc, mi, aa: create_draft(
-            s, actor=a, data={"client_id": mc().id, "items": [{**LINE, "description": v}]}
+            s, actor=a, data=InvoiceDraft.from_mapping({"client_id": mc().id, "items": [{**LINE, "description": v}]})
         ),
     ),
     "void reason": Field(
@@ -161,7 +165,9 @@ FIELDS = {
         schemas.PaymentIn,
         "reference",
         {"amount": "1"},
-        lambda v, s, a, mc, mi, aa: record_payment(s, actor=a, invoice_id=mi(issue=True).id, amount="1", reference=v),
+        lambda v, s, a, mc, mi, aa: record_payment(
+            s, actor=a, invoice_id=mi(issue=True).id, data=PaymentInput(amount="1", reference=v)
+        ),
     ),
     "payment note": Field(
         limits.PAYMENT_NOTE,
@@ -171,7 +177,9 @@ FIELDS = {
         schemas.PaymentIn,
         "note",
         {"amount": "1"},
-        lambda v, s, a, mc, mi, aa: record_payment(s, actor=a, invoice_id=mi(issue=True).id, amount="1", note=v),
+        lambda v, s, a, mc, mi, aa: record_payment(
+            s, actor=a, invoice_id=mi(issue=True).id, data=PaymentInput(amount="1", note=v)
+        ),
     ),
     "expense title": Field(
         limits.EXPENSE_TITLE,
@@ -222,7 +230,7 @@ FIELDS = {
         "note",
         {},
         lambda v, s, a, mc, mi, aa: approve_expense(
-            s, actor=aa, expense_id=request_expense(s, actor=a, data=EXPENSE).id, note=v
+            s, actor=aa, expense_id=request_expense(s, actor=a, data=ExpenseInput.from_mapping(EXPENSE)).id, note=v
         ),
     ),
 }
@@ -283,3 +291,87 @@ def test_a_value_at_the_limit_passes_the_form_and_schema_length_checks(name, adm
     at_limit = _text(field.limit, field)
     assert _form_errors(admin_app, field, at_limit) == []
     assert _schema_errors(field, at_limit) == []
+
+
+SETTINGS_TEXTS = {
+    "company_name": limits.COMPANY_NAME,
+    "company_address": limits.COMPANY_ADDRESS,
+    "company_phone": limits.COMPANY_PHONE,
+    "company_tax_id": limits.COMPANY_TAX_ID,
+    "company_website": limits.COMPANY_WEBSITE,
+    "payment_instructions": limits.PAYMENT_INSTRUCTIONS,
+}
+
+
+@pytest.mark.parametrize("name", SETTINGS_TEXTS)
+def test_a_setting_one_character_over_its_limit_is_refused_by_the_form_and_the_service(name, admin_app, session, actor):
+    limit = SETTINGS_TEXTS[name]
+    too_long = "a" * (limit + 1)
+    with admin_app.test_request_context(method="POST", data={name: too_long}):
+        form = forms.SettingsForm(meta={"csrf": False})
+        form.validate()
+        assert any(str(limit) in message for message in getattr(form, name).errors)
+    with pytest.raises(ValidationFailed) as refused:
+        update_settings(session, actor=actor, data=SettingsChanges(**{name: too_long}))
+    assert refused.value.errors == {name: [f"must be at most {limit} characters"]}
+    with admin_app.test_request_context(method="POST", data={name: "a" * limit}):
+        form = forms.SettingsForm(meta={"csrf": False})
+        form.validate()
+        assert getattr(form, name).errors == []
+
+
+def test_number_formats_user_names_passwords_and_key_names_share_their_limits_with_the_forms(admin_app, session, actor):
+    def form_errors(form_class, field, value):
+        with admin_app.test_request_context(method="POST", data={field: value}):
+            form = form_class(meta={"csrf": False})
+            form.validate()
+            return getattr(form, field).errors
+
+    for form_class, field, limit in (
+        (forms.SettingsForm, "invoice_number_format", limits.NUMBER_FORMAT),
+        (forms.UserForm, "name", limits.USER_NAME),
+        (forms.UserForm, "password", limits.MAX_PASSWORD),
+        (forms.LoginForm, "password", limits.MAX_PASSWORD),
+        (forms.PasswordChangeForm, "new_password", limits.MAX_PASSWORD),
+        (forms.ApiKeyForm, "name", limits.API_KEY_NAME),
+    ):
+        assert any(str(limit) in m for m in form_errors(form_class, field, "a" * (limit + 1))), (form_class, field)
+        assert form_errors(form_class, field, "a" * limit) == [], (form_class, field)
+
+    with pytest.raises(ValidationFailed) as refused:
+        create_user(
+            session,
+            actor=actor,
+            email="u@example.com",
+            name="a" * (limits.USER_NAME + 1),
+            role="staff",
+            password="p" * 12,
+        )
+    assert refused.value.errors == {"name": [f"must be at most {limits.USER_NAME} characters"]}
+    with pytest.raises(ValidationFailed, match=f"must be at most {limits.MAX_PASSWORD} characters"):
+        create_user(
+            session,
+            actor=actor,
+            email="u@example.com",
+            name="U",
+            role="staff",
+            password="p" * (limits.MAX_PASSWORD + 1),
+        )
+    with pytest.raises(ValidationFailed, match=f"must be at least {limits.MIN_PASSWORD} characters"):
+        create_user(
+            session,
+            actor=actor,
+            email="u@example.com",
+            name="U",
+            role="staff",
+            password="p" * (limits.MIN_PASSWORD - 1),
+        )
+    with pytest.raises(ValidationFailed) as refused:
+        create_api_key(session, actor=actor, name="a" * (limits.API_KEY_NAME + 1))
+    assert refused.value.errors == {"name": [f"must be at most {limits.API_KEY_NAME} characters"]}
+    with pytest.raises(ValidationFailed) as refused:
+        update_settings(
+            session, actor=actor, data=SettingsChanges(invoice_number_format="{seq}" + "a" * limits.NUMBER_FORMAT)
+        )
+    assert list(refused.value.errors) == ["invoice_number_format"]
+    assert str(limits.NUMBER_FORMAT) in refused.value.errors["invoice_number_format"][0]

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.inputs import ClientChanges, InvoiceChanges, InvoiceDraft, PaymentInput
 from shared.models import Activity, Invoice, InvoiceLine, QueuedMessage
 from shared.services import (
     Notify,
@@ -33,7 +34,9 @@ def count(session, model, *where):
 
 def test_draft_totals_follow_spec_example(session, actor, make_client):
     client = make_client()
-    invoice = create_draft(session, actor=actor, data={"client_id": client.id, **NGN_EXAMPLE})
+    invoice = create_draft(
+        session, actor=actor, data=InvoiceDraft.from_mapping({"client_id": client.id, **NGN_EXAMPLE})
+    )
     session.expire_all()
     invoice = session.get(Invoice, invoice.id)
     assert (invoice.amount("subtotal"), invoice.amount("discount_total")) == (Decimal("30000.00"), Decimal("3000.00"))
@@ -52,7 +55,7 @@ def test_jpy_invoice_rounds_to_whole_yen(session, actor, make_client):
         "currency": "JPY",
         "items": [{"description": "Tea", "quantity": "1.5", "unit_price": "333", "tax_rate": "10"}],
     }
-    invoice = create_draft(session, actor=actor, data=data)
+    invoice = create_draft(session, actor=actor, data=InvoiceDraft.from_mapping(data))
     assert str(invoice.amount("total")) == "550"
 
 
@@ -60,8 +63,13 @@ def test_defaults_come_from_client_then_company(session, actor, make_client):
     ghs_client = make_client(default_currency="GHS")
     plain = make_client()
     items = [{"description": "x", "quantity": "1", "unit_price": "1"}]
-    assert create_draft(session, actor=actor, data={"client_id": ghs_client.id, "items": items}).currency == "GHS"
-    draft = create_draft(session, actor=actor, data={"client_id": plain.id, "items": items})
+    assert (
+        create_draft(
+            session, actor=actor, data=InvoiceDraft.from_mapping({"client_id": ghs_client.id, "items": items})
+        ).currency
+        == "GHS"
+    )
+    draft = create_draft(session, actor=actor, data=InvoiceDraft.from_mapping({"client_id": plain.id, "items": items}))
     assert draft.currency == "NGN"
     assert draft.issue_date == dt.date.today()
     assert draft.due_date == dt.date.today() + dt.timedelta(days=14)
@@ -106,7 +114,7 @@ def test_bad_drafts_are_refused_naming_the_field(session, actor, make_client, ch
     data.update(change)
     before = count(session, Invoice)
     with pytest.raises(ValidationFailed) as info:
-        create_draft(session, actor=actor, data=data)
+        create_draft(session, actor=actor, data=InvoiceDraft.from_mapping(data))
     assert field in info.value.errors, info.value.errors
     assert count(session, Invoice) == before
 
@@ -125,7 +133,12 @@ def test_fixed_discount_equal_to_subtotal_gives_zero_total(make_invoice):
 def test_editing_a_draft_recomputes_and_replaces_lines(session, actor, make_invoice):
     draft = make_invoice(lines=3)
     items = [{"description": "Only line", "quantity": "3", "unit_price": "10.00", "tax_rate": "5"}]
-    update_draft(session, actor=actor, invoice_id=draft.id, data={"items": items, "purchase_order": "PO-1"})
+    update_draft(
+        session,
+        actor=actor,
+        invoice_id=draft.id,
+        data=InvoiceChanges.from_mapping({"items": items, "purchase_order": "PO-1"}),
+    )
     session.expire_all()
     draft = session.get(Invoice, draft.id)
     assert [line.description for line in draft.lines] == ["Only line"]
@@ -136,7 +149,7 @@ def test_editing_a_draft_recomputes_and_replaces_lines(session, actor, make_invo
 
 def test_a_partial_edit_keeps_other_fields(session, actor, make_invoice):
     draft = make_invoice(lines=2, discount={"type": "percent", "value": "50"})
-    update_draft(session, actor=actor, invoice_id=draft.id, data={"notes": "Thanks"})
+    update_draft(session, actor=actor, invoice_id=draft.id, data=InvoiceChanges.from_mapping({"notes": "Thanks"}))
     assert draft.amount("total") == Decimal("100.00")
     assert draft.notes == "Thanks" and len(draft.lines) == 2
 
@@ -154,10 +167,10 @@ def test_issuing_freezes_the_invoice(session, actor, make_invoice, make_client):
     assert invoice.issued_by == actor.label and invoice.issued_at is not None
     from shared.services import update_client
 
-    update_client(session, actor=actor, client_id=client.id, data={"name": "Renamed Ltd"})
+    update_client(session, actor=actor, client_id=client.id, data=ClientChanges(name="Renamed Ltd"))
     assert invoice.billed_to["name"] == "Original Name"
     with pytest.raises(Conflict, match="void it instead"):
-        update_draft(session, actor=actor, invoice_id=invoice.id, data={"notes": "x"})
+        update_draft(session, actor=actor, invoice_id=invoice.id, data=InvoiceChanges.from_mapping({"notes": "x"}))
     with pytest.raises(Conflict):
         delete_draft(session, actor=actor, invoice_id=invoice.id)
     with pytest.raises(Conflict):
@@ -224,7 +237,7 @@ def test_voiding_cancels_queued_messages_and_keeps_the_number(session, actor, ma
 
 def test_an_invoice_with_payments_cannot_be_voided(session, actor, make_invoice):
     invoice = make_invoice(issue=True)
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="10.00")
+    record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="10.00"))
     with pytest.raises(Conflict, match="void its payments"):
         void_invoice(session, actor=actor, invoice_id=invoice.id)
 
@@ -256,11 +269,17 @@ def test_editing_the_issue_date_keeps_the_chosen_due_date(session, actor, make_i
     today = dt.date.today()
     draft = make_invoice(issue_date=today.isoformat(), due_date=(today + dt.timedelta(days=40)).isoformat())
     update_draft(
-        session, actor=actor, invoice_id=draft.id, data={"issue_date": (today - dt.timedelta(days=2)).isoformat()}
+        session,
+        actor=actor,
+        invoice_id=draft.id,
+        data=InvoiceChanges.from_mapping({"issue_date": (today - dt.timedelta(days=2)).isoformat()}),
     )
     assert draft.due_date == today + dt.timedelta(days=40)
     with pytest.raises(ValidationFailed) as info:
         update_draft(
-            session, actor=actor, invoice_id=draft.id, data={"issue_date": (today + dt.timedelta(days=60)).isoformat()}
+            session,
+            actor=actor,
+            invoice_id=draft.id,
+            data=InvoiceChanges.from_mapping({"issue_date": (today + dt.timedelta(days=60)).isoformat()}),
         )
     assert "due_date" in info.value.errors

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shared.errors import ValidationFailed
+from shared.inputs import InvoiceDraft, PaymentInput
 from shared.models import Invoice
 from shared.numbering import check_number_format, next_number
 from shared.services import Actor, create_draft, issue_invoice
@@ -37,7 +38,7 @@ def test_receipts_have_their_own_series(session, make_invoice, actor):
     from shared.services import record_payment
 
     invoice = make_invoice(issue=True)
-    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="10.00")
+    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="10.00"))
     assert payment.receipt_number == f"RCT-{dt.date.today().year}-00001"
     assert invoice.number.endswith("-00001")
 
@@ -100,11 +101,13 @@ def _issue_many(url: str, client_id: int, count: int, queue) -> None:
             draft = create_draft(
                 session,
                 actor=actor,
-                data={
-                    "client_id": client_id,
-                    "currency": "USD",
-                    "items": [{"description": "Work", "quantity": "1", "unit_price": "5.00"}],
-                },
+                data=InvoiceDraft.from_mapping(
+                    {
+                        "client_id": client_id,
+                        "currency": "USD",
+                        "items": [{"description": "Work", "quantity": "1", "unit_price": "5.00"}],
+                    }
+                ),
             )
             invoice, _ = issue_invoice(session, actor=actor, invoice_id=draft.id)
             numbers.append(invoice.number)

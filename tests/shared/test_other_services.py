@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shared.errors import Conflict, PermissionDenied, ValidationFailed
+from shared.inputs import ClientChanges, ClientInput, ExpenseChanges, ExpenseInput, PaymentInput
 from shared.models import Activity, ApiKey, Client, Expense, User
 from shared.services import (
     Actor,
@@ -32,7 +33,7 @@ def test_client_fields_are_normalised(session, actor):
     client = create_client(
         session,
         actor=actor,
-        data={"name": "  Ada  ", "email": "Ada@Example.COM", "phone": "+234 803-123 4567", "default_currency": "usd"},
+        data=ClientInput(name="  Ada  ", email="Ada@Example.COM", phone="+234 803-123 4567", default_currency="usd"),
     )
     assert (client.name, client.email, client.phone, client.default_currency) == (
         "Ada",
@@ -58,7 +59,7 @@ def test_client_fields_are_normalised(session, actor):
 )
 def test_bad_clients_are_refused(session, actor, data, field):
     with pytest.raises(ValidationFailed) as info:
-        create_client(session, actor=actor, data=data)
+        create_client(session, actor=actor, data=ClientInput.from_mapping(data))
     assert field in info.value.errors
     assert session.scalar(select(func.count()).select_from(Client)) == 0
 
@@ -82,7 +83,7 @@ def test_client_without_invoices_can_be_deleted(session, actor, make_client):
 
 def test_client_edit_records_what_changed(session, actor, make_client):
     client = make_client()
-    update_client(session, actor=actor, client_id=client.id, data={"name": "New", "reminders_opt_out": True})
+    update_client(session, actor=actor, client_id=client.id, data=ClientChanges(name="New", reminders_opt_out=True))
     entry = session.scalars(select(Activity).where(Activity.verb == "edited")).one()
     assert entry.summary == "Changed name, reminders_opt_out"
 
@@ -90,18 +91,18 @@ def test_client_edit_records_what_changed(session, actor, make_client):
 def _expense(session, actor, **fields):
     data = {"title": "Toner", "category": "Supplies", "amount": "28500.00", "currency": "NGN"}
     data.update(fields)
-    return request_expense(session, actor=actor, data=data)
+    return request_expense(session, actor=actor, data=ExpenseInput.from_mapping(data))
 
 
 def test_expense_is_requested_then_approved_by_an_admin(session, actor):
     expense = _expense(session, actor)
     assert expense.status == "pending"
-    update_expense(session, actor=actor, expense_id=expense.id, data={"amount": "30000"})
+    update_expense(session, actor=actor, expense_id=expense.id, data=ExpenseChanges(amount="30000"))
     assert expense.amount == Decimal("30000")
     approve_expense(session, actor=actor, expense_id=expense.id, note="ok")
     assert expense.status == "approved" and expense.decided_by == actor.label
     with pytest.raises(Conflict, match="only pending"):
-        update_expense(session, actor=actor, expense_id=expense.id, data={"amount": "1"})
+        update_expense(session, actor=actor, expense_id=expense.id, data=ExpenseChanges(amount="1"))
     with pytest.raises(Conflict):
         decline_expense(session, actor=actor, expense_id=expense.id, note="no")
 
@@ -129,16 +130,18 @@ def test_a_staff_member_cannot_approve_or_decline_an_expense(session, actor):
 def test_staff_change_only_their_own_expenses_and_an_admin_changes_any(session, actor):
     ada, bola = _user(session, actor, "staff"), _user(session, actor, "staff")
     expense = request_expense(
-        session, actor=ada, data={"title": "Toner", "category": "Supplies", "amount": "10.00"}, user_id=ada.id
+        session, actor=ada, data=ExpenseInput(title="Toner", category="Supplies", amount="10.00"), user_id=ada.id
     )
     with pytest.raises(PermissionDenied, match="only an admin or the person who requested it"):
-        update_expense(session, actor=bola, expense_id=expense.id, data={"amount": "1.00"})
+        update_expense(session, actor=bola, expense_id=expense.id, data=ExpenseChanges(amount="1.00"))
     with pytest.raises(PermissionDenied, match="only an admin or the person who requested it"):
         delete_expense(session, actor=bola, expense_id=expense.id)
     session.refresh(expense)
     assert expense.amount == Decimal("10.00")
-    update_expense(session, actor=ada, expense_id=expense.id, data={"amount": "12.00"})
-    update_expense(session, actor=_user(session, actor, "admin"), expense_id=expense.id, data={"amount": "13.00"})
+    update_expense(session, actor=ada, expense_id=expense.id, data=ExpenseChanges(amount="12.00"))
+    update_expense(
+        session, actor=_user(session, actor, "admin"), expense_id=expense.id, data=ExpenseChanges(amount="13.00")
+    )
     assert expense.amount == Decimal("13.00")
 
 
@@ -212,7 +215,7 @@ def test_absurdly_large_numbers_are_validation_errors_not_crashes(session, actor
     assert "amount" in info.value.errors
     invoice = make_invoice(issue=True)
     with pytest.raises(ValidationFailed):
-        record_payment(session, actor=actor, invoice_id=invoice.id, amount="-1e40")
+        record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="-1e40"))
     with pytest.raises(ValidationFailed):
         make_invoice(discount={"type": "fixed", "value": "9" * 40})
 
@@ -226,7 +229,7 @@ def test_unknown_expense_currency_is_named_not_a_crash(session, actor):
 def test_changing_an_expense_currency_rechecks_its_amount(session, actor):
     expense = _expense(session, actor, amount="10.55", currency="USD")
     with pytest.raises(ValidationFailed) as info:
-        update_expense(session, actor=actor, expense_id=expense.id, data={"currency": "JPY"})
+        update_expense(session, actor=actor, expense_id=expense.id, data=ExpenseChanges(currency="JPY"))
     assert "amount" in info.value.errors
     session.expire_all()
     assert session.get(Expense, expense.id).currency == "USD"

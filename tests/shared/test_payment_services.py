@@ -9,15 +9,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.errors import Conflict, ValidationFailed
+from shared.inputs import PaymentInput
 from shared.models import Activity, Invoice, Payment, QueuedMessage
 from shared.services import Notify, record_payment, void_invoice, void_payment
 
 
 def test_partial_then_full_payment_moves_the_invoice_on(session, actor, make_invoice):
     invoice = make_invoice(issue=True, lines=2)  # 200.00
-    first, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="50.00", method="cash")
+    first, _ = record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="50.00", method="cash")
+    )
     assert invoice.status == "partially_paid" and invoice.balance_due == Decimal("150.00")
-    second, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount=Decimal("150"), method="card")
+    second, _ = record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount=Decimal("150"), method="card")
+    )
     assert invoice.status == "paid" and invoice.balance_due == Decimal("0.00")
     assert first.receipt_number != second.receipt_number
     assert first.recorded_by == actor.label
@@ -26,7 +31,7 @@ def test_partial_then_full_payment_moves_the_invoice_on(session, actor, make_inv
 def test_overpayment_is_refused_with_a_clear_message(session, actor, make_invoice):
     invoice = make_invoice(issue=True, lines=1, items=[{"description": "x", "quantity": "1", "unit_price": "320.00"}])
     with pytest.raises(Conflict, match=r"payment of 500\.00 exceeds the balance due of 320\.00"):
-        record_payment(session, actor=actor, invoice_id=invoice.id, amount="500.00")
+        record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="500.00"))
     assert session.scalar(select(func.count()).select_from(Payment)) == 0
 
 
@@ -47,7 +52,7 @@ def test_overpayment_is_refused_with_a_clear_message(session, actor, make_invoic
 def test_bad_payments_are_refused_naming_the_field(session, actor, make_invoice, fields, field):
     invoice = make_invoice(issue=True)
     with pytest.raises(ValidationFailed) as info:
-        record_payment(session, actor=actor, invoice_id=invoice.id, **fields)
+        record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(**fields))
     assert field in info.value.errors
     session.expire_all()
     assert session.get(Invoice, invoice.id).amount_paid == 0
@@ -55,21 +60,25 @@ def test_bad_payments_are_refused_naming_the_field(session, actor, make_invoice,
 
 def test_drafts_void_and_paid_invoices_take_no_payment(session, actor, make_invoice):
     with pytest.raises(Conflict, match="draft"):
-        record_payment(session, actor=actor, invoice_id=make_invoice().id, amount="1.00")
+        record_payment(session, actor=actor, invoice_id=make_invoice().id, data=PaymentInput(amount="1.00"))
     voided = make_invoice(issue=True)
     void_invoice(session, actor=actor, invoice_id=voided.id)
     with pytest.raises(Conflict, match="void"):
-        record_payment(session, actor=actor, invoice_id=voided.id, amount="1.00")
+        record_payment(session, actor=actor, invoice_id=voided.id, data=PaymentInput(amount="1.00"))
     paid = make_invoice(issue=True)
-    record_payment(session, actor=actor, invoice_id=paid.id, amount="100.00")
+    record_payment(session, actor=actor, invoice_id=paid.id, data=PaymentInput(amount="100.00"))
     with pytest.raises(Conflict, match="already paid"):
-        record_payment(session, actor=actor, invoice_id=paid.id, amount="1.00")
+        record_payment(session, actor=actor, invoice_id=paid.id, data=PaymentInput(amount="1.00"))
 
 
 def test_payment_can_queue_its_receipt(session, actor, make_invoice):
     invoice = make_invoice(issue=True)
     payment, messages = record_payment(
-        session, actor=actor, invoice_id=invoice.id, amount="10.00", notify=Notify(email=True, sms=True)
+        session,
+        actor=actor,
+        invoice_id=invoice.id,
+        data=PaymentInput(amount="10.00"),
+        notify=Notify(email=True, sms=True),
     )
     assert {(m.kind, m.channel, m.payment_id) for m in messages} == {
         ("receipt", "email", payment.id),
@@ -81,13 +90,13 @@ def test_full_payment_cancels_queued_reminders(session, actor, make_invoice):
     invoice = make_invoice(issue=True)
     session.add(QueuedMessage(kind="reminder", channel="email", recipient="a@example.com", invoice_id=invoice.id))
     session.commit()
-    record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00")
+    record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="100.00"))
     assert session.scalars(select(QueuedMessage.state)).all() == ["cancelled"]
 
 
 def test_voiding_a_payment_restores_the_balance(session, actor, make_invoice):
     invoice = make_invoice(issue=True)
-    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="100.00")
+    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="100.00"))
     assert invoice.status == "paid"
     void_payment(session, actor=actor, payment_id=payment.id, reason="Cheque bounced")
     assert invoice.status == "open" and invoice.balance_due == Decimal("100.00")
@@ -111,7 +120,7 @@ def test_two_payments_racing_for_the_last_balance(backend, engine, session, acto
         with Session(engine) as own:
             barrier.wait()
             try:
-                record_payment(own, actor=actor, invoice_id=invoice_id, amount="100.00")
+                record_payment(own, actor=actor, invoice_id=invoice_id, data=PaymentInput(amount="100.00"))
                 outcomes.append("paid")
             except Conflict:
                 outcomes.append("refused")
@@ -129,8 +138,12 @@ def test_two_payments_racing_for_the_last_balance(backend, engine, session, acto
 
 def test_voiding_one_payment_keeps_the_other_receipts_queued(session, actor, make_invoice):
     invoice = make_invoice(issue=True)
-    first, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="10.00", notify=Notify(email=True))
-    second, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="20.00", notify=Notify(email=True))
+    first, _ = record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="10.00"), notify=Notify(email=True)
+    )
+    second, _ = record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="20.00"), notify=Notify(email=True)
+    )
     void_payment(session, actor=actor, payment_id=first.id)
     states = dict(session.execute(select(QueuedMessage.payment_id, QueuedMessage.state)).all())
     assert states == {first.id: "cancelled", second.id: "queued"}
@@ -141,7 +154,10 @@ def test_a_payment_cannot_predate_its_invoice(session, actor, make_invoice):
     invoice = make_invoice(issue=True, issue_date=issued_on.isoformat(), due_date=issued_on.isoformat())
     with pytest.raises(ValidationFailed) as info:
         record_payment(
-            session, actor=actor, invoice_id=invoice.id, amount="1.00", paid_on=issued_on - dt.timedelta(days=1)
+            session,
+            actor=actor,
+            invoice_id=invoice.id,
+            data=PaymentInput(amount="1.00", paid_on=issued_on - dt.timedelta(days=1)),
         )
     assert "paid_on" in info.value.errors
 
@@ -149,6 +165,8 @@ def test_a_payment_cannot_predate_its_invoice(session, actor, make_invoice):
 def test_receipts_are_numbered_in_the_year_they_are_issued(session, actor, make_invoice):
     last_year = dt.date.today().replace(month=1, day=1) - dt.timedelta(days=3)
     invoice = make_invoice(issue=True, issue_date=last_year.isoformat(), due_date=last_year.isoformat())
-    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="1.00", paid_on=last_year)
+    payment, _ = record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="1.00", paid_on=last_year)
+    )
     assert payment.receipt_number == f"RCT-{dt.date.today().year}-00001"
     assert payment.paid_on == last_year

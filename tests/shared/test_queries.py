@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shared import reports
+from shared.inputs import ClientChanges, ExpenseInput, PaymentInput
 from shared.models import Activity, Invoice
 from shared.queries import Balance, InvoiceFilters, client_balances, invoices_matching, recent_activity, timeline
 from shared.services import (
@@ -53,8 +54,15 @@ def ledger(session, actor, make_client, make_invoice) -> dict[str, Invoice]:
         "free_past_due": invoice(-40, -5, price="0.00"),  # nothing to pay: issued straight to paid
         "euro_past_due": invoice(-30, -1, currency="EUR"),
     }
-    record_payment(session, actor=actor, invoice_id=made["partly_paid_past_due"].id, amount="30.00", paid_on=day(-6))
-    record_payment(session, actor=actor, invoice_id=made["paid_past_due"].id, amount="100.00", paid_on=day(-6))
+    record_payment(
+        session,
+        actor=actor,
+        invoice_id=made["partly_paid_past_due"].id,
+        data=PaymentInput(amount="30.00", paid_on=day(-6)),
+    )
+    record_payment(
+        session, actor=actor, invoice_id=made["paid_past_due"].id, data=PaymentInput(amount="100.00", paid_on=day(-6))
+    )
     void_invoice(session, actor=actor, invoice_id=made["void_past_due"].id, reason="entered twice")
     for invoice_ in made.values():
         session.refresh(invoice_)
@@ -133,7 +141,9 @@ def test_an_invoice_timeline_is_its_own_entries_newest_first(session, actor, led
 
 def test_a_payment_timeline_is_its_recording_and_voiding_only(session, actor, ledger):
     invoice = ledger["partly_paid_past_due"]
-    kept, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="10.00", paid_on=day(-1))
+    kept, _ = record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="10.00", paid_on=day(-1))
+    )
     first = invoice.payments[0]
     void_payment(session, actor=actor, payment_id=first.id, reason="bounced")
     assert [entry.verb for entry in timeline(session, first)] == ["payment_voided", "payment_recorded"]
@@ -142,7 +152,7 @@ def test_a_payment_timeline_is_its_recording_and_voiding_only(session, actor, le
 
 def test_a_client_timeline_has_its_own_and_its_documents_entries(session, actor, ledger, make_client):
     client = ledger["open_past_due"].client
-    update_client(session, actor=actor, client_id=client.id, data={"name": "Renamed"})
+    update_client(session, actor=actor, client_id=client.id, data=ClientChanges(name="Renamed"))
     entries = timeline(session, client)
     verbs = [entry.verb for entry in entries]
     assert verbs[0] == "edited" and verbs[-1] == "created"
@@ -153,7 +163,7 @@ def test_a_client_timeline_has_its_own_and_its_documents_entries(session, actor,
 
 def test_an_expense_timeline_and_the_recent_activity(session, actor):
     expense = request_expense(
-        session, actor=actor, data={"title": "Paper", "amount": "12.00", "expense_date": day(-1), "category": "office"}
+        session, actor=actor, data=ExpenseInput(title="Paper", amount="12.00", expense_date=day(-1), category="office")
     )
     approve_expense(session, actor=actor, expense_id=expense.id)
     assert [entry.verb for entry in timeline(session, expense)] == ["expense_approved", "expense_requested"]
