@@ -8,7 +8,13 @@ from decimal import Decimal
 from flask import Flask
 from markupsafe import Markup, escape
 
-from shared.documents.formatting import format_money, format_number, format_quantity, strip_bidi_controls
+from shared.documents.formatting import (
+    format_money,
+    format_number,
+    format_phone,
+    format_quantity,
+    strip_bidi_controls,
+)
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -50,5 +56,12 @@ def register(app: Flask) -> None:
     # user text is also set in <bdi> where it sits beside figures (timeline, public page).
     app.jinja_env.finalize = strip_bidi_controls
     app.jinja_env.filters.update(
-        money=money, figure=figure, number=number, date=date, when=when, nice=nice, badge=status_badge
+        money=money,
+        figure=figure,
+        number=number,
+        date=date,
+        when=when,
+        nice=nice,
+        badge=status_badge,
+        phone=format_phone,
     )
