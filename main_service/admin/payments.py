@@ -37,7 +37,7 @@ def payment_new(invoice_id: int):
                 db.session,
                 actor=actor(),
                 invoice_id=invoice.id,
-                amount=(form.amount.data or "").strip(),
+                amount=form.amount.data,
                 paid_on=form.paid_on.data or None,
                 method=form.method.data,
                 reference=form.reference.data or "",
