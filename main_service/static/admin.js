@@ -116,8 +116,13 @@
 
     box.hidden = false;
     if (note) { note.textContent = "The totals above come from the server as you type; saving keeps them."; }
-    form.addEventListener("input", soon);
-    form.addEventListener("change", soon);
+    // Only what the totals depend on: not the dates, the notes or the purchase order.
+    function counts(event) {
+      var name = (event.target && event.target.name) || "";
+      return /^lines-\d+-/.test(name) || ["client_id", "currency", "discount_type", "discount_value"].indexOf(name) >= 0;
+    }
+    form.addEventListener("input", function (event) { if (counts(event)) { soon(); } });
+    form.addEventListener("change", function (event) { if (counts(event)) { soon(); } });
     form.addEventListener("lines-changed", soon);
     refresh();
   });

@@ -70,8 +70,8 @@ def normalize_phone(value: Any, field: str = "phone", *, country: str = "") -> s
     if not international and not country:
         raise ValidationFailed.one(
             field,
-            "needs the country code, such as +1 415 555 0199 (or set the company's country in Settings "
-            "to type numbers the national way)",
+            "needs the country code, such as +1 415 555 0199 (the international E.164 form); or set the "
+            "company's country in Settings to type numbers the national way",
         )
     try:
         number = phonenumbers.parse(compact, None if international else country.upper())

@@ -13,7 +13,7 @@ from shared.documents.formatting import format_phone
 from shared.errors import ValidationFailed
 from shared.lookups import get_settings
 from shared.models import Client
-from shared.services import create_client, update_client
+from shared.services import Actor, create_client, update_client
 from shared.services.clients import normalize_phone
 
 
@@ -131,3 +131,16 @@ def test_a_recipient_is_checked_by_the_same_rule(session):
     check_recipient("sms", "+14155550199")
     with pytest.raises(PermanentDeliveryError):
         check_recipient("sms", "4155550199")
+
+
+def test_editing_a_client_shows_the_number_grouped_and_saves_it_back_unchanged(admin_app, admin):
+    with admin_app.app_context():
+        client = create_client(db.session, actor=Actor.system(), data={"name": "Ada", "phone": "+14155550199"})
+        db.session.commit()
+        client_id = client.id
+    page = f"/admin/clients/{client_id}/edit"
+    assert 'value="+1 415-555-0199"' in admin.get(page).get_data(as_text=True)
+    response = admin.post_form(page, {"name": "Ada", "client_type": "individual", "phone": "+1 415-555-0199"})
+    assert response.status_code == 302
+    with admin_app.app_context():
+        assert db.session.get(Client, client_id).phone == "+14155550199"
