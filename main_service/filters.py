@@ -9,7 +9,13 @@ from flask import Flask, g, has_app_context
 from markupsafe import Markup, escape
 
 from shared.db import db
-from shared.documents.formatting import format_money, format_number, format_quantity, strip_bidi_controls
+from shared.documents.formatting import (
+    format_money,
+    format_number,
+    format_phone,
+    format_quantity,
+    strip_bidi_controls,
+)
 from shared.models import Settings
 from shared.regions import zone
 
@@ -72,5 +78,12 @@ def register(app: Flask) -> None:
     # user text is also set in <bdi> where it sits beside figures (timeline, public page).
     app.jinja_env.finalize = strip_bidi_controls
     app.jinja_env.filters.update(
-        money=money, figure=figure, number=number, date=date, when=when, nice=nice, badge=status_badge
+        money=money,
+        figure=figure,
+        number=number,
+        date=date,
+        when=when,
+        nice=nice,
+        badge=status_badge,
+        phone=format_phone,
     )

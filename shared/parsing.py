@@ -59,6 +59,34 @@ def to_decimal(value: Any, field: str, *, places: int = 4) -> Decimal:
     return number.copy_abs() if number.is_zero() else number
 
 
+def to_grouped_decimal(value: Any, field: str, *, group: str, point: str = ".", places: int = 4) -> Decimal:
+    """An amount typed the way the app shows it (``1,200.00``), for the admin forms; the API keeps plain decimals.
+
+    ``group`` and ``point`` are the display format's thousands separator and
+    decimal mark. Groups must sit where the display puts them (``1,200`` and
+    ``12,345,678.50``, not ``1,2,3`` or ``1,20.00``); the separator is then
+    dropped and the rest goes through :func:`to_decimal`, so ASCII digits only.
+    """
+    if not isinstance(value, str):
+        return to_decimal(value, field, places=places)
+    text = value.strip()
+    whole, _, fraction = text.partition(point)
+    if group in text:
+        digits = whole.lstrip("+-")
+        chunks = digits.split(group)
+        placed = 1 <= len(chunks[0]) <= 3 and all(len(chunk) == 3 for chunk in chunks[1:])
+        if not placed or group in fraction or not all(chunk.isascii() and chunk.isdigit() for chunk in chunks):
+            raise ValidationFailed.one(
+                field,
+                f"“{text}” has a thousands separator ({group}) in the wrong place: "
+                f"type it like 1{group}200{point}00 or 1200{point}00",
+            )
+        text = text.replace(group, "")
+    if point != ".":
+        text = text.replace(point, ".")
+    return to_decimal(text, field, places=places)
+
+
 def to_whole(value: Any, field: str, low: int, high: int) -> int:
     """A whole number from ASCII digits (or an int), between ``low`` and ``high``."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):

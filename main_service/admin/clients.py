@@ -11,6 +11,7 @@ from main_service.admin.access import actor
 from main_service.admin.forms import ClientForm, ConfirmForm, show_errors
 from main_service.admin.pagination import paginate
 from shared.db import db
+from shared.documents.formatting import format_phone
 from shared.errors import DomainError
 from shared.lookups import get_or_404
 from shared.models import Client, Invoice, Payment
@@ -63,6 +64,7 @@ def client_edit(client_id: int):
     form = ClientForm(obj=client)
     if request.method == "GET":
         form.default_currency.data = client.default_currency or ""
+        form.phone.data = format_phone(client.phone)  # "+1 415-555-0199": read back the same
     if form.validate_on_submit():
         try:
             update_client(db.session, actor=actor(), client_id=client.id, data=form.to_changes())

@@ -21,9 +21,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from shared import limits
+from shared.documents.formatting import DECIMAL_SYMBOL, GROUP_SYMBOL
 from shared.errors import DomainError, ValidationFailed
 from shared.inputs import (
     UNSET,
@@ -39,7 +40,7 @@ from shared.inputs import (
     SettingsChanges,
 )
 from shared.models.enums import CLIENT_TYPES, PAPER_SIZES, PAYMENT_METHODS, ROLES, TAX_ROUNDING_MODES
-from shared.parsing import NUL_MESSAGE
+from shared.parsing import NUL_MESSAGE, to_grouped_decimal
 from shared.regions import countries, time_zones
 
 COMMON_CURRENCIES = ["NGN", "USD", "EUR", "GBP", "GHS", "KES", "ZAR", "XOF", "JPY", "KWD", "CAD", "AUD"]
@@ -87,6 +88,29 @@ class SelectField(SelectField):  # noqa: F811  (the one name every form below us
             self.data = self.default
 
 
+class AmountField(StringField):
+    """A number typed the way the pages show it (``1,200.00``): ``data`` is a ``Decimal``, or None when blank.
+
+    The one parser of admin form amounts (``shared.parsing.to_grouped_decimal``
+    with the display format's separators); a misplaced separator or a letter is
+    a message on the field. The services still check bounds and currency decimals.
+    """
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = (valuelist[0] or "").strip()
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = to_grouped_decimal(
+                text, self.name, group=GROUP_SYMBOL, point=DECIMAL_SYMBOL, places=limits.DECIMAL_PLACES
+            )
+        except ValidationFailed as exc:
+            raise ValueError(exc.errors[self.name][0]) from None
+
+
 def label(value: str) -> str:
     return value.replace("_", " ").capitalize()
 
@@ -120,7 +144,7 @@ class ClientForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=limits.CLIENT_NAME)])
     client_type = SelectField("Type", choices=[(t, label(t)) for t in CLIENT_TYPES], default="individual")
     email = EmailField("E-mail", validators=[Optional(), Length(max=limits.EMAIL)])
-    phone = StringField("Phone (international, e.g. +2348031234567)", validators=[Optional(), Length(max=limits.PHONE)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=limits.PHONE)])
     billing_address = TextAreaField("Billing address", validators=[Optional(), Length(max=limits.ADDRESS)])
     postal_address = TextAreaField("Postal address", validators=[Optional(), Length(max=limits.ADDRESS)])
     default_currency = SelectField(
@@ -152,10 +176,10 @@ class ClientForm(FlaskForm):
 
 
 class LineForm(Form):
-    description = StringField("Description", validators=[Length(max=limits.LINE_DESCRIPTION)])
-    quantity = StringField("Quantity", default="1")
-    unit_price = StringField("Unit price")
-    tax_rate = StringField("Tax %", default="0")
+    description = TextAreaField("Description", validators=[Length(max=limits.LINE_DESCRIPTION)])
+    quantity = AmountField("Quantity", default="1")
+    unit_price = AmountField("Unit price")
+    tax_rate = AmountField("Tax %", default="0")
 
 
 class InvoiceForm(FlaskForm):
@@ -170,7 +194,7 @@ class InvoiceForm(FlaskForm):
     discount_type = SelectField(
         "Discount", choices=[("", "No discount"), ("percent", "Percent"), ("fixed", "Fixed amount")], default=""
     )
-    discount_value = StringField("Discount value")
+    discount_value = AmountField("Discount value")
     lines = FieldList(FormField(LineForm), min_entries=1, max_entries=limits.MAX_LINES)
 
     def to_draft(self) -> InvoiceDraft:
@@ -187,7 +211,7 @@ class InvoiceForm(FlaskForm):
         self.item_rows = [
             index
             for index, line in enumerate(entry.form for entry in self.lines.entries)
-            if (line.description.data or "").strip() or (line.unit_price.data or "").strip()
+            if (line.description.data or "").strip() or line.unit_price.data not in (None, "")
         ]
         return {
             "client_id": self.client_id.data or None,
@@ -201,9 +225,9 @@ class InvoiceForm(FlaskForm):
             "items": [
                 ItemInput(
                     description=line.description.data or "",
-                    quantity=(line.quantity.data or "").strip(),
-                    unit_price=(line.unit_price.data or "").strip(),
-                    tax_rate=(line.tax_rate.data or "0").strip() or "0",
+                    quantity=line.quantity.data,
+                    unit_price=line.unit_price.data,
+                    tax_rate=line.tax_rate.data if line.tax_rate.data not in (None, "") else "0",
                 )
                 for line in (self.lines.entries[index].form for index in self.item_rows)
             ],
@@ -219,7 +243,7 @@ class SendForm(FlaskForm):
 
 
 class PaymentForm(FlaskForm):
-    amount = StringField("Amount", validators=[DataRequired()])
+    amount = AmountField("Amount", validators=[InputRequired()])
     paid_on = StringField("Date received", render_kw={"type": "date"})
     method = SelectField("Method", choices=[(m, label(m)) for m in PAYMENT_METHODS], default="bank_transfer")
     reference = StringField("Reference", validators=[Optional(), Length(max=limits.PAYMENT_REFERENCE)])
@@ -229,7 +253,7 @@ class PaymentForm(FlaskForm):
 
     def to_input(self) -> PaymentInput:
         return PaymentInput(
-            amount=(self.amount.data or "").strip(),
+            amount=self.amount.data if self.amount.data is not None else "",
             paid_on=self.paid_on.data or None,
             method=self.method.data,
             reference=self.reference.data or "",
@@ -240,7 +264,7 @@ class PaymentForm(FlaskForm):
 class ExpenseForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=limits.EXPENSE_TITLE)])
     category = StringField("Category", validators=[DataRequired(), Length(max=limits.EXPENSE_CATEGORY)])
-    amount = StringField("Amount", validators=[DataRequired()])
+    amount = AmountField("Amount", validators=[InputRequired()])
     currency = SelectField(
         "Currency", choices=[("", "Company default")] + [(c, c) for c in COMMON_CURRENCIES], default=""
     )
@@ -412,7 +436,7 @@ def show_errors(form: FlaskForm, exc: DomainError) -> None:
         return
     unplaced = []
     for path, messages in exc.errors.items():
-        field = _field_for(form, FIELD_ALIASES.get(path, path))
+        field = field_for(form, path)
         if field is None:
             unplaced += [f"{label(path.split('.')[-1])}: {m}" if "." not in path else f"{path}: {m}" for m in messages]
             continue
@@ -423,7 +447,9 @@ def show_errors(form: FlaskForm, exc: DomainError) -> None:
         flash("Please correct the marked fields.", "error")
 
 
-def _field_for(form: FlaskForm, path: str):
+def field_for(form: FlaskForm, path: str):
+    """The form field a service's field path (``items.0.quantity``, ``discount.value``) names, or None."""
+    path = FIELD_ALIASES.get(path, path)
     parts = path.split(".")
     if parts[0] == "items" and len(parts) == 3 and parts[1].isascii() and parts[1].isdigit() and hasattr(form, "lines"):
         rows = getattr(form, "item_rows", list(range(len(form.lines.entries))))

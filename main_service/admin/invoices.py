@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from main_service.admin import bp
 from main_service.admin.access import actor
-from main_service.admin.forms import ConfirmForm, InvoiceForm, ReasonForm, SendForm, show_errors
+from main_service.admin.forms import AmountField, ConfirmForm, InvoiceForm, ReasonForm, SendForm, field_for, show_errors
 from main_service.admin.pagination import keyset_paginate
 from shared.db import db, parse_id
-from shared.errors import DomainError
+from shared.documents.formatting import format_money, format_number, format_quantity, format_rate, format_unit_price
+from shared.errors import DomainError, ValidationFailed
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import messages_for_invoice
 from shared.models import Client, Invoice
 from shared.models.enums import INVOICE_STATES
 from shared.parsing import to_date
 from shared.queries import InvoiceFilters, invoices_matching, timeline
-from shared.services import Notify, create_draft, delete_draft, issue_invoice, send_invoice, update_draft, void_invoice
+from shared.services import (
+    Notify,
+    create_draft,
+    delete_draft,
+    issue_invoice,
+    preview_totals,
+    send_invoice,
+    update_draft,
+    void_invoice,
+)
 
 
 def _date_arg(name: str) -> dt.date | None:
@@ -92,13 +102,13 @@ def _editor_form(invoice: Invoice | None = None) -> InvoiceForm:
                 "purchase_order": invoice.purchase_order,
                 "notes": invoice.notes,
                 "discount_type": invoice.discount_type or "",
-                "discount_value": _plain(invoice.discount_value) if invoice.discount_value is not None else "",
+                "discount_value": _shown_discount(invoice),
                 "lines": [
                     {
                         "description": line.description,
-                        "quantity": _plain(line.quantity),
-                        "unit_price": _plain(line.unit_price),
-                        "tax_rate": _plain(line.tax_rate),
+                        "quantity": format_quantity(line.quantity),
+                        "unit_price": format_unit_price(line.unit_price, invoice.currency),
+                        "tax_rate": format_rate(line.tax_rate).removesuffix("%"),
                     }
                     for line in invoice.lines
                 ],
@@ -119,9 +129,13 @@ def _editor_form(invoice: Invoice | None = None) -> InvoiceForm:
     return form
 
 
-def _plain(value) -> str:
-    text = format(value.normalize(), "f")
-    return text
+def _shown_discount(invoice: Invoice) -> str:
+    """The discount as the pages show figures (``1,000.00``, ``7.5``); the form reads it back the same way."""
+    if invoice.discount_value is None:
+        return ""
+    if invoice.discount_type == "fixed":
+        return format_unit_price(invoice.discount_value, invoice.currency)
+    return format_quantity(invoice.discount_value)
 
 
 def _editor_action(form: InvoiceForm) -> str:
@@ -155,6 +169,66 @@ def invoice_new():
             flash("Draft saved. Check it below, then send it.", "success")
             return redirect(url_for("admin.invoice_review", invoice_id=invoice.id))
     return render_template("admin/invoices/new.html", form=form)
+
+
+@bp.post("/invoices/preview-totals")
+@login_required
+def invoice_preview_totals():
+    """The editor's live totals: the lines as typed, totalled by the server's one formula (§5.1), formatted.
+
+    Called by admin.js as the lines change (the CSRF token comes with the form);
+    nothing is saved. Lines that cannot be totalled yet answer ``ok: false``
+    with a message per field, by the input's id.
+    """
+    form = InvoiceForm(meta={"csrf": False})  # CSRFProtect has checked the token already
+    errors: dict[str, list[str]] = {}
+    for field in _amount_fields(form):
+        if field.process_errors:
+            errors[field.id] = [str(e) for e in field.process_errors]
+    if not errors:
+        try:
+            totals = preview_totals(db.session, data=form.to_draft())
+        except ValidationFailed as exc:
+            for path, messages in exc.errors.items():
+                field = field_for(form, path)
+                errors[field.id if field is not None else path] = messages
+        except DomainError as exc:
+            errors["lines"] = [exc.message]
+        else:
+            currency = totals.currency
+            rows = getattr(form, "item_rows", [])
+            return jsonify(
+                ok=True,
+                currency=currency,
+                lines={
+                    form.lines.entries[row].id: format_number(line.amount, currency)
+                    for row, line in zip(rows, totals.lines, strict=True)
+                },
+                subtotal=format_money(totals.subtotal, currency),
+                discount=f"−{format_money(totals.discount_total, currency)}" if totals.discount_total > 0 else None,
+                tax=format_money(totals.tax_total, currency),
+                total=format_money(totals.total, currency),
+            )
+    db.session.rollback()
+    return jsonify(ok=False, errors=errors, message=_first_problem(form, errors))
+
+
+def _first_problem(form: InvoiceForm, errors: dict[str, list[str]]) -> str:
+    """``Unit price, line 2: is required``: the first thing that keeps the lines from being totalled."""
+    where, messages = next(iter(errors.items()))
+    for number, entry in enumerate(form.lines.entries, start=1):
+        for field in entry.form:
+            if field.id == where:
+                return f"{field.label.text}, line {number}: {messages[0]}"
+    if where == form.discount_value.id:
+        return f"{form.discount_value.label.text}: {messages[0]}"
+    return messages[0]
+
+
+def _amount_fields(form: InvoiceForm):
+    yield form.discount_value
+    for entry in form.lines.entries:
+        yield from (field for field in entry.form if isinstance(field, AmountField))
 
 
 @bp.route("/invoices/<int:invoice_id>/review", methods=["GET", "POST"])

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import phonenumbers
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, get_currency_symbol, get_decimal_symbol, get_group_symbol
 
 from shared import money
 
@@ -38,6 +39,9 @@ def strip_bidi_controls(value):
 LOCALE = "en"
 DATE_PATTERN = "d MMM y"  # 9 Dec 2026: no day/month order to misread
 NBSP = "\xa0"
+# The display format's marks: what people copy from a page and type back into a form.
+GROUP_SYMBOL = get_group_symbol(LOCALE)  # "," in 1,200.00
+DECIMAL_SYMBOL = get_decimal_symbol(LOCALE)  # "."
 
 
 def format_money(amount: Decimal, currency: str) -> str:
@@ -80,6 +84,24 @@ def format_quantity(quantity: Decimal) -> str:
 def format_rate(rate: Decimal) -> str:
     """A tax rate in percent: ``7.5%``, ``0%``."""
     return format_decimal(rate, format="#,##0.####", locale=LOCALE) + "%"
+
+
+def format_phone(value: str | None) -> str:
+    """``+14155550199`` -> ``+1 415-555-0199``: a stored E.164 number as people read it.
+
+    The international form, so the number works from any country; text that is
+    not a number in E.164 (an old row, the company's free-text phone) is shown as it is.
+    """
+    text = value or ""
+    if not text.startswith("+"):
+        return text
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return text
+    if phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) != text:
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def format_date(value: dt.date | dt.datetime | None) -> str:

@@ -55,6 +55,7 @@ environment = jinja2.Environment(
 )
 environment.filters.update(
     date=formatting.format_date,
+    phone=formatting.format_phone,
     quantity=formatting.format_quantity,
     rate=formatting.format_rate,
 )

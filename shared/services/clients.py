@@ -6,6 +6,7 @@ import hashlib
 import re
 from typing import Any
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,13 +17,15 @@ from shared.actors import Actor
 from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.inputs import ClientChanges, ClientInput, given
-from shared.lookups import get_or_404
+from shared.lookups import get_or_404, get_settings
 from shared.models import Client, Invoice
 from shared.models.enums import CLIENT_TYPES
 from shared.parsing import FieldErrors, clean_text
 from shared.transactions import unit_of_work
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+# What a typed phone number may hold: ASCII digits, a leading + and the usual
+# separators (phonenumbers alone would also read letters as keypad digits).
+_PHONE_TYPED = re.compile(r"\+?[0-9 ()./-]+")
 
 
 def normalize_email(value: Any, field: str = "email") -> str | None:
@@ -35,17 +38,38 @@ def normalize_email(value: Any, field: str = "email") -> str | None:
         raise ValidationFailed.one(field, f"is not a valid e-mail address ({exc})") from None
 
 
-def normalize_phone(value: Any, field: str = "phone") -> str | None:
-    """E.164 (``+2348031234567``); spaces, dashes, dots and brackets are dropped."""
+def normalize_phone(value: Any, field: str = "phone", *, country: str = "") -> str | None:
+    """The number in E.164 (``+14155550199``), from ``+1 415 555 0199`` or, with the company's
+    ``country`` (ISO 3166-1 alpha-2), from a national form such as ``(415) 555-0199``.
+
+    ``00`` before the country code counts as ``+``. Without a company country a
+    national number is refused with a message asking for the ``+`` form.
+    """
     text = clean_text(value, field, max_length=limits.PHONE)
     if not text:
         return None
-    compact = re.sub(r"[\s\-().]", "", text)
+    if not _PHONE_TYPED.fullmatch(text):
+        raise ValidationFailed.one(
+            field, "may hold only the digits 0-9, spaces, dashes, dots, brackets and a leading +"
+        )
+    compact = text
     if compact.startswith("00"):
         compact = "+" + compact[2:]
-    if not _E164.match(compact):
-        raise ValidationFailed.one(field, "must be an international number in E.164 form, such as +2348031234567")
-    return compact
+    international = compact.startswith("+")
+    if not international and not country:
+        raise ValidationFailed.one(
+            field,
+            "needs the country code, such as +1 415 555 0199 (the international E.164 form); or set the "
+            "company's country in Settings to type numbers the national way",
+        )
+    try:
+        number = phonenumbers.parse(compact, None if international else country.upper())
+    except phonenumbers.NumberParseException:
+        raise ValidationFailed.one(field, "is not a phone number; type it like +1 415 555 0199") from None
+    if not phonenumbers.is_possible_number(number):
+        where = "" if international else f" in {country.upper()}"
+        raise ValidationFailed.one(field, f"is not a possible phone number{where} (too short or too long)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_currency(value: Any, field: str) -> str | None:
@@ -66,8 +90,11 @@ def _flag(value: Any, field: str) -> bool:
     raise ValidationFailed.one(field, "must be true or false")
 
 
-def _clean_client_fields(data: ClientInput | ClientChanges, prefix: str = "") -> dict[str, Any]:
-    """Check the fields given (every field of a new client); collects every problem before refusing."""
+def _clean_client_fields(data: ClientInput | ClientChanges, prefix: str = "", *, country: str = "") -> dict[str, Any]:
+    """Check the fields given (every field of a new client); collects every problem before refusing.
+
+    ``country`` is the company's (settings), for phone numbers typed the national way.
+    """
     values = given(data)
     errors = FieldErrors()
     cleaned: dict[str, Any] = {}
@@ -75,7 +102,7 @@ def _clean_client_fields(data: ClientInput | ClientChanges, prefix: str = "") ->
         "name": lambda v, f: clean_text(v, f, max_length=limits.CLIENT_NAME, required=True),
         "client_type": _client_type,
         "email": normalize_email,
-        "phone": normalize_phone,
+        "phone": lambda v, f: normalize_phone(v, f, country=country),
         "billing_address": lambda v, f: clean_text(v, f, max_length=limits.ADDRESS),
         "postal_address": lambda v, f: clean_text(v, f, max_length=limits.ADDRESS),
         "default_currency": normalize_currency,
@@ -104,7 +131,7 @@ def _check_sms(cleaned: dict[str, Any], client: Client | None = None, prefix: st
 
 @unit_of_work
 def create_client(session: Session, *, actor: Actor, data: ClientInput) -> Client:
-    cleaned = _clean_client_fields(data)
+    cleaned = _clean_client_fields(data, country=get_settings(session).country)
     _check_sms(cleaned)
     client = Client(**cleaned)
     session.add(client)
@@ -157,7 +184,7 @@ def _lock_email(session: Session, email: str) -> None:
 @unit_of_work
 def update_client(session: Session, *, actor: Actor, client_id: int, data: ClientChanges) -> Client:
     client = get_or_404(session, Client, client_id)
-    cleaned = _clean_client_fields(data)
+    cleaned = _clean_client_fields(data, country=get_settings(session).country)
     _check_sms(cleaned, client)
     changed = {k: v for k, v in cleaned.items() if getattr(client, k) != v}
     for name, value in changed.items():

@@ -280,6 +280,34 @@ def _draft_or_conflict(session: Session, invoice_id: int) -> Invoice:
     return invoice
 
 
+def preview_totals(session: Session, *, data: InvoiceDraft) -> money.Totals:
+    """The §5.1 figures of lines as they are being typed, before anything is saved (the editor's live totals).
+
+    The same checks and the same ``compute_totals`` call as saving, so what the
+    editor shows is what the draft will hold; nothing is written. The client is
+    needed only for its default currency: one not chosen yet (or not found)
+    means the company's. Raises ``ValidationFailed`` for lines that cannot be
+    totalled yet, under the API's field paths.
+    """
+    errors = FieldErrors()
+    settings = get_settings(session)
+    client = None
+    if data.client_id not in (None, ""):
+        try:
+            client = _clean_client(session, data.client_id)
+        except ValidationFailed:
+            client = None
+    currency = None
+    with errors.collect():
+        currency = normalize_currency(data.currency, "currency") or _default_currency(client, settings)
+    discount = None
+    with errors.collect():
+        discount = _clean_discount(data.discount)
+    items = _clean_items(data.items, errors)
+    errors.raise_if_any()
+    return _compute(items, currency, discount, settings.tax_rounding)
+
+
 @unit_of_work
 def create_draft(session: Session, *, actor: Actor, data: InvoiceDraft) -> Invoice:
     """Save a new draft: no number yet, freely editable and deletable."""
