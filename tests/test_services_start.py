@@ -17,7 +17,7 @@ import main_service
 from shared.config import SETTINGS
 from shared.db import db
 from shared.services import Actor, create_user
-from support import ROOT, app_config
+from support import ROOT, app_config, finish_setup
 from support.processes import FLASK, WorkerProcess, clean_env
 
 # SQLite only: starting, signing in and stopping; the worker's migrate hint below runs on both.
@@ -121,6 +121,7 @@ def admin_app(database_url, engine, remembered_password_hashes):
         create_user(
             s, actor=Actor.system("tests"), email="ada@example.com", name="Ada Admin", role="admin", password=PASSWORD
         )
+        finish_setup(s)  # an install in use: signing in lands on the dashboard
     yield app
     with app.app_context():
         db.session.remove()

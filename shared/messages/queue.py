@@ -73,6 +73,7 @@ def queue_receipt_messages(session: Session, payment: Payment, notify: Notify, *
     return _queue(session, payment.invoice, notify, actor=actor, kind="receipt", payment_id=payment.id)
 
 
+@unit_of_work
 def queue_statement(session: Session, *, actor: Actor, client_id: int, notify: Notify) -> list[QueuedMessage]:
     """Queue a client's statement of account by e-mail, with its activity entry, in one transaction.
 

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from shared.activity import record_activity
 from shared.db import db
 from shared.errors import ValidationFailed
+from shared.inputs import SettingsChanges
 from shared.lookups import get_settings
 from shared.models import Settings, User
 from shared.services import Actor
@@ -138,7 +139,9 @@ def test_skipping_the_setup_keeps_the_defaults_and_stops_the_reminder(fresh):
 
 
 def test_the_country_and_time_zone_are_checked_against_maintained_lists(session, actor):
-    saved = update_settings(session, actor=actor, data={"country": "ng", "time_zone": "Africa/Lagos"})
+    saved = update_settings(
+        session, actor=actor, data=SettingsChanges.from_mapping({"country": "ng", "time_zone": "Africa/Lagos"})
+    )
     assert (saved.country, saved.time_zone) == ("NG", "Africa/Lagos")
     for data, field in (
         ({"country": "EU"}, "country"),  # CLDR calls it a territory; it is not a country
@@ -149,7 +152,7 @@ def test_the_country_and_time_zone_are_checked_against_maintained_lists(session,
         ({"paper_size": "A3"}, "paper_size"),
     ):
         with pytest.raises(ValidationFailed) as refused:
-            update_settings(session, actor=actor, data=data)
+            update_settings(session, actor=actor, data=SettingsChanges.from_mapping(data))
         assert field in refused.value.errors
     session.expire_all()
     assert (get_settings(session).country, get_settings(session).time_zone) == ("NG", "Africa/Lagos")
@@ -209,7 +212,11 @@ def test_times_are_shown_in_the_company_time_zone(admin_app, admin, users):
         db.session.commit()
     assert "3 Mar 2026, 08:30 UTC" in admin.get("/admin/users").get_data(as_text=True)
     with admin_app.app_context():
-        update_settings(db.session, actor=Actor.system(is_admin=True), data={"time_zone": "Africa/Lagos"})
+        update_settings(
+            db.session,
+            actor=Actor.system(is_admin=True),
+            data=SettingsChanges.from_mapping({"time_zone": "Africa/Lagos"}),
+        )
     page = admin.get("/admin/users").get_data(as_text=True)
     assert "3 Mar 2026, 09:30 WAT" in page and "08:30" not in page
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from shared.db import db
 from shared.errors import ValidationFailed
+from shared.inputs import ClientInput
 from shared.models import Client, Expense, Invoice, Payment
 from shared.parsing import to_grouped_decimal
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
@@ -51,7 +52,9 @@ def test_grouping_does_not_loosen_the_strict_number_rules(typed):
 
 def _client(admin_app) -> int:
     with admin_app.app_context():
-        client = create_client(db.session, actor=Actor.system(), data={"name": "Ada", "email": "ada@example.com"})
+        client = create_client(
+            db.session, actor=Actor.system(), data=ClientInput.from_mapping({"name": "Ada", "email": "ada@example.com"})
+        )
         db.session.commit()
         return client.id
 

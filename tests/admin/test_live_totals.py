@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from shared.db import db
 from shared.documents.formatting import format_money, format_number
+from shared.inputs import ClientInput
 from shared.lookups import get_settings
 from shared.models import Invoice
 from shared.money import Discount, LineInput, compute_totals
@@ -25,7 +26,9 @@ URL = "/admin/invoices/preview-totals"
 @pytest.fixture
 def client_id(admin_app) -> int:
     with admin_app.app_context():
-        client = create_client(db.session, actor=Actor.system(), data={"name": "Ada", "default_currency": "USD"})
+        client = create_client(
+            db.session, actor=Actor.system(), data=ClientInput.from_mapping({"name": "Ada", "default_currency": "USD"})
+        )
         db.session.commit()
         return client.id
 

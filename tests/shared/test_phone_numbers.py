@@ -11,6 +11,7 @@ from shared.db import db
 from shared.documents import pdf as pdf_module
 from shared.documents.formatting import format_phone
 from shared.errors import ValidationFailed
+from shared.inputs import ClientChanges, ClientInput
 from shared.lookups import get_settings
 from shared.models import Client
 from shared.services import Actor, create_client, update_client
@@ -40,7 +41,7 @@ def test_a_phone_number_is_stored_in_e164_from_the_national_or_international_for
 
 def test_a_national_number_without_a_company_country_asks_for_the_country_code(session, actor):
     with pytest.raises(ValidationFailed) as info:
-        create_client(session, actor=actor, data={"name": "Ada", "phone": "(415) 555-0199"})
+        create_client(session, actor=actor, data=ClientInput.from_mapping({"name": "Ada", "phone": "(415) 555-0199"}))
     (message,) = info.value.errors["phone"]
     assert "country code" in message and "+1 415 555 0199" in message
     assert session.scalar(select(func.count()).select_from(Client)) == 0
@@ -57,9 +58,13 @@ def test_what_is_not_a_phone_number_is_refused_with_a_reason(typed):
 
 def test_clients_take_national_numbers_in_the_company_country(session, actor):
     _company_in(session, "US")
-    client = create_client(session, actor=actor, data={"name": "Ada", "phone": "(415) 555-0199"})
+    client = create_client(
+        session, actor=actor, data=ClientInput.from_mapping({"name": "Ada", "phone": "(415) 555-0199"})
+    )
     assert client.phone == "+14155550199"
-    update_client(session, actor=actor, client_id=client.id, data={"phone": "(415) 555-0123"})
+    update_client(
+        session, actor=actor, client_id=client.id, data=ClientChanges.from_mapping({"phone": "(415) 555-0123"})
+    )
     assert session.get(Client, client.id).phone == "+14155550123"
 
 
@@ -135,7 +140,9 @@ def test_a_recipient_is_checked_by_the_same_rule(session):
 
 def test_editing_a_client_shows_the_number_grouped_and_saves_it_back_unchanged(admin_app, admin):
     with admin_app.app_context():
-        client = create_client(db.session, actor=Actor.system(), data={"name": "Ada", "phone": "+14155550199"})
+        client = create_client(
+            db.session, actor=Actor.system(), data=ClientInput.from_mapping({"name": "Ada", "phone": "+14155550199"})
+        )
         db.session.commit()
         client_id = client.id
     page = f"/admin/clients/{client_id}/edit"
