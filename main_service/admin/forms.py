@@ -199,7 +199,13 @@ class PaymentForm(FlaskForm):
     paid_on = StringField("Date received", render_kw={"type": "date"})
     method = SelectField("Method", choices=[(m, label(m)) for m in PAYMENT_METHODS], default="bank_transfer")
     reference = StringField("Reference", validators=[Optional(), Length(max=limits.PAYMENT_REFERENCE)])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=limits.PAYMENT_NOTE)])
+    note = TextAreaField(
+        "Note on the receipt (the client sees it)", validators=[Optional(), Length(max=limits.PAYMENT_NOTE)]
+    )
+    internal_note = TextAreaField(
+        "Internal note (staff only, never on the receipt)",
+        validators=[Optional(), Length(max=limits.PAYMENT_INTERNAL_NOTE)],
+    )
     notify_email = BooleanField("E-mail the receipt to the client", default=True)
     notify_sms = BooleanField("Text the receipt to the client")
 

@@ -42,6 +42,7 @@ def payment_new(invoice_id: int):
                 method=form.method.data,
                 reference=form.reference.data or "",
                 note=form.note.data or "",
+                internal_note=form.internal_note.data or "",
                 notify=Notify(email=bool(form.notify_email.data), sms=bool(form.notify_sms.data)),
             )
         except DomainError as exc:

@@ -39,6 +39,7 @@ def record_payment(
     method: str = "bank_transfer",
     reference: str = "",
     note: str = "",
+    internal_note: str = "",
     notify: Notify = Notify(),
     today: dt.date | None = None,
 ) -> tuple[Payment, list[QueuedMessage]]:
@@ -76,6 +77,8 @@ def record_payment(
         reference = clean_text(reference, "reference", max_length=limits.PAYMENT_REFERENCE)
     with errors.collect():
         note = clean_text(note, "note", max_length=limits.PAYMENT_NOTE)
+    with errors.collect():
+        internal_note = clean_text(internal_note, "internal_note", max_length=limits.PAYMENT_INTERNAL_NOTE)
     errors.raise_if_any()
 
     if invoice.is_paid:
@@ -99,6 +102,7 @@ def record_payment(
         method=method,
         reference=reference,
         note=note,
+        internal_note=internal_note,
         recorded_by=actor.label[:200],
     )
     session.add(payment)
