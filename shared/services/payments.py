@@ -11,7 +11,7 @@ from shared import limits, money
 from shared.activity import record_activity
 from shared.actors import Actor, Notify
 from shared.db import utcnow
-from shared.documents.formatting import format_money
+from shared.documents.formatting import format_money, format_money_code
 from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import cancel_queued, queue_receipt_messages
@@ -86,8 +86,9 @@ def record_payment(
     balance = invoice.balance_due
     if amount > balance:
         raise Conflict(
-            f"payment of {money.format_amount(amount, invoice.currency)} exceeds the balance due of "
-            f"{money.format_amount(balance, invoice.currency)}"
+            f"the payment of {format_money_code(amount, invoice.currency)} is more than the balance due of "
+            f"{format_money_code(balance, invoice.currency)}",
+            field="amount",
         )
 
     settings = get_settings(session)

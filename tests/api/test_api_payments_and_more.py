@@ -41,7 +41,7 @@ def test_record_payment_matches_spec_shape(api, invoice):
 def test_overpayment_is_409_with_the_balance(api, invoice):
     response = api.post(f"/invoices/{invoice['id']}/payments", json={"amount": "50000.00"})
     assert response.status_code == 409
-    assert response.get_json()["detail"] == "payment of 50000.00 exceeds the balance due of 29025.00"
+    assert response.get_json()["detail"] == "the payment of NGN 50,000.00 is more than the balance due of NGN 29,025.00"
 
 
 @pytest.mark.parametrize(
