@@ -90,7 +90,7 @@ class PasswordChangeForm(FlaskForm):
     new_password = PasswordField("New password (at least 10 characters)", validators=[DataRequired(), Length(max=256)])
     repeat_password = PasswordField(
         "New password again",
-        validators=[DataRequired(), EqualTo("new_password", message="does not match the new password")],
+        validators=[DataRequired(), EqualTo("new_password", message="Does not match the new password.")],
     )
 
 
