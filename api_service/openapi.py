@@ -223,7 +223,7 @@ PROBLEM_EXAMPLES = {
         "type": "https://invoicing.example/problems/conflict",
         "title": "Conflict",
         "status": 409,
-        "detail": "payment of 500.00 exceeds the balance due of 320.00",
+        "detail": "the payment of USD 500.00 is more than the balance due of USD 320.00",
     },
     422: {
         "type": "https://invoicing.example/problems/validation-failed",

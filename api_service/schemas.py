@@ -57,6 +57,7 @@ LineDescription = _text(limits.LINE_DESCRIPTION)
 Reason = _text(limits.VOID_REASON)
 PaymentReference = _text(limits.PAYMENT_REFERENCE)
 PaymentNote = _text(limits.PAYMENT_NOTE)
+PaymentInternalNote = _text(limits.PAYMENT_INTERNAL_NOTE)
 ExpenseTitle = _text(limits.EXPENSE_TITLE)
 ExpenseCategory = _text(limits.EXPENSE_CATEGORY)
 ExpensePayee = _text(limits.EXPENSE_PAYEE)
@@ -188,7 +189,8 @@ class PaymentIn(Strict):
     paid_on: DateIn | None = None
     method: PaymentMethod = "bank_transfer"
     reference: PaymentReference = ""
-    note: PaymentNote = ""
+    note: Annotated[PaymentNote, Field(description="Printed on the client's receipt.")] = ""
+    internal_note: Annotated[PaymentInternalNote, Field(description="For staff only; never shown to the client.")] = ""
     notify: NotifyIn | None = None
 
     model_config = ConfigDict(
@@ -334,7 +336,8 @@ class PaymentOut(BaseModel):
     method: PaymentMethod
     paid_on: dt.date
     reference: str
-    note: str
+    note: str = Field(description="Printed on the client's receipt.")
+    internal_note: str = Field(description="For staff only; never shown to the client.")
     recorded_by: str
     void: bool
     voided_at: dt.datetime | None

@@ -127,6 +127,7 @@ def payment_json(payment: Payment, notifications: list[QueuedMessage]) -> dict:
         "paid_on": payment.paid_on.isoformat(),
         "reference": payment.reference,
         "note": payment.note,
+        "internal_note": payment.internal_note,
         "recorded_by": payment.recorded_by,
         "void": payment.is_void,  # not a state: the API field (SPEC §7)
         "voided_at": _time(payment.voided_at),

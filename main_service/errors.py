@@ -40,12 +40,16 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def domain_not_found(exc: NotFound):
-        return _page(404, exc.message[:1].upper() + exc.message[1:] + ".")
+        from main_service.admin.forms import sentence
+
+        return _page(404, sentence(exc.message))
 
     @app.errorhandler(Conflict)
     def domain_conflict(exc: Conflict):
         """A refusal no form caught, such as a PDF too long to render on request (shared.documents)."""
-        return _page(409, exc.message)
+        from main_service.admin.forms import sentence
+
+        return _page(409, sentence(exc.message))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

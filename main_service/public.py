@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
+from flask_login import current_user
 from sqlalchemy import select
 
 from shared.db import db
@@ -26,7 +27,8 @@ def _invoice_for(token: str) -> Invoice:
 @bp.get("/i/<token>")
 def invoice_page(token: str):
     invoice = _invoice_for(token)
-    invoice = record_invoice_viewed(db.session, invoice_id=invoice.id)
+    # The admin's session cookie is scoped to the whole site, so a signed-in member of staff is known here.
+    invoice = record_invoice_viewed(db.session, invoice_id=invoice.id, by_staff=current_user.is_authenticated)
     response = Response(
         render_template("public/invoice.html", invoice=invoice, settings=get_settings(db.session), token=token)
     )

@@ -175,3 +175,11 @@ def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+def online_payment_enabled(config: Mapping[str, Any]) -> bool:
+    """Whether clients can pay online (SPEC §14): only with a Stripe key configured.
+
+    Until then every e-mail and page says "View the invoice online", never "pay online".
+    """
+    return bool(str(config.get("STRIPE_SECRET_KEY") or "").strip())

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """A business rule refused the request; the message is shown to the user."""
+    """A business rule refused the request; the message is shown to the user.
+
+    ``field`` names the input the refusal is about, when there is one (the
+    amount of an overpayment): a form marks that field.
+    """
 
     status = 400
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class NotFound(DomainError):

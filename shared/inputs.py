@@ -215,7 +215,8 @@ class PaymentInput(_FromMapping):
     paid_on: Date | None = None  # today
     method: str = "bank_transfer"
     reference: str | None = ""
-    note: str | None = ""
+    note: str | None = ""  # printed on the receipt
+    internal_note: str | None = ""  # staff only
 
 
 # ------------------------------------------------------------------ expenses (SPEC §5.5)

@@ -32,7 +32,8 @@ VOID_REASON = 500
 
 # --- payments (SPEC §5.3) ----------------------------------------------------
 PAYMENT_REFERENCE = 200
-PAYMENT_NOTE = 2000
+PAYMENT_NOTE = 2000  # printed on the client's receipt
+PAYMENT_INTERNAL_NOTE = 2000  # staff only
 
 # --- expenses (SPEC §5.5) ----------------------------------------------------
 EXPENSE_TITLE = 200

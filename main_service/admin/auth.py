@@ -44,7 +44,7 @@ def login():
                 db.session, email=form.email.data or "", password=form.password.data or "", source=request.remote_addr
             )
         except SignInRefused as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
             return render_template("admin/login.html", form=form)
         session.clear()  # nothing from before the sign-in carries over
         login_user(SignedInUser(user))

@@ -107,7 +107,7 @@ def client_archive(client_id: int):
             client = archive_client(db.session, actor=actor(), client_id=client_id)
             flash(f"{client.name} archived. Their invoices stay; they no longer appear in pickers.", "success")
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
     return redirect(url_for("admin.client_detail", client_id=client_id))
 
 
@@ -119,5 +119,5 @@ def client_restore(client_id: int):
             client = restore_client(db.session, actor=actor(), client_id=client_id)
             flash(f"{client.name} restored.", "success")
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
     return redirect(url_for("admin.client_detail", client_id=client_id))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from main_service.admin import bp
 from main_service.admin.access import actor
-from main_service.admin.forms import ConfirmForm
+from main_service.admin.forms import ConfirmForm, show_errors
 from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
@@ -55,7 +55,7 @@ def delivery_action(message_id: int, action: str):
         try:
             row = change(db.session, actor=actor(), message_id=message_id)
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
         else:
             verb = "queued again" if action == "retry" else "cancelled"  # not a state: words for the flash
             flash(f"{row.kind.capitalize()} {row.channel} to {row.recipient} {verb}.", "success")

@@ -96,7 +96,7 @@ def expense_decide(expense_id: int, decision: str):
         try:
             expense = decide(db.session, actor=actor(), expense_id=expense_id, note=form.note.data or "")
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
         else:
             flash(f"Expense {expense.status}.", "success")
     return redirect(url_for("admin.expense_detail", expense_id=expense_id))
@@ -112,7 +112,7 @@ def expense_withdraw(expense_id: int):
         try:
             delete_expense(db.session, actor=actor(), expense_id=expense.id)
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
             return redirect(url_for("admin.expense_detail", expense_id=expense_id))
         flash("Expense withdrawn.", "success")
     return redirect(url_for("admin.expenses"))

@@ -12,6 +12,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
     FieldList,
     Form,
     FormField,
@@ -24,6 +25,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from shared import limits
+from shared.actors import Notify
 from shared.documents.formatting import DECIMAL_SYMBOL, GROUP_SYMBOL
 from shared.errors import DomainError, ValidationFailed
 from shared.inputs import (
@@ -128,7 +130,7 @@ class PasswordChangeForm(FlaskForm):
     )
     repeat_password = PasswordField(
         "New password again",
-        validators=[DataRequired(), EqualTo("new_password", message="does not match the new password")],
+        validators=[DataRequired(), EqualTo("new_password", message="Does not match the new password.")],
     )
 
 
@@ -234,6 +236,23 @@ class InvoiceForm(FlaskForm):
         }
 
 
+def offer_channels(
+    email: BooleanField, sms: BooleanField, can: Notify, *, sms_ticked: bool, submitted: bool = False
+) -> None:
+    """Untick and disable the channels the client cannot be reached on (``shared.messages.queue.reachable``).
+
+    On a fresh form, e-mail is ticked where there is an address and SMS where
+    ``sms_ticked`` asks for it; a submitted form keeps what was chosen.
+    """
+    if not submitted:
+        email.data = can.email
+        sms.data = can.sms and sms_ticked
+    for box, possible in ((email, can.email), (sms, can.sms)):
+        if not possible:
+            box.data = False
+            box.render_kw = {**(box.render_kw or {}), "disabled": True}
+
+
 class SendForm(FlaskForm):
     email = BooleanField("E-mail with the PDF attached", default=True)
     sms = BooleanField("SMS with the link")
@@ -247,7 +266,13 @@ class PaymentForm(FlaskForm):
     paid_on = StringField("Date received", render_kw={"type": "date"})
     method = SelectField("Method", choices=[(m, label(m)) for m in PAYMENT_METHODS], default="bank_transfer")
     reference = StringField("Reference", validators=[Optional(), Length(max=limits.PAYMENT_REFERENCE)])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=limits.PAYMENT_NOTE)])
+    note = TextAreaField(
+        "Note on the receipt (the client sees it)", validators=[Optional(), Length(max=limits.PAYMENT_NOTE)]
+    )
+    internal_note = TextAreaField(
+        "Internal note (staff only, never on the receipt)",
+        validators=[Optional(), Length(max=limits.PAYMENT_INTERNAL_NOTE)],
+    )
     notify_email = BooleanField("E-mail the receipt to the client", default=True)
     notify_sms = BooleanField("Text the receipt to the client")
 
@@ -258,6 +283,7 @@ class PaymentForm(FlaskForm):
             method=self.method.data,
             reference=self.reference.data or "",
             note=self.note.data or "",
+            internal_note=self.internal_note.data or "",
         )
 
 
@@ -426,30 +452,102 @@ FIELD_ALIASES = {
     "discount.type": "discount_type",
     "discount": "discount_value",
     "items": "lines",
+    "notify.email": "notify_email",
+    "notify.sms": "notify_sms",
 }
 
 
-def show_errors(form: FlaskForm, exc: DomainError) -> None:
-    """Put a service's refusal on the form: field messages next to fields, the rest flashed."""
+# Labels for paths a form has no field for (the send and receipt choices are named apart).
+PATH_LABELS = {
+    "notify": "Send by",
+    "notify.email": "E-mail",
+    "notify.sms": "SMS",
+    "items": "Lines",
+    "lines": "Lines",
+    "body": "The form",
+}
+
+# A message starting with one of these words reads as the end of "<field label> ...".
+_PREDICATES = {"must", "is", "are", "cannot", "can", "may", "has", "have", "does", "do", "should", "was"}
+
+
+def sentence(text: str) -> str:
+    """A message as a person reads it: a capital first letter and a full stop."""
+    text = " ".join(str(text).split())
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def _is_predicate(message: str) -> bool:
+    return message.split(" ", 1)[0].lower() in _PREDICATES
+
+
+def _path_label(form: FlaskForm | None, path: str) -> str:
+    """The words a person sees for a field path: the form's label, else a name made for people."""
+    field = field_for(form, path)
+    if field is not None and field.label.text:
+        return field.label.text
+    if path in PATH_LABELS:
+        return PATH_LABELS[path]
+    parts = path.split(".")
+    if parts[0] == "items" and len(parts) == 3 and parts[1].isascii() and parts[1].isdigit():
+        return f"Line {int(parts[1]) + 1}, {label(parts[2]).lower()}"
+    return label(parts[-1])
+
+
+def field_message(message: str) -> str:
+    """A message shown under its field, whose label already names it."""
+    return sentence(message)
+
+
+def refusal_message(form: FlaskForm | None, path: str, message: str) -> str:
+    """A message about a field, shown on its own: "Amount must be more than 0."."""
+    if _is_predicate(message):
+        return sentence(f"{_path_label(form, path)} {message}")
+    return sentence(message)
+
+
+def show_errors(form: FlaskForm | None, exc: DomainError) -> None:
+    """The one place the admin turns a domain refusal into words for people.
+
+    Field messages go next to their fields (marked), the rest are flashed as
+    sentences that name fields by their labels, never by their API paths.
+    """
     if not isinstance(exc, ValidationFailed):
-        flash(exc.message, "error")
+        field = field_for(form, exc.field) if exc.field else None
+        if field is not None:
+            field.errors = [*(field.errors or []), field_message(exc.message)]
+            flash("Please correct the marked fields.", "error")
+        else:
+            flash(sentence(exc.message), "error")
         return
     unplaced = []
     for path, messages in exc.errors.items():
         field = field_for(form, path)
         if field is None:
-            unplaced += [f"{label(path.split('.')[-1])}: {m}" if "." not in path else f"{path}: {m}" for m in messages]
+            unplaced += [refusal_message(form, path, m) for m in messages]
             continue
-        field.errors = list(field.errors or []) + messages
+        field.errors = list(field.errors or []) + [field_message(m) for m in messages]
     for message in unplaced:
         flash(message, "error")
     if not unplaced:
         flash("Please correct the marked fields.", "error")
 
 
-def field_for(form: FlaskForm, path: str):
-    """The form field a service's field path (``items.0.quantity``, ``discount.value``) names, or None."""
-    path = FIELD_ALIASES.get(path, path)
+def field_for(form: FlaskForm | None, path: str):
+    """The form's input a service's field path names (``items.0.quantity``, ``discount.value``), or None.
+
+    Never another attribute of the form.
+    """
+    if form is None:
+        return None
+    found = _attribute_for(form, FIELD_ALIASES.get(path, path))
+    return found if isinstance(found, Field) and not isinstance(found, FieldList) else None
+
+
+def _attribute_for(form: FlaskForm, path: str):
     parts = path.split(".")
     if parts[0] == "items" and len(parts) == 3 and parts[1].isascii() and parts[1].isdigit() and hasattr(form, "lines"):
         rows = getattr(form, "item_rows", list(range(len(form.lines.entries))))

@@ -11,13 +11,22 @@ from sqlalchemy.orm import selectinload
 
 from main_service.admin import bp
 from main_service.admin.access import actor
-from main_service.admin.forms import AmountField, ConfirmForm, InvoiceForm, ReasonForm, SendForm, field_for, show_errors
+from main_service.admin.forms import (
+    AmountField,
+    ConfirmForm,
+    InvoiceForm,
+    ReasonForm,
+    SendForm,
+    field_for,
+    offer_channels,
+    show_errors,
+)
 from main_service.admin.pagination import keyset_paginate
 from shared.db import db, parse_id
 from shared.documents.formatting import format_money, format_number, format_quantity, format_rate, format_unit_price
 from shared.errors import DomainError, ValidationFailed
 from shared.lookups import get_or_404, get_settings
-from shared.messages.queue import messages_for_invoice
+from shared.messages.queue import messages_for_invoice, reachable
 from shared.models import Client, Invoice
 from shared.models.enums import INVOICE_STATES
 from shared.parsing import to_date
@@ -248,7 +257,7 @@ def invoice_review(invoice_id: int):
             flash("Draft saved.", "success")
             return redirect(url_for("admin.invoice_review", invoice_id=invoice.id))
     send_form = SendForm(formdata=None)
-    send_form.sms.data = bool(invoice.client.phone and invoice.client.sms_opt_in)
+    offer_channels(send_form.email, send_form.sms, reachable(invoice.client), sms_ticked=invoice.client.sms_opt_in)
     from shared.documents import DocumentTooLong, check_renders_on_request
     from shared.documents.pages import MAX_PREVIEW_PAGES
 
@@ -286,7 +295,7 @@ def invoice_detail(invoice_id: int):
     invoice = get_or_404(db.session, Invoice, invoice_id)
     activity = timeline(db.session, invoice)
     send_form = SendForm(formdata=None)
-    send_form.sms.data = bool(invoice.billed_to.get("phone") and invoice.client.sms_opt_in)
+    offer_channels(send_form.email, send_form.sms, reachable(invoice.billed_to), sms_ticked=invoice.client.sms_opt_in)
     return render_template(
         "admin/invoices/detail.html",
         invoice=invoice,
@@ -352,7 +361,7 @@ def invoice_send(invoice_id: int):
             rows = send_invoice(db.session, actor=actor(), invoice_id=invoice.id, notify=notify)
             flash(f"Queued again: {_describe(rows)}.", "success")
     except DomainError as exc:
-        flash(exc.message, "error")
+        show_errors(None, exc)
         target = "admin.invoice_review" if invoice.is_draft else "admin.invoice_detail"
         return redirect(url_for(target, invoice_id=invoice.id))
     return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
@@ -371,7 +380,7 @@ def invoice_void(invoice_id: int):
         try:
             void_invoice(db.session, actor=actor(), invoice_id=invoice.id, reason=form.reason.data or "")
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
         else:
             flash(f"Invoice {invoice.number} is void. Its number stays used.", "success")
         return redirect(url_for("admin.invoice_detail", invoice_id=invoice.id))
@@ -390,7 +399,7 @@ def invoice_delete(invoice_id: int):
         try:
             delete_draft(db.session, actor=actor(), invoice_id=invoice.id)
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
             return redirect(url_for("admin.invoice_review", invoice_id=invoice.id))
         flash("Draft deleted.", "success")
         return redirect(url_for("admin.invoices"))

@@ -11,11 +11,12 @@ from sqlalchemy.orm import selectinload
 
 from main_service.admin import bp
 from main_service.admin.access import actor
-from main_service.admin.forms import PaymentForm, ReasonForm, show_errors
+from main_service.admin.forms import PaymentForm, ReasonForm, offer_channels, show_errors
 from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
 from shared.lookups import get_or_404
+from shared.messages.queue import reachable
 from shared.models import Invoice, Payment
 from shared.models.enums import PAYMENT_METHODS, PaymentState
 from shared.queries import timeline
@@ -30,7 +31,13 @@ def payment_new(invoice_id: int):
     if request.method == "GET":
         form.amount.data = format(invoice.balance_due, "f")
         form.paid_on.data = dt.date.today().isoformat()
-        form.notify_email.data = bool(invoice.billed_to.get("email"))
+    offer_channels(
+        form.notify_email,
+        form.notify_sms,
+        reachable(invoice.billed_to),
+        sms_ticked=False,
+        submitted=form.is_submitted(),
+    )
     if form.validate_on_submit():
         try:
             payment, _ = record_payment(
@@ -104,7 +111,7 @@ def payment_void(payment_id: int):
         try:
             void_payment(db.session, actor=actor(), payment_id=payment.id, reason=form.reason.data or "")
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
         else:
             flash(f"Payment {payment.receipt_number} is void; the balance is back on the invoice.", "success")
         return redirect(url_for("admin.payment_detail", payment_id=payment.id))

@@ -51,7 +51,7 @@ def settings_logo():
     try:
         set_logo(db.session, actor=actor(), data=data)
     except DomainError as exc:
-        flash(exc.message, "error")
+        show_errors(None, exc)
     else:
         flash("Logo saved; it appears on new PDFs.", "success")
     return redirect(url_for("admin.settings"))

@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from main_service.admin import bp
 from main_service.admin.access import actor
-from main_service.admin.forms import ConfirmForm
+from main_service.admin.forms import ConfirmForm, show_errors
 from shared import documents, reports
 from shared.db import db
 from shared.errors import DomainError
@@ -45,7 +45,7 @@ def client_statement_send(client_id: int):
         try:
             rows = queue_statement(db.session, actor=actor(), client_id=client_id, notify=Notify(email=True))
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
         else:
             flash(f"Statement queued for e-mail to {rows[0].recipient}.", "success")
     return redirect(url_for("admin.client_statement", client_id=client_id))

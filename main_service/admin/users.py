@@ -99,7 +99,7 @@ def user_active(user_id: int, change: str):
         try:
             user = set_user_active(db.session, actor=actor(), user_id=user_id, active=change == "activate")
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
         else:
             flash(f"{user.email} {'can sign in again' if user.is_active else 'can no longer sign in'}.", "success")
     return redirect(url_for("admin.users"))
@@ -112,7 +112,7 @@ def user_unlock(user_id: int):
         try:
             user = unblock_sign_in(db.session, actor=actor(), user_id=user_id)
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
         else:
             flash(f"{user.email} can try to sign in again from every address.", "success")
     return redirect(url_for("admin.users"))
@@ -147,7 +147,7 @@ def api_key_revoke(key_id: int):
         try:
             key = revoke_api_key(db.session, actor=actor(), key_id=key_id)
         except DomainError as exc:
-            flash(exc.message, "error")
+            show_errors(None, exc)
         else:
             flash(f"API key {key.name} revoked; requests with it now get 401.", "success")
     return redirect(url_for("admin.api_keys"))

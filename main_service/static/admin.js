@@ -161,3 +161,24 @@
     }
   });
 })();
+
+// The review page's send button says what will happen: "Issue and send" only
+// while a channel is ticked, "Issue without sending" when none is.
+(function () {
+  "use strict";
+
+  function relabel(form) {
+    var button = form.querySelector("[data-send-button]");
+    if (!button) { return; }
+    var sending = Array.prototype.some.call(form.querySelectorAll("input[type=checkbox]"), function (box) {
+      return box.checked && !box.disabled;
+    });
+    button.textContent = sending ? button.dataset.labelSend : button.dataset.labelNone;
+  }
+
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest("form");
+    if (form && event.target.matches("input[type=checkbox]")) { relabel(form); }
+  });
+  document.querySelectorAll("[data-send-button]").forEach(function (button) { relabel(button.form); });
+})();

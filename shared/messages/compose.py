@@ -24,6 +24,7 @@ from typing import Any
 import jinja2
 from sqlalchemy.orm import Session
 
+from shared.config import online_payment_enabled
 from shared.db import utcnow
 from shared.documents import (
     pdf_filename,
@@ -300,6 +301,13 @@ def _attachment(session: Session, row: QueuedMessage, context: dict[str, Any]) -
     return render_invoice_pdf(session, row.invoice, as_of=as_of)
 
 
+def link_label(config: Mapping[str, Any], kind: str) -> str:
+    """The words on the link to the public page: never a promise of online payment it cannot keep."""
+    if kind in ("invoice", "reminder") and online_payment_enabled(config):
+        return "View and pay online"
+    return "View the invoice online"
+
+
 def build_email_parts(
     session: Session,
     row: QueuedMessage,
@@ -318,7 +326,7 @@ def build_email_parts(
     context["facts"] = _facts(context)
     context["facts_width"] = max(len(label) for label, _ in context["facts"]) + 1
     context["subject"] = email_subject(context)
-    context["button"] = "View invoice online" if row.kind == "receipt" else "View and pay online"
+    context["button"] = link_label(config, row.kind)
     filename = _attachment_name(row, context)
     document = {"receipt": "receipt", "statement": "statement"}.get(row.kind, "invoice")
     context["attachment_note"] = f"The {document} is attached as {filename}."

@@ -27,16 +27,24 @@ def notify_workers(session: Session) -> None:
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
+def reachable(client: Client | dict) -> Notify:
+    """The channels that can reach a client (or an invoice's billed-to copy): e-mail needs an address, SMS a phone."""
+    email = client["email"] if isinstance(client, dict) else client.email
+    phone = client["phone"] if isinstance(client, dict) else client.phone
+    return Notify(email=bool(email), sms=bool(phone))
+
+
 def _recipients(client: Client | dict, notify: Notify, prefix: str = "notify") -> list[tuple[str, str]]:
     email = client["email"] if isinstance(client, dict) else client.email
     phone = client["phone"] if isinstance(client, dict) else client.phone
+    can = reachable(client)
     found: list[tuple[str, str]] = []
     if notify.email:
-        if not email:
+        if not can.email:
             raise ValidationFailed.one(f"{prefix}.email", "the client has no e-mail address")
         found.append(("email", email))
     if notify.sms:
-        if not phone:
+        if not can.sms:
             raise ValidationFailed.one(f"{prefix}.sms", "the client has no phone number")
         found.append(("sms", phone))
     return found

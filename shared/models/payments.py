@@ -35,7 +35,9 @@ class Payment(db.Model):
     paid_on: Mapped[dt.date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(20))
     reference: Mapped[str] = mapped_column(String(200), default="")
+    # ``note`` is printed on the client's receipt; ``internal_note`` is for staff only.
     note: Mapped[str] = mapped_column(Text, default="")
+    internal_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     recorded_by: Mapped[str] = mapped_column(String(200))
     voided_at: Mapped[dt.datetime | None]
     voided_by: Mapped[str | None] = mapped_column(String(200))

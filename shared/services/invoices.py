@@ -477,9 +477,15 @@ def void_invoice(session: Session, *, actor: Actor, invoice_id: int, reason: str
 
 
 @unit_of_work
-def record_invoice_viewed(session: Session, *, invoice_id: int) -> Invoice:
-    """The client opened the public link: keep the first and log each day's view."""
+def record_invoice_viewed(session: Session, *, invoice_id: int, by_staff: bool = False) -> Invoice:
+    """The client opened the public link: keep the first and log each view.
+
+    Staff signed in to the admin opening the link is not the client viewing it
+    (SPEC §5.6): nothing is recorded then.
+    """
     invoice = get_or_404(session, Invoice, invoice_id)
+    if by_staff:
+        return invoice
     now = utcnow()
     first = invoice.viewed_at is None
     if first:

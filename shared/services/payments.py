@@ -10,7 +10,7 @@ from shared import limits, money
 from shared.activity import record_activity
 from shared.actors import Actor, Notify
 from shared.db import utcnow
-from shared.documents.formatting import format_money
+from shared.documents.formatting import format_money, format_money_code
 from shared.errors import Conflict, ValidationFailed
 from shared.inputs import PaymentInput
 from shared.lookups import get_or_404, get_settings
@@ -73,6 +73,8 @@ def record_payment(
         reference = clean_text(data.reference, "reference", max_length=limits.PAYMENT_REFERENCE)
     with errors.collect():
         note = clean_text(data.note, "note", max_length=limits.PAYMENT_NOTE)
+    with errors.collect():
+        internal_note = clean_text(data.internal_note, "internal_note", max_length=limits.PAYMENT_INTERNAL_NOTE)
     errors.raise_if_any()
 
     if invoice.is_paid:
@@ -80,8 +82,9 @@ def record_payment(
     balance = invoice.balance_due
     if amount > balance:
         raise Conflict(
-            f"payment of {money.format_amount(amount, invoice.currency)} exceeds the balance due of "
-            f"{money.format_amount(balance, invoice.currency)}"
+            f"the payment of {format_money_code(amount, invoice.currency)} is more than the balance due of "
+            f"{format_money_code(balance, invoice.currency)}",
+            field="amount",
         )
 
     settings = get_settings(session)
@@ -96,6 +99,7 @@ def record_payment(
         method=method,
         reference=reference,
         note=note,
+        internal_note=internal_note,
         recorded_by=actor.label[:200],
     )
     session.add(payment)

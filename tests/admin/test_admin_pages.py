@@ -61,7 +61,7 @@ def test_settings_are_saved_and_errors_named(admin_app, admin):
 
     bad = admin.post_form("/admin/settings", {**data, "invoice_number_format": "INV-{seq}", "reminder_offsets": "3, 1"})
     body = bad.get_data(as_text=True)
-    assert "must contain {year}" in body and "from earliest to latest" in body
+    assert "Must contain {year}" in body and "from earliest to latest" in body
     assert settings_row(admin_app).invoice_number_format == "LD-{year}-{seq:04d}"
 
 
@@ -91,7 +91,7 @@ def test_a_png_logo_is_accepted_and_served(admin_app, admin):
         (b"GIF89a" + b"\x00" * 100, "logo.png", "PNG or JPEG"),  # lies about its type
         (PNG_HEADER + b"\x00" * 200, "logo.png", "PNG or JPEG"),  # a PNG header on nothing
         (png_bytes((2400, 10)), "wide.png", "2000 pixels"),
-        (b"", "empty.png", "choose an image"),
+        (b"", "empty.png", "Choose an image"),
     ],
 )
 def test_bad_logos_are_refused_and_change_nothing(admin_app, admin, data, filename, message):

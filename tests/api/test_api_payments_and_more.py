@@ -41,7 +41,7 @@ def test_record_payment_matches_spec_shape(api, invoice):
 def test_overpayment_is_409_with_the_balance(api, invoice):
     response = api.post(f"/invoices/{invoice['id']}/payments", json={"amount": "50000.00"})
     assert response.status_code == 409
-    assert response.get_json()["detail"] == "payment of 50000.00 exceeds the balance due of 29025.00"
+    assert response.get_json()["detail"] == "the payment of NGN 50,000.00 is more than the balance due of NGN 29,025.00"
 
 
 @pytest.mark.parametrize(
@@ -154,3 +154,20 @@ def test_idempotent_payment_is_recorded_once(api, invoice):
     assert len(api.get(f"/invoices/{invoice['id']}/payments").get_json()["data"]) == 1
     other = api.post(f"/invoices/{invoice['id']}/payments", json={"amount": "200.00"}, headers=headers)
     assert other.status_code == 422 and "Idempotency-Key" in other.get_json()["errors"]
+
+
+def test_a_payment_keeps_an_internal_note_apart_from_the_note_on_the_receipt(api, invoice):
+    body = {"amount": "100.00", "note": "Thank you, Ada", "internal_note": "Paid late; waived the fee"}
+    payment = api.post(f"/invoices/{invoice['id']}/payments", json=body).get_json()
+    assert (payment["note"], payment["internal_note"]) == ("Thank you, Ada", "Paid late; waived the fee")
+    assert api.get(f"/payments/{payment['id']}").get_json()["internal_note"] == "Paid late; waived the fee"
+    too_long = api.post(f"/invoices/{invoice['id']}/payments", json={"amount": "1", "internal_note": "x" * 2001})
+    assert too_long.status_code == 422
+
+
+def test_the_openapi_document_describes_both_payment_notes(api):
+    schemas = api.get("/openapi.json").get_json()["components"]["schemas"]
+    for name in ("PaymentIn", "PaymentOut"):
+        properties = schemas[name]["properties"]
+        assert "receipt" in properties["note"]["description"]
+        assert "staff only" in properties["internal_note"]["description"].lower()

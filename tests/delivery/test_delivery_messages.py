@@ -227,3 +227,21 @@ def test_receipt_email_and_sms(session, actor, company, config, make_invoice):
 )
 def test_sms_segment_counting(text, segments):
     assert sms_segments(text) == segments
+
+
+def test_invoice_and_reminder_emails_never_promise_online_payment_without_a_stripe_key(
+    session, company, config, make_invoice
+):
+    invoice = ngn_invoice(make_invoice, notify=Notify(email=True))
+    for row in (queued(session, invoice), reminder_row(session, invoice)):
+        message = build_email(session, row, config)
+        for part in ("plain", "html"):
+            body = message.get_body(preferencelist=(part,)).get_content()
+            assert "View the invoice online" in body
+            assert "pay online" not in body.lower()
+
+
+def test_invoice_email_offers_online_payment_once_a_stripe_key_is_configured(session, company, config, make_invoice):
+    invoice = ngn_invoice(make_invoice, notify=Notify(email=True))
+    message = build_email(session, queued(session, invoice), {**config, "STRIPE_SECRET_KEY": "sk_test_123"})
+    assert "View and pay online" in message.get_body(preferencelist=("plain",)).get_content()

@@ -112,7 +112,7 @@ def test_the_admin_settings_form_shows_the_refusal(admin, admin_app):
     response = admin.post_form("/admin/settings", data)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "may only contain printable characters" in body
+    assert "May only contain printable characters" in body
     assert "not {seq:c}" in body
     with admin_app.app_context():
         saved = get_settings(db.session)

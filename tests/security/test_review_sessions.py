@@ -73,9 +73,9 @@ def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(admin_app, u
     staff = sign_in(admin_app, "staff@example.com")
     elsewhere = sign_in(admin_app, "staff@example.com")
     for current, new, repeat, message in (
-        ("not-my-password", NEW_PASSWORD, NEW_PASSWORD, "is not your current password"),
-        (ADMIN_PASSWORD, "short", "short", "must be at least 10 characters"),
-        (ADMIN_PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", "does not match"),
+        ("not-my-password", NEW_PASSWORD, NEW_PASSWORD, "Is not your current password."),
+        (ADMIN_PASSWORD, "short", "short", "Must be at least 10 characters."),
+        (ADMIN_PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", "Does not match the new password."),
     ):
         response = staff.post_form(
             "/admin/account", {"current_password": current, "new_password": new, "repeat_password": repeat}

@@ -172,7 +172,7 @@ def test_an_admin_can_lift_a_sign_in_block(admin_app, admin, users, engine):
 def test_unlocking_an_unblocked_or_missing_user_is_refused_with_a_message(admin_app, admin, users, engine):
     token = csrf_from(admin.get("/admin/users").get_data(as_text=True))
     for user_id, message in (
-        (users["staff"], "sign-in for staff@example.com is not blocked"),
+        (users["staff"], "Sign-in for staff@example.com is not blocked."),
         (999_999, "does not exist"),
     ):
         response = admin.client.post(

@@ -181,6 +181,18 @@ FIELDS = {
             s, actor=a, invoice_id=mi(issue=True).id, data=PaymentInput(amount="1", note=v)
         ),
     ),
+    "payment internal note": Field(
+        limits.PAYMENT_INTERNAL_NOTE,
+        forms.PaymentForm,
+        "internal_note",
+        {"amount": "1"},
+        schemas.PaymentIn,
+        "internal_note",
+        {"amount": "1"},
+        lambda v, s, a, mc, mi, aa: record_payment(
+            s, actor=a, invoice_id=mi(issue=True).id, data=PaymentInput(amount="1", internal_note=v)
+        ),
+    ),
     "expense title": Field(
         limits.EXPENSE_TITLE,
         forms.ExpenseForm,

@@ -30,8 +30,11 @@ def test_partial_then_full_payment_moves_the_invoice_on(session, actor, make_inv
 
 def test_overpayment_is_refused_with_a_clear_message(session, actor, make_invoice):
     invoice = make_invoice(issue=True, lines=1, items=[{"description": "x", "quantity": "1", "unit_price": "320.00"}])
-    with pytest.raises(Conflict, match=r"payment of 500\.00 exceeds the balance due of 320\.00"):
+    with pytest.raises(
+        Conflict, match=r"payment of USD 500\.00 is more than the balance due of USD 320\.00"
+    ) as refused:
         record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="500.00"))
+    assert refused.value.field == "amount"
     assert session.scalar(select(func.count()).select_from(Payment)) == 0
 
 

@@ -5,7 +5,7 @@ currency and time zone once. ``setup_completed_at`` stays NULL until then;
 existing installations get NULL too, so an admin confirms the new country and
 time zone settings once.
 
-Revision ID: 0008_i13_setup
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30 10:00:00.000000
 
@@ -18,7 +18,7 @@ import shared.db
 
 
 # revision identifiers, used by Alembic.
-revision = "0008_i13_setup"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
