@@ -173,3 +173,35 @@ def test_public_invoice_page_shows_the_logo_amounts_and_total_inside_the_window(
     ]
     assert layout_problems(page, selectors) == []
     keep_picture(page, "public-invoice", width)
+
+
+THREE_LINES = "Plot 22 Aminu Kano Crescent\nWuse II\nAbuja 900288"
+
+
+def shows_all_of(page: Page, label: str) -> bool:
+    """The text box shows its whole text without scrolling."""
+    return page.get_by_label(label, exact=True).evaluate("box => box.scrollHeight <= box.clientHeight")
+
+
+@pytest.mark.parametrize("width", [LAPTOP, PHONE])
+def test_settings_save_button_stands_apart_from_the_logo_card(page: Page, demo: Demo, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, demo.url)
+    page.goto(f"{demo.url}/admin/settings")
+    save = page.get_by_role("button", name="Save settings").bounding_box()
+    logo = page.locator("section").filter(has=page.get_by_role("heading", name="Logo", exact=True)).bounding_box()
+    assert logo["y"] - (save["y"] + save["height"]) >= 16
+
+
+@pytest.mark.parametrize("width", [LAPTOP, PHONE])
+def test_address_boxes_show_three_lines_without_scrolling(page: Page, demo: Demo, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, demo.url)
+    for path, label in [
+        ("/admin/settings", "Address"),
+        ("/admin/clients/new", "Billing address"),
+        ("/admin/clients/new", "Postal address"),
+    ]:
+        page.goto(demo.url + path)
+        page.get_by_label(label, exact=True).fill(THREE_LINES)
+        assert shows_all_of(page, label), f"{path}: {label}"
