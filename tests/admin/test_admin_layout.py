@@ -1,4 +1,4 @@
-"""Small things a new user notices on day one (issue 13 item 10): the favicon, and no empty table columns.
+"""Small things a new user notices on day one (issue 13 items 9, 10): favicon, logo, no empty table columns.
 
 The browser checks of the same item (the gap under Settings' save button,
 address boxes that show three lines) are in tests/browser/test_layout.py.
@@ -6,6 +6,7 @@ address boxes that show three lines) are in tests/browser/test_layout.py.
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -15,7 +16,12 @@ from background_service.worker import run_once
 from shared.db import db
 from shared.inputs import InvoiceDraft
 from shared.services import Actor, Notify, create_client, create_draft, create_user, issue_invoice
+from shared.services.settings import set_logo
 from support import ADMIN_PASSWORD, app_config, sign_in
+
+LOGO = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 ICON_LINK = re.compile(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">')
 
@@ -100,3 +106,23 @@ def test_delivery_table_has_no_actions_column_when_no_row_can_be_retried_or_canc
     assert "Actions" in html and ">Cancel<" in html
     headers, cells = table_shape(html)
     assert cells == [headers, headers]
+
+
+def test_the_public_page_logo_is_served_only_through_a_live_invoice_link(app):
+    with app.app_context():
+        actor = Actor.system("tests", is_admin=True)
+        set_logo(db.session, actor=actor, data=LOGO)
+        client = create_client(db.session, actor=actor, data={"name": "Ngozi"})
+        items = [{"description": "Design", "quantity": "1", "unit_price": "100.00", "tax_rate": "0"}]
+        draft = create_draft(
+            db.session, actor=actor, data=InvoiceDraft.from_mapping({"client_id": client.id, "items": items})
+        )
+        issued, _ = issue_invoice(db.session, actor=actor, invoice_id=draft.id)
+        token = issued.public_token
+        db.session.remove()
+    anonymous = app.test_client()
+    page = anonymous.get(f"/i/{token}").get_data(as_text=True)
+    assert f'src="/i/{token}/logo"' in page
+    logo = anonymous.get(f"/i/{token}/logo")
+    assert (logo.status_code, logo.mimetype, logo.data) == (200, "image/png", LOGO)
+    assert anonymous.get(f"/i/{'x' * 43}/logo").status_code == 404  # no invoice has this link
