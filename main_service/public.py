@@ -54,3 +54,22 @@ def invoice_pdf(token: str):
             "X-Robots-Tag": "noindex, nofollow",
         },
     )
+
+
+@bp.get("/i/<token>/logo")
+def invoice_logo(token: str):
+    """The company logo for the public page: reachable only through a live invoice's link, like the page."""
+    _invoice_for(token)
+    settings = get_settings(db.session)
+    if not settings.logo:
+        abort(404)
+    return Response(
+        settings.logo,
+        mimetype=settings.logo_mime or "application/octet-stream",
+        headers={
+            "Content-Security-Policy": "default-src 'none'",
+            "Cache-Control": "private, max-age=300",
+            "Referrer-Policy": "no-referrer",
+            "X-Robots-Tag": "noindex, nofollow",
+        },
+    )
