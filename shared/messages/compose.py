@@ -371,15 +371,21 @@ def build_sms(
 
     Amounts use the ISO code (``NGN 29,025.00``): currency signs such as ``₦``
     are outside the GSM alphabet and would halve the segment to 70 characters.
-    The company name is dropped when keeping it would need a second segment.
+    When everything does not fit one segment, an invoice or reminder drops the
+    company name (the link is how the client pays); a receipt drops the link
+    first, since a text saying money was received must say who received it.
     """
     now = now or utcnow()
     if row.kind == "statement":
         raise PermanentDeliveryError("statements are sent by e-mail only")
     context = message_context(session, row, config, today=now.date(), money=format_money_code)
     template = environment.get_template(f"sms/{row.kind}.txt")
+    company, link = context["company_name"], context["link"]
+    variants = (
+        [(company, link), (company, None), ("", link)] if row.kind == "receipt" else [(company, link), ("", link)]
+    )
     candidates = []
-    for company_name in (context["company_name"], ""):
-        text = " ".join(template.render(**{**context, "company_name": company_name}).split())
+    for company_name, shown_link in variants:
+        text = " ".join(template.render(**{**context, "company_name": company_name, "link": shown_link}).split())
         candidates.append(text[:1].upper() + text[1:])
     return next((text for text in candidates if sms_segments(text) == 1), candidates[-1])

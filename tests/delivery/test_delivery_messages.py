@@ -217,3 +217,12 @@ def test_receipt_email_and_sms(session, actor, company, config, make_invoice):
 )
 def test_sms_segment_counting(text, segments):
     assert sms_segments(text) == segments
+
+
+def test_receipt_sms_names_the_company_in_one_segment(session, actor, company, config, make_invoice):
+    invoice = ngn_invoice(make_invoice, notify=Notify())
+    payment, _ = record_payment(session, actor=actor, invoice_id=invoice.id, amount="29025.00", notify=Notify(sms=True))
+    text = build_sms(session, queued(session, invoice, kind="receipt", channel="sms"), config)
+    assert "Lumen Studio Ltd" in text, text
+    assert payment.receipt_number in text and "NGN 29,025.00" in text and invoice.number in text
+    assert sms_segments(text) == 1

@@ -10,7 +10,12 @@ from shared.services import Actor, approve_expense, create_user, decline_expense
 
 def _admin(session, actor) -> Actor:
     user = create_user(
-        session, actor=actor, email=f"admin{uuid.uuid4().hex[:6]}@example.com", name="A", role="admin", password="x" * 12
+        session,
+        actor=actor,
+        email=f"admin{uuid.uuid4().hex[:6]}@example.com",
+        name="A",
+        role="admin",
+        password="x" * 12,
     )
     return Actor.user(user)
 
