@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from shared import limits
 from shared.errors import DomainError, ValidationFailed
 from shared.inputs import UNSET, DiscountInput, InvoiceChanges, InvoiceDraft, ItemInput
-from shared.models.enums import CLIENT_TYPES, PAYMENT_METHODS, ROLES, TAX_ROUNDING_MODES
+from shared.models.enums import CLIENT_TYPES, PAPER_SIZES, PAYMENT_METHODS, ROLES, TAX_ROUNDING_MODES
 from shared.parsing import NUL_MESSAGE
 
 COMMON_CURRENCIES = ["NGN", "USD", "EUR", "GBP", "GHS", "KES", "ZAR", "XOF", "JPY", "KWD", "CAD", "AUD"]
@@ -253,6 +253,7 @@ class SettingsForm(FlaskForm):
             (m, {"line": "Per line", "document": "Per rate over the whole invoice"}[m]) for m in TAX_ROUNDING_MODES
         ],
     )
+    paper_size = SelectField("Paper size of PDFs", choices=[(size, size) for size in PAPER_SIZES])
     reminder_offsets = StringField("Reminder days relative to the due date (e.g. -3, 0, 3)")
     reminder_repeat_days = StringField("Then repeat every N days (0 = never)")
     reminder_max = StringField("At most N reminders in all")
@@ -270,6 +271,7 @@ class SettingsForm(FlaskForm):
         "default_currency",
         "payment_terms_days",
         "tax_rounding",
+        "paper_size",
         "reminder_offsets",
         "reminder_repeat_days",
         "reminder_max",

@@ -36,6 +36,7 @@ from shared.documents.formatting import (
     format_date,
     format_money,
     format_money_code,
+    format_rate,
     method_label,
     strip_bidi_controls,
 )
@@ -180,7 +181,7 @@ def _statement_context(session: Session, row: QueuedMessage, *, today: dt.date, 
             for section in statement.sections
         ],
         "link": None,
-        "show_instructions": any(section.balance > 0 for section in statement.sections),
+        "show_instructions": statement.has_amount_due,
         "receipt": None,
     }
 
@@ -208,6 +209,9 @@ def message_context(
         "issue_date": format_date(invoice.issue_date),
         "due_date": format_date(invoice.due_date),
         "total": money(invoice.amount("total"), currency),
+        "tax_by_rate": [(f"Tax {format_rate(r.rate)}", money(r.tax, currency)) for r in invoice.tax_by_rate]
+        if invoice.shows_tax_by_rate
+        else [],
         "amount_paid": money(invoice.amount("amount_paid"), currency),
         "balance_due": money(invoice.balance_due, currency),
         "link": public_link(config, invoice),
@@ -249,7 +253,7 @@ def _facts(context: dict[str, Any]) -> list[tuple[str, str]]:
             ("Invoice", context["number"]),
             ("Balance remaining", receipt["remaining"]),
         ]
-    facts = [("Invoice number", context["number"]), ("Invoice total", context["total"])]
+    facts = [("Invoice number", context["number"]), *context["tax_by_rate"], ("Invoice total", context["total"])]
     if context["kind"] == "reminder" or context["balance_due"] != context["total"]:
         facts.append(("Balance due", context["balance_due"]))
     facts.append(("Due date", context["due_date"]))

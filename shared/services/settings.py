@@ -15,7 +15,7 @@ from shared.actors import Actor
 from shared.errors import ValidationFailed
 from shared.lookups import get_settings
 from shared.models import Invoice, Settings
-from shared.models.enums import TAX_ROUNDING_MODES
+from shared.models.enums import PAPER_SIZES, TAX_ROUNDING_MODES
 from shared.numbering import check_number_format
 from shared.parsing import FieldErrors, clean_text, to_whole
 from shared.services.clients import normalize_currency, normalize_email
@@ -68,6 +68,7 @@ def update_settings(session: Session, *, actor: Actor, data: dict[str, Any]) -> 
         "default_currency": lambda v: _required_currency(v),
         "payment_terms_days": lambda v: _whole(v, "payment_terms_days", 0, 365),
         "tax_rounding": _tax_rounding,
+        "paper_size": _paper_size,
         "reminder_offsets": parse_reminder_offsets,
         "reminder_repeat_days": lambda v: _whole(v, "reminder_repeat_days", 0, 90),
         "reminder_max": lambda v: _whole(v, "reminder_max", 0, 20),
@@ -112,6 +113,12 @@ def _required_currency(value: Any) -> str:
 def _tax_rounding(value: Any) -> str:
     if value not in TAX_ROUNDING_MODES:
         raise ValidationFailed.one("tax_rounding", "must be line or document")
+    return value
+
+
+def _paper_size(value: Any) -> str:
+    if value not in PAPER_SIZES:
+        raise ValidationFailed.one("paper_size", "must be " + " or ".join(PAPER_SIZES))
     return value
 
 

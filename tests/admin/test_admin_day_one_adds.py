@@ -5,7 +5,11 @@ import re
 from sqlalchemy import select
 
 from shared.db import db
+from shared.inputs import InvoiceDraft
+from shared.lookups import get_settings
 from shared.models import Expense
+from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
+from shared.services.settings import update_settings
 
 
 def _request_expense(admin) -> int:
@@ -28,3 +32,67 @@ def test_a_signed_in_admin_is_not_offered_and_cannot_approve_their_own_expense(a
     assert "You cannot approve or decline an expense you requested" in response.get_data(as_text=True)
     with admin_app.app_context():
         assert db.session.scalars(select(Expense.status).where(Expense.id == expense_id)).one() == "pending"
+
+
+TWO_RATES = [
+    {"description": "Design", "quantity": "1", "unit_price": "1000.00", "tax_rate": "7.5"},
+    {"description": "Hosting", "quantity": "2", "unit_price": "250.00", "tax_rate": "19"},
+]
+
+
+def _issued(admin_app, *, items=TWO_RATES, **client_fields):
+    """An issued USD invoice; returns (invoice id, number, public token, client id)."""
+    with admin_app.app_context():
+        who = Actor.system("tests", is_admin=True)
+        client = create_client(
+            db.session, actor=who, data={"name": "Ada Obi", "email": "ada@example.com", **client_fields}
+        )
+        draft = create_draft(
+            db.session,
+            actor=who,
+            data=InvoiceDraft.from_mapping({"client_id": client.id, "currency": "USD", "items": items}),
+        )
+        invoice, _ = issue_invoice(db.session, actor=who, invoice_id=draft.id, notify=Notify())
+        found = (invoice.id, invoice.number, invoice.public_token, client.id)
+        db.session.remove()
+        return found
+
+
+def test_admin_and_public_page_break_the_tax_down_by_rate(admin_app, admin):
+    invoice_id, _, token, _ = _issued(admin_app)
+    for page in (admin.get(f"/admin/invoices/{invoice_id}"), admin_app.test_client().get(f"/i/{token}")):
+        text = " ".join(re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)).replace("\xa0", " ").split())
+        assert "Tax 7.5% $75.00" in text and "Tax 19% $95.00" in text, text
+
+
+def test_public_page_shows_the_company_address_and_tax_id(admin_app, admin):
+    with admin_app.app_context():
+        update_settings(
+            db.session,
+            actor=Actor.system("tests", is_admin=True),
+            data={"company_address": "12 Marina Road, Lagos", "company_tax_id": "TIN 01234567-0001"},
+        )
+        db.session.remove()
+    _, _, token, _ = _issued(admin_app)
+    page = admin_app.test_client().get(f"/i/{token}").get_data(as_text=True)
+    assert "12 Marina Road, Lagos" in page and "TIN 01234567-0001" in page
+
+
+def test_paper_size_is_a_setting_on_the_settings_page(admin_app, admin):
+    page = admin.get("/admin/settings").get_data(as_text=True)
+    assert 'name="paper_size"' in page and ">Letter<" in page
+    form = {
+        name: value for name, value in re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', page) if name != "csrf_token"
+    }
+    form.update(
+        company_name="Lagoon Digital",
+        default_currency="USD",
+        tax_rounding="line",
+        paper_size="Letter",
+        invoice_number_format="INV-{year}-{seq:05d}",
+        receipt_number_format="RCT-{year}-{seq:05d}",
+    )
+    response = admin.post_form("/admin/settings", form, follow=True)
+    assert "Settings saved." in response.get_data(as_text=True)
+    with admin_app.app_context():
+        assert get_settings(db.session).paper_size == "Letter"
