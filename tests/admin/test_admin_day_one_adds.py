@@ -1,5 +1,7 @@
 """Issue 13 "Add" in the admin: own expenses, CSV exports, invoice links, statements, paper size."""
 
+import csv
+import io
 import re
 
 from sqlalchemy import select
@@ -8,7 +10,7 @@ from shared.db import db
 from shared.inputs import InvoiceDraft
 from shared.lookups import get_settings
 from shared.models import Expense
-from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
+from shared.services import Actor, Notify, create_client, create_draft, issue_invoice, record_payment
 from shared.services.settings import update_settings
 
 
@@ -96,3 +98,53 @@ def test_paper_size_is_a_setting_on_the_settings_page(admin_app, admin):
     assert "Settings saved." in response.get_data(as_text=True)
     with admin_app.app_context():
         assert get_settings(db.session).paper_size == "Letter"
+
+
+HOSTILE = '=HYPERLINK("http://evil.example";"x")'
+
+
+def _csv(response) -> list[dict]:
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_the_invoice_list_exports_its_filtered_rows_as_csv(admin_app, admin):
+    first_id, first_number, _, ada = _issued(admin_app, name=HOSTILE)
+    _, second_number, _, _ = _issued(admin_app, email="bo@example.com")
+    page = admin.get(f"/admin/invoices?client_id={ada}&page=2").get_data(as_text=True)
+    assert f'href="/admin/invoices.csv?client_id={ada}"' in page
+    rows = _csv(admin.get(f"/admin/invoices.csv?client_id={ada}"))
+    assert [r["number"] for r in rows] == [first_number]
+    assert rows[0]["client"] == "'" + HOSTILE  # never run as a formula
+    assert (rows[0]["tax"], rows[0]["total"], rows[0]["balance_due"]) == ("170.00", "1670.00", "1670.00")
+    everything = _csv(admin.get("/admin/invoices.csv"))
+    assert [r["number"] for r in everything] == [first_number, second_number]
+
+
+def test_the_payment_and_client_lists_export_their_filtered_rows_as_csv(admin_app, admin):
+    invoice_id, number, _, _ = _issued(admin_app, name=HOSTILE)
+    _issued(admin_app, name="Bola Ade")
+    with admin_app.app_context():
+        who = Actor.system("tests", is_admin=True)
+        cash, _ = record_payment(db.session, actor=who, invoice_id=invoice_id, amount="70.00", method="cash")
+        card, _ = record_payment(
+            db.session, actor=who, invoice_id=invoice_id, amount="100.00", method="card", reference="-1+2"
+        )
+        cash_receipt, card_receipt = cash.receipt_number, card.receipt_number
+        db.session.remove()
+    assert 'href="/admin/payments.csv?method=card"' in admin.get("/admin/payments?method=card").get_data(as_text=True)
+    rows = _csv(admin.get("/admin/payments.csv?method=card"))
+    assert [(r["receipt_number"], r["invoice_number"], r["amount"]) for r in rows] == [(card_receipt, number, "100.00")]
+    assert rows[0]["reference"] == "'-1+2" and rows[0]["client"] == "'" + HOSTILE
+    assert [r["receipt_number"] for r in _csv(admin.get("/admin/payments.csv"))] == [cash_receipt, card_receipt]
+
+    assert 'href="/admin/clients.csv?q=bola"' in admin.get("/admin/clients?q=bola").get_data(as_text=True)
+    assert [r["name"] for r in _csv(admin.get("/admin/clients.csv?q=bola"))] == ["Bola Ade"]
+    assert [r["name"] for r in _csv(admin.get("/admin/clients.csv"))] == ["'" + HOSTILE, "Bola Ade"]  # by name
+
+
+def test_a_bad_filter_in_an_export_is_ignored_with_a_message_not_a_500(admin_app, admin):
+    _issued(admin_app)
+    response = admin.get("/admin/invoices.csv?issued_from=yesterday&client_id=abc")
+    assert response.status_code == 200 and len(_csv(response)) == 1
