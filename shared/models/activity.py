@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db import db, utcnow
 from shared.models.enums import ACTOR_TYPES, one_of
@@ -33,6 +33,9 @@ class Activity(db.Model):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     summary: Mapped[str] = mapped_column(String(500), default="")
     details: Mapped[dict | None] = mapped_column(JSON)
+
+    # The invoice the entry is about, so timelines can link its number.
+    invoice = relationship("Invoice", viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Activity {self.verb} {self.subject_type}:{self.subject_id} by {self.actor_label}>"

@@ -148,3 +148,28 @@ def test_a_bad_filter_in_an_export_is_ignored_with_a_message_not_a_500(admin_app
     _issued(admin_app)
     response = admin.get("/admin/invoices.csv?issued_from=yesterday&client_id=abc")
     assert response.status_code == 200 and len(_csv(response)) == 1
+
+
+def test_invoice_numbers_are_links_wherever_the_admin_shows_them(admin_app, admin):
+    invoice_id, number, _, client_id = _issued(admin_app)
+    with admin_app.app_context():
+        payment, _ = record_payment(
+            db.session, actor=Actor.system("tests", is_admin=True), invoice_id=invoice_id, amount="70.00"
+        )
+        payment_id = payment.id
+        db.session.remove()
+    link = f'href="/admin/invoices/{invoice_id}">{number}</a>'
+    expected = {
+        "/admin/": 1,  # recent activity
+        "/admin/payments": 1,
+        f"/admin/payments/{payment_id}": 2,  # heading and the timeline
+        f"/admin/payments/{payment_id}/void": 1,
+        f"/admin/invoices/{invoice_id}/payments/new": 1,
+        f"/admin/clients/{client_id}": 3,  # invoices, payments, activity
+        f"/admin/clients/{client_id}/statement": 2,  # the invoice and the payment against it
+        "/admin/delivery": 0,
+    }
+    for url, at_least in expected.items():
+        page = admin.get(url)
+        assert page.status_code == 200, url
+        assert page.get_data(as_text=True).count(link) >= at_least, url
