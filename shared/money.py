@@ -127,13 +127,23 @@ class LineTotals:
 
 
 @dataclass(frozen=True)
+class RateTax:
+    """The tax at one rate: what an invoice shows as "Tax 7.5%: X" when it has several rates."""
+
+    rate: Decimal  # percent, e.g. Decimal('7.5')
+    taxable: Decimal  # the sum of b_i of the lines at this rate
+    tax: Decimal  # this rate's share of T
+
+
+@dataclass(frozen=True)
 class Totals:
     currency: str
     lines: tuple[LineTotals, ...]
     subtotal: Decimal  # S
     discount_total: Decimal  # D
-    tax_total: Decimal  # T
+    tax_total: Decimal  # T, the sum of tax_by_rate
     total: Decimal  # S - D + T
+    tax_by_rate: tuple[RateTax, ...] = ()  # one per distinct rate, lowest rate first
 
     def balance_due(self, amount_paid: Decimal) -> Decimal:
         """``total - amount_paid`` in the invoice currency (negative if overpaid)."""
@@ -182,6 +192,41 @@ def _allocate(total: Decimal, amounts: list[Decimal], e: int) -> list[Decimal]:
     return [Decimal(s).scaleb(-e) for s in shares]
 
 
+def taxes_by_rate(
+    taxable: Sequence[Decimal],
+    rates: Sequence[Decimal],
+    line_taxes: Sequence[Decimal],
+    currency: str,
+    tax_rounding: str = "line",
+) -> tuple[RateTax, ...]:
+    """SPEC §5.1's tax, per distinct rate (rates compare by value: 7.5 and 7.50 are one rate).
+
+    ``taxable`` are the lines' b_i, ``line_taxes`` their rounded t_i. With
+    ``'line'`` rounding a rate's tax is the sum of its lines' t_i; with
+    ``'document'`` it is rounded once over the rate's summed b_i. Either way the
+    figures add up to T: ``compute_totals`` takes T from here, and a stored
+    invoice's breakdown (``Invoice.tax_by_rate``) comes from here too, from its
+    stored line figures, so no door ever adds taxes up itself.
+    """
+    if tax_rounding not in TAX_ROUNDING_MODES:
+        raise ValueError(f"unknown tax rounding mode {tax_rounding!r}; expected one of {TAX_ROUNDING_MODES}")
+    unit = quantum(currency)
+    bases: dict[Decimal, Decimal] = {}
+    taxes: dict[Decimal, Decimal] = {}
+    with decimal.localcontext(prec=_PRECISION):
+        for b, r, t in zip(taxable, rates, line_taxes, strict=True):
+            bases[r] = bases.get(r, Decimal(0)) + b
+            taxes[r] = taxes.get(r, Decimal(0)) + t
+        return tuple(
+            RateTax(
+                rate=r,
+                taxable=_round(bases[r], unit),
+                tax=_round(taxes[r] if tax_rounding == "line" else r / 100 * bases[r], unit),
+            )
+            for r in sorted(bases)
+        )
+
+
 def compute_totals(
     lines: Sequence[LineInput],
     currency: str,
@@ -212,13 +257,8 @@ def compute_totals(
         shares = _allocate(discount_total, amounts, e)
         bases = [a - d for a, d in zip(amounts, shares, strict=False)]
         taxes = [_round(b * li.tax_rate / 100, unit) for b, li in zip(bases, lines, strict=False)]
-        if tax_rounding == "line":
-            tax_total = sum(taxes, Decimal(0))
-        else:
-            base_by_rate: dict[Decimal, Decimal] = {}
-            for b, li in zip(bases, lines, strict=False):
-                base_by_rate[li.tax_rate] = base_by_rate.get(li.tax_rate, Decimal(0)) + b
-            tax_total = sum((_round(r / 100 * b, unit) for r, b in base_by_rate.items()), Decimal(0))
+        by_rate = taxes_by_rate(bases, [li.tax_rate for li in lines], taxes, currency, tax_rounding)
+        tax_total = sum((r.tax for r in by_rate), Decimal(0))
         total = subtotal - discount_total + tax_total
     return Totals(
         currency=currency,
@@ -229,4 +269,5 @@ def compute_totals(
         discount_total=discount_total,
         tax_total=_round(tax_total, unit),
         total=_round(total, unit),
+        tax_by_rate=by_rate,
     )

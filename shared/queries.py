@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from shared import money
 from shared.db import Fixed4
@@ -122,7 +122,7 @@ def _about(subject: Subject) -> ColumnElement[bool]:
 
 def timeline(session: Session, subject: Subject, *, limit: int | None = None) -> list[Activity]:
     """``subject``'s activity, newest first (at most ``limit`` entries)."""
-    query = select(Activity).where(_about(subject)).order_by(Activity.id.desc())
+    query = select(Activity).where(_about(subject)).order_by(Activity.id.desc()).options(selectinload(Activity.invoice))
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
@@ -130,4 +130,5 @@ def timeline(session: Session, subject: Subject, *, limit: int | None = None) ->
 
 def recent_activity(session: Session, *, limit: int) -> list[Activity]:
     """The newest ``limit`` entries of every timeline."""
-    return list(session.scalars(select(Activity).order_by(Activity.id.desc()).limit(limit)))
+    query = select(Activity).order_by(Activity.id.desc()).limit(limit).options(selectinload(Activity.invoice))
+    return list(session.scalars(query))

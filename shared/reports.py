@@ -554,6 +554,11 @@ class Statement:
     def is_empty(self) -> bool:
         return not self.sections
 
+    @property
+    def has_amount_due(self) -> bool:
+        """Whether the client owes anything in any currency (only then does a statement say how to pay)."""
+        return any(section.balance > 0 for section in self.sections)
+
 
 def client_statement(session: Session, client_id: int, *, as_of: dt.date) -> Statement:
     """Every issued invoice and payment of one client up to ``as_of``, with a running balance per currency.

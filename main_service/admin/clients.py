@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import func, or_, select
@@ -10,6 +12,7 @@ from main_service.admin import bp
 from main_service.admin.access import actor
 from main_service.admin.forms import ClientForm, ConfirmForm, show_errors
 from main_service.admin.pagination import paginate
+from main_service.admin.reports import csv_download, csv_text, export_url
 from shared.db import db
 from shared.documents.formatting import format_phone
 from shared.errors import DomainError
@@ -22,6 +25,15 @@ from shared.services import archive_client, create_client, restore_client, updat
 @bp.get("/clients")
 @login_required
 def clients():
+    query, q, show = _list_query()
+    page = paginate(query)
+    return render_template(
+        "admin/clients/list.html", page=page, q=q, show=show, csv_url=export_url("admin.clients_csv")
+    )
+
+
+def _list_query():
+    """The clients the list's filters let through, by name (on screen and in its CSV export)."""
     query = select(Client)
     q = (request.args.get("q") or "").strip()
     if q:
@@ -38,8 +50,29 @@ def clients():
         query = query.where(Client.archived_at.is_not(None))
     elif show != "all":
         query = query.where(Client.archived_at.is_(None))
-    page = paginate(query.order_by(func.lower(Client.name), Client.id))
-    return render_template("admin/clients/list.html", page=page, q=q, show=show)
+    return query.order_by(func.lower(Client.name), Client.id), q, show
+
+
+@bp.get("/clients.csv")
+@login_required
+def clients_csv():
+    """The client list with its filters applied, every page."""
+    query, _, _ = _list_query()
+    header = ["client_id", "name", "type", "email", "phone", "currency", "billing_address", "archived"]
+    rows = (
+        [
+            c.id,
+            csv_text(c.name),
+            csv_text(c.client_type),
+            csv_text(c.email),
+            csv_text(c.phone),
+            csv_text(c.default_currency),
+            csv_text(c.billing_address),
+            "yes" if c.archived_at is not None else "no",
+        ]
+        for c in db.session.scalars(query).all()
+    )
+    return csv_download("clients", header, rows, today=dt.date.today())
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])

@@ -82,6 +82,7 @@ def expense_detail(expense_id: int):
         confirm=ConfirmForm(),
         may_edit=_may_edit(expense),
         may_decide=expense.can_be_decided_by(actor()),
+        own_request=expense.is_requested_by(actor()),
         activity=activity,
     )
 

@@ -365,6 +365,12 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
             (m, {"line": "Per line", "document": "Per rate over the whole invoice"}[m]) for m in TAX_ROUNDING_MODES
         ],
     )
+    # A settings row made in this request is not flushed yet, so its paper_size is still None: A4, its default.
+    paper_size = SelectField(
+        "Paper size of PDFs",
+        choices=[(size, size) for size in PAPER_SIZES],
+        filters=[lambda value: value or PAPER_SIZES[0]],
+    )
     reminder_offsets = StringField("Reminder days relative to the due date (e.g. -3, 0, 3)")
     reminder_repeat_days = StringField("Then repeat every N days (0 = never)")
     reminder_max = StringField("At most N reminders in all")
@@ -385,6 +391,7 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
         "paper_size",
         "payment_terms_days",
         "tax_rounding",
+        "paper_size",
         "reminder_offsets",
         "reminder_repeat_days",
         "reminder_max",

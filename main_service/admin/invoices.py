@@ -22,6 +22,7 @@ from main_service.admin.forms import (
     show_errors,
 )
 from main_service.admin.pagination import keyset_paginate
+from main_service.admin.reports import csv_amount, csv_download, csv_text, export_url
 from shared.db import db, parse_id
 from shared.documents.formatting import format_money, format_number, format_quantity, format_rate, format_unit_price
 from shared.errors import DomainError, ValidationFailed
@@ -52,23 +53,24 @@ def _date_arg(name: str) -> dt.date | None:
         return None
 
 
+def _list_filters() -> InvoiceFilters:
+    """The invoice list's filters, from the query string (the list on screen and its CSV export)."""
+    status = request.args.get("status") or ""
+    return InvoiceFilters(
+        status=status if status in INVOICE_STATES else None,
+        client_id=parse_id(request.args.get("client_id") or ""),
+        overdue=True if request.args.get("overdue") == "1" else None,
+        issued_from=_date_arg("issued_from"),
+        issued_to=_date_arg("issued_to"),
+        number_contains=(request.args.get("q") or "").strip(),
+    )
+
+
 @bp.get("/invoices")
 @login_required
 def invoices():
-    status = request.args.get("status") or ""
-    client_id = request.args.get("client_id") or ""
-    overdue = request.args.get("overdue") == "1"
-    q = (request.args.get("q") or "").strip()
     today = dt.date.today()
-    filters = InvoiceFilters(
-        status=status if status in INVOICE_STATES else None,
-        client_id=parse_id(client_id),
-        overdue=True if overdue else None,
-        issued_from=_date_arg("issued_from"),
-        issued_to=_date_arg("issued_to"),
-        number_contains=q,
-    )
-    query = invoices_matching(filters, today=today).options(selectinload(Invoice.client))
+    query = invoices_matching(_list_filters(), today=today).options(selectinload(Invoice.client))
     page = keyset_paginate(query, Invoice.id)
     clients = db.session.execute(select(Client.id, Client.name).order_by(func.lower(Client.name))).all()
     return render_template(
@@ -77,15 +79,64 @@ def invoices():
         states=INVOICE_STATES,
         clients=clients,
         filters={
-            "status": status,
-            "client_id": client_id,
+            "status": request.args.get("status") or "",
+            "client_id": request.args.get("client_id") or "",
             "issued_from": request.args.get("issued_from", ""),
             "issued_to": request.args.get("issued_to", ""),
-            "overdue": overdue,
-            "q": q,
+            "overdue": request.args.get("overdue") == "1",
+            "q": (request.args.get("q") or "").strip(),
         },
         today=today,
+        csv_url=export_url("admin.invoices_csv"),
     )
+
+
+INVOICE_CSV_HEADER = [
+    "number",
+    "status",
+    "overdue",
+    "client_id",
+    "client",
+    "currency",
+    "issue_date",
+    "due_date",
+    "purchase_order",
+    "subtotal",
+    "discount",
+    "tax",
+    "total",
+    "amount_paid",
+    "balance_due",
+]
+
+
+@bp.get("/invoices.csv")
+@login_required
+def invoices_csv():
+    """The invoice list with its filters applied, every page, oldest first."""
+    today = dt.date.today()
+    query = invoices_matching(_list_filters(), today=today).options(selectinload(Invoice.client))
+    invoices = db.session.scalars(query.order_by(Invoice.id)).all()
+
+    def row(invoice: Invoice) -> list:
+        currency = invoice.currency
+        return [
+            csv_text(invoice.number),
+            csv_text(invoice.status),
+            "yes" if invoice.is_overdue(today) else "no",
+            invoice.client_id,
+            csv_text(invoice.billed_to.get("name")),
+            currency,
+            csv_text(invoice.issue_date),
+            csv_text(invoice.due_date),
+            csv_text(invoice.purchase_order),
+            *(csv_amount(getattr(invoice, name), currency) for name in ("subtotal", "discount_total", "tax_total")),
+            csv_amount(invoice.total, currency),
+            csv_amount(invoice.amount_paid, currency),
+            csv_amount(invoice.balance_due, currency),
+        ]
+
+    return csv_download("invoices", INVOICE_CSV_HEADER, (row(i) for i in invoices), today=today)
 
 
 def _client_choices(current: Client | None = None) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from main_service.admin import bp
 from main_service.admin.access import actor
 from main_service.admin.forms import PaymentForm, ReasonForm, offer_channels, show_errors
 from main_service.admin.pagination import paginate
+from main_service.admin.reports import csv_amount, csv_download, csv_text, export_url
 from shared.db import db
 from shared.errors import DomainError
 from shared.lookups import get_or_404
@@ -58,6 +59,19 @@ def payment_new(invoice_id: int):
 @bp.get("/payments")
 @login_required
 def payments():
+    query, filters = _list_query()
+    page = paginate(query.order_by(Payment.id.desc()))
+    return render_template(
+        "admin/payments/list.html",
+        page=page,
+        methods=PAYMENT_METHODS,
+        filters=filters,
+        csv_url=export_url("admin.payments_csv"),
+    )
+
+
+def _list_query():
+    """The payments the list's filters let through (on screen and in its CSV export), and the filters shown."""
     query = select(Payment).options(selectinload(Payment.invoice).selectinload(Invoice.client))
     method = request.args.get("method", "")
     if method in PAYMENT_METHODS:
@@ -70,13 +84,33 @@ def payments():
     q = (request.args.get("q") or "").strip()
     if q:
         query = query.where(Payment.receipt_number.ilike(f"%{q}%") | Payment.reference.ilike(f"%{q}%"))
-    page = paginate(query.order_by(Payment.id.desc()))
-    return render_template(
-        "admin/payments/list.html",
-        page=page,
-        methods=PAYMENT_METHODS,
-        filters={"method": method, "state": state, "q": q},
+    return query, {"method": method, "state": state, "q": q}
+
+
+@bp.get("/payments.csv")
+@login_required
+def payments_csv():
+    """The payment list with its filters applied, every page, oldest first."""
+    query, _ = _list_query()
+    payments = db.session.scalars(query.order_by(Payment.id)).all()
+    header = ["receipt_number", "invoice_number", "client", "paid_on", "amount", "currency", "method", "reference"]
+    header += ["voided", "voided_at"]
+    rows = (
+        [
+            csv_text(p.receipt_number),
+            csv_text(p.invoice.number),
+            csv_text(p.invoice.billed_to.get("name")),
+            csv_text(p.paid_on),
+            csv_amount(p.amount, p.currency),
+            p.currency,
+            csv_text(p.method),
+            csv_text(p.reference),
+            "yes" if p.is_void else "no",
+            csv_text(p.voided_at),
+        ]
+        for p in payments
     )
+    return csv_download("payments", header, rows, today=dt.date.today())
 
 
 @bp.get("/payments/<int:payment_id>")

@@ -220,6 +220,40 @@ def write_csv(header: list[str], rows: Iterable[list]) -> str:
     return buffer.getvalue()
 
 
+def csv_download(name: str, header: list[str], rows: Iterable[list], *, today: dt.date) -> Response:
+    """``rows`` as a CSV attachment (``invoices-2026-11-29.csv``), written by :func:`write_csv`."""
+    return Response(
+        write_csv(header, rows),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}-{today.isoformat()}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+_PAGE_ARGS = ("page", "before", "after", "oldest")
+
+
+def export_url(endpoint: str) -> str:
+    """The CSV export of the list on screen: the same filters, every page."""
+    return url_for(endpoint, **{k: v for k, v in request.args.items() if k not in _PAGE_ARGS})
+
+
+def csv_amount(x: Decimal, currency: str) -> Decimal:
+    """An amount as a CSV number with exactly the currency's decimals (``29025.00``)."""
+    return _amount(x, currency)
+
+
+def csv_text(value: object) -> str:
+    """A cell of an exported list: ``None`` as an empty cell, dates as ISO 8601."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 @dataclass(frozen=True)
 class CsvReport:
     title: str

@@ -36,6 +36,9 @@ from shared.lookups import get_settings
 from shared.models import Client, Invoice, Payment, Settings
 from shared.reports import Statement, StatementEntry, client_statement
 
+# The company's paper setting (shared.models.enums.PAPER_SIZES) as a CSS @page size.
+PAPER_CSS = {"A4": "A4", "Letter": "letter"}
+
 _CACHE_SIZE = 64
 _cache: collections.OrderedDict[str, bytes] = collections.OrderedDict()
 _cache_lock = threading.Lock()
@@ -95,6 +98,7 @@ def _company(settings: Settings) -> dict[str, Any]:
         "website": settings.company_website,
         "logo_url": LOGO_URL if settings.logo else None,
         "payment_instructions": settings.payment_instructions,
+        "paper_size": PAPER_CSS[settings.paper_size],
     }
 
 
@@ -192,6 +196,12 @@ def invoice_context(invoice: Invoice, settings: Settings, *, as_of: dt.date) -> 
             "discount": show("discount_total") if invoice.discount_total > 0 else None,
             "discount_label": _discount_label(invoice),
             "tax": show("tax_total"),
+            "tax_by_rate": [
+                {"label": f"Tax {formatting.format_rate(r.rate)}", "amount": formatting.format_money(r.tax, currency)}
+                for r in invoice.tax_by_rate
+            ]
+            if invoice.shows_tax_by_rate
+            else [],
             "total": show("total"),
             "amount_paid": show("amount_paid"),
             "balance_due": formatting.format_money(invoice.balance_due, currency),
@@ -272,6 +282,7 @@ def statement_context(statement: Statement, settings: Settings) -> dict[str, Any
         "as_of": statement.as_of,
         "stamp": None,
         "sections": sections,
+        "has_amount_due": statement.has_amount_due,
     }
 
 

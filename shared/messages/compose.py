@@ -37,6 +37,7 @@ from shared.documents.formatting import (
     format_date,
     format_money,
     format_money_code,
+    format_rate,
     method_label,
     strip_bidi_controls,
 )
@@ -181,7 +182,7 @@ def _statement_context(session: Session, row: QueuedMessage, *, today: dt.date, 
             for section in statement.sections
         ],
         "link": None,
-        "show_instructions": any(section.balance > 0 for section in statement.sections),
+        "show_instructions": statement.has_amount_due,
         "receipt": None,
     }
 
@@ -209,6 +210,9 @@ def message_context(
         "issue_date": format_date(invoice.issue_date),
         "due_date": format_date(invoice.due_date),
         "total": money(invoice.amount("total"), currency),
+        "tax_by_rate": [(f"Tax {format_rate(r.rate)}", money(r.tax, currency)) for r in invoice.tax_by_rate]
+        if invoice.shows_tax_by_rate
+        else [],
         "amount_paid": money(invoice.amount("amount_paid"), currency),
         "balance_due": money(invoice.balance_due, currency),
         "link": public_link(config, invoice),
@@ -250,7 +254,7 @@ def _facts(context: dict[str, Any]) -> list[tuple[str, str]]:
             ("Invoice", context["number"]),
             ("Balance remaining", receipt["remaining"]),
         ]
-    facts = [("Invoice number", context["number"]), ("Invoice total", context["total"])]
+    facts = [("Invoice number", context["number"]), *context["tax_by_rate"], ("Invoice total", context["total"])]
     if context["kind"] == "reminder" or context["balance_due"] != context["total"]:
         facts.append(("Balance due", context["balance_due"]))
     facts.append(("Due date", context["due_date"]))
@@ -379,15 +383,21 @@ def build_sms(
 
     Amounts use the ISO code (``NGN 29,025.00``): currency signs such as ``₦``
     are outside the GSM alphabet and would halve the segment to 70 characters.
-    The company name is dropped when keeping it would need a second segment.
+    When everything does not fit one segment, an invoice or reminder drops the
+    company name (the link is how the client pays); a receipt drops the link
+    first, since a text saying money was received must say who received it.
     """
     now = now or utcnow()
     if row.kind == "statement":
         raise PermanentDeliveryError("statements are sent by e-mail only")
     context = message_context(session, row, config, today=now.date(), money=format_money_code)
     template = environment.get_template(f"sms/{row.kind}.txt")
+    company, link = context["company_name"], context["link"]
+    variants = (
+        [(company, link), (company, None), ("", link)] if row.kind == "receipt" else [(company, link), ("", link)]
+    )
     candidates = []
-    for company_name in (context["company_name"], ""):
-        text = " ".join(template.render(**{**context, "company_name": company_name}).split())
+    for company_name, shown_link in variants:
+        text = " ".join(template.render(**{**context, "company_name": company_name, "link": shown_link}).split())
         candidates.append(text[:1].upper() + text[1:])
     return next((text for text in candidates if sms_segments(text) == 1), candidates[-1])

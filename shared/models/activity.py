@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db import db, utcnow
 from shared.models.enums import ACTOR_TYPES, one_of
@@ -38,6 +38,9 @@ class Activity(db.Model):
     def shown_actor(self) -> str:
         """Who did it, as staff read it: a worker is "worker", never its host and process id."""
         return "worker" if self.actor_type == "worker" else self.actor_label
+
+    # The invoice the entry is about, so timelines can link its number.
+    invoice = relationship("Invoice", viewonly=True)
 
     def __repr__(self) -> str:
         return f"<Activity {self.verb} {self.subject_type}:{self.subject_id} by {self.actor_label}>"

@@ -65,12 +65,16 @@ class Expense(db.Model):
         if actor.is_admin:
             return True
         if actor.type == "user":
-            return self.requested_by_user_id == actor.id
+            return self.is_requested_by(actor)
         return actor.type in ("api_key", "system")
 
+    def is_requested_by(self, actor: Any) -> bool:
+        """Whether ``actor`` is the signed-in user who requested this expense."""
+        return actor.type == "user" and actor.id is not None and self.requested_by_user_id == actor.id
+
     def can_be_decided_by(self, actor: Any) -> bool:
-        """Only an admin approves or declines, and only a pending expense (SPEC §5.5, §6)."""
-        return self.is_pending and actor.is_admin
+        """Only an admin approves or declines, only a pending expense, and never their own (SPEC §5.5, §6)."""
+        return self.is_pending and actor.is_admin and not self.is_requested_by(actor)
 
     def __repr__(self) -> str:
         return f"<Expense {self.id} {self.title!r} {self.status}>"

@@ -223,6 +223,22 @@ class Invoice(db.Model):
             today, status=cls.status, due_date=cls.due_date, total=cls.total, amount_paid=cls.amount_paid
         )
 
+    @property
+    def tax_by_rate(self) -> tuple[money.RateTax, ...]:
+        """The tax per distinct rate, from the stored line figures by SPEC §5.1's one calculation."""
+        return money.taxes_by_rate(
+            [line.amount - line.discount for line in self.lines],
+            [line.tax_rate for line in self.lines],
+            [line.tax for line in self.lines],
+            self.currency,
+            self.tax_rounding,
+        )
+
+    @property
+    def shows_tax_by_rate(self) -> bool:
+        """Whether documents break the tax line down by rate: only when there are several rates."""
+        return len(self.tax_by_rate) > 1
+
     def amount(self, name: str) -> Decimal:
         """A stored amount quantized to the currency's exponent (``total``, ...)."""
         return money.round_money(getattr(self, name), self.currency)

@@ -123,6 +123,8 @@ def _decide(session: Session, actor: Actor, expense_id: int, status: str, note: 
     note = clean_text(note, "note", max_length=limits.DECISION_NOTE, required=status == ExpenseStatus.DECLINED)
     expense = _pending(session, expense_id)
     if not expense.can_be_decided_by(actor):
+        if expense.is_requested_by(actor):
+            raise PermissionDenied("You cannot approve or decline an expense you requested; another admin decides it.")
         raise PermissionDenied("only an admin can approve or decline expenses")
     expense.status = status
     expense.decided_by = actor.label[:200]

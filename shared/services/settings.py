@@ -74,12 +74,12 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
         "default_currency": lambda v: _required_currency(v),
         "payment_terms_days": lambda v: _whole(v, "payment_terms_days", 0, 365),
         "tax_rounding": _tax_rounding,
+        "paper_size": _paper_size,
         "reminder_offsets": parse_reminder_offsets,
         "reminder_repeat_days": lambda v: _whole(v, "reminder_repeat_days", 0, 90),
         "reminder_max": lambda v: _whole(v, "reminder_max", 0, 20),
         "country": check_country,
         "time_zone": check_time_zone,
-        "paper_size": _paper_size,
     }
     for name, check in checks.items():
         if name in data:

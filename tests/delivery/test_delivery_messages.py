@@ -245,3 +245,14 @@ def test_invoice_email_offers_online_payment_once_a_stripe_key_is_configured(ses
     invoice = ngn_invoice(make_invoice, notify=Notify(email=True))
     message = build_email(session, queued(session, invoice), {**config, "STRIPE_SECRET_KEY": "sk_test_123"})
     assert "View and pay online" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_receipt_sms_names_the_company_in_one_segment(session, actor, company, config, make_invoice):
+    invoice = ngn_invoice(make_invoice, notify=Notify())
+    payment, _ = record_payment(
+        session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="29025.00"), notify=Notify(sms=True)
+    )
+    text = build_sms(session, queued(session, invoice, kind="receipt", channel="sms"), config)
+    assert "Lumen Studio Ltd" in text, text
+    assert payment.receipt_number in text and "NGN 29,025.00" in text and invoice.number in text
+    assert sms_segments(text) == 1
