@@ -9,6 +9,7 @@ import subprocess
 from sqlalchemy import select
 
 from shared.db import db
+from shared.inputs import ClientInput, InvoiceDraft
 from shared.models import Activity, Invoice, Payment
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
 
@@ -16,15 +17,19 @@ from shared.services import Actor, Notify, create_client, create_draft, issue_in
 def issued_invoice(app, **client_fields) -> tuple[int, str]:
     """An issued USD invoice of 2086.95; its id and public token."""
     with app.app_context():
-        client = create_client(db.session, actor=Actor.system(), data={"name": "Harbour Cafe", **client_fields})
+        client = create_client(
+            db.session, actor=Actor.system(), data=ClientInput.from_mapping({"name": "Harbour Cafe", **client_fields})
+        )
         draft = create_draft(
             db.session,
             actor=Actor.system(),
-            data={
-                "client_id": client.id,
-                "currency": "USD",
-                "items": [{"description": "Design", "quantity": "1", "unit_price": "2086.95"}],
-            },
+            data=InvoiceDraft.from_mapping(
+                {
+                    "client_id": client.id,
+                    "currency": "USD",
+                    "items": [{"description": "Design", "quantity": "1", "unit_price": "2086.95"}],
+                }
+            ),
         )
         invoice, _ = issue_invoice(db.session, actor=Actor.system(), invoice_id=draft.id, notify=Notify())
         return invoice.id, invoice.public_token
@@ -96,11 +101,15 @@ def test_the_internal_note_stays_off_the_receipt(admin_app, admin):
 
 def draft_for(app, **client_fields) -> int:
     with app.app_context():
-        client = create_client(db.session, actor=Actor.system(), data={"name": "Harbour Cafe", **client_fields})
+        client = create_client(
+            db.session, actor=Actor.system(), data=ClientInput.from_mapping({"name": "Harbour Cafe", **client_fields})
+        )
         return create_draft(
             db.session,
             actor=Actor.system(),
-            data={"client_id": client.id, "items": [{"description": "Design", "quantity": "1", "unit_price": "10"}]},
+            data=InvoiceDraft.from_mapping(
+                {"client_id": client.id, "items": [{"description": "Design", "quantity": "1", "unit_price": "10"}]}
+            ),
         ).id
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from shared.db import db
 from shared.errors import ValidationFailed
-from shared.inputs import ClientInput
+from shared.inputs import ClientInput, InvoiceDraft
 from shared.models import Client, Expense, Invoice, Payment
 from shared.parsing import to_grouped_decimal
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
@@ -99,11 +99,13 @@ def test_a_payment_typed_with_grouping_is_recorded(admin_app, admin):
         draft = create_draft(
             db.session,
             actor=Actor.system(),
-            data={
-                "client_id": client.id,
-                "currency": "USD",
-                "items": [{"description": "Work", "quantity": "1", "unit_price": "2500.00", "tax_rate": "0"}],
-            },
+            data=InvoiceDraft.from_mapping(
+                {
+                    "client_id": client.id,
+                    "currency": "USD",
+                    "items": [{"description": "Work", "quantity": "1", "unit_price": "2500.00", "tax_rate": "0"}],
+                }
+            ),
         )
         issue_invoice(db.session, actor=Actor.system(), invoice_id=draft.id, notify=Notify(email=False))
         db.session.commit()
@@ -134,11 +136,13 @@ def test_a_zero_payment_is_refused_by_the_rule_not_as_a_missing_field(admin_app,
         draft = create_draft(
             db.session,
             actor=Actor.system(),
-            data={
-                "client_id": client_id,
-                "currency": "USD",
-                "items": [{"description": "Work", "quantity": "1", "unit_price": "10", "tax_rate": "0"}],
-            },
+            data=InvoiceDraft.from_mapping(
+                {
+                    "client_id": client_id,
+                    "currency": "USD",
+                    "items": [{"description": "Work", "quantity": "1", "unit_price": "10", "tax_rate": "0"}],
+                }
+            ),
         )
         issue_invoice(db.session, actor=Actor.system(), invoice_id=draft.id, notify=Notify(email=False))
         db.session.commit()

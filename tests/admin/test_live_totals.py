@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from shared.db import db
 from shared.documents.formatting import format_money, format_number
-from shared.inputs import ClientInput
+from shared.inputs import ClientInput, InvoiceDraft
 from shared.lookups import get_settings
 from shared.models import Invoice
 from shared.money import Discount, LineInput, compute_totals
@@ -108,7 +108,9 @@ def test_the_preview_saves_nothing_on_a_draft(admin_app, admin, client_id):
         draft = create_draft(
             db.session,
             actor=Actor.system(),
-            data={"client_id": client_id, "items": [{"description": "A", "quantity": "1", "unit_price": "5"}]},
+            data=InvoiceDraft.from_mapping(
+                {"client_id": client_id, "items": [{"description": "A", "quantity": "1", "unit_price": "5"}]}
+            ),
         )
         db.session.commit()
         draft_id = draft.id
@@ -130,14 +132,16 @@ def test_the_editor_shows_stored_figures_as_the_pages_do(admin_app, admin, clien
         draft = create_draft(
             db.session,
             actor=Actor.system(),
-            data={
-                "client_id": client_id,
-                "items": [
-                    {"description": "Hosting", "quantity": "1000", "unit_price": "8.625", "tax_rate": "7.5"},
-                    {"description": "Consulting", "quantity": "1.5", "unit_price": "1200", "tax_rate": "0"},
-                ],
-                "discount": {"type": "fixed", "value": "1000"},
-            },
+            data=InvoiceDraft.from_mapping(
+                {
+                    "client_id": client_id,
+                    "items": [
+                        {"description": "Hosting", "quantity": "1000", "unit_price": "8.625", "tax_rate": "7.5"},
+                        {"description": "Consulting", "quantity": "1.5", "unit_price": "1200", "tax_rate": "0"},
+                    ],
+                    "discount": {"type": "fixed", "value": "1000"},
+                }
+            ),
         )
         db.session.commit()
         draft_id = draft.id

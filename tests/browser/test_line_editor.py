@@ -19,6 +19,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from shared.db import db
 from shared.documents.formatting import format_money, format_number
+from shared.inputs import ClientInput
 from shared.money import LineInput, compute_totals
 from shared.services import Actor, create_client, create_user
 from support import ROOT
@@ -36,7 +37,11 @@ def site(live_app) -> str:
         create_user(
             db.session, actor=Actor.system(), email="sam@example.com", name="Sam Staff", role="staff", password=PASSWORD
         )
-        create_client(db.session, actor=Actor.system(), data={"name": "Brightpath Academy", "default_currency": "USD"})
+        create_client(
+            db.session,
+            actor=Actor.system(),
+            data=ClientInput.from_mapping({"name": "Brightpath Academy", "default_currency": "USD"}),
+        )
         db.session.commit()
         db.session.remove()
     return live_app.config["LIVE_URL"]

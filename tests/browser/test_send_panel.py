@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from shared.db import db
+from shared.inputs import ClientInput, InvoiceDraft
 from shared.services import Actor, create_client, create_draft, create_user
 from support import ROOT
 
@@ -29,14 +30,18 @@ def drafts(live_app) -> dict[str, str]:
         )
         made = {}
         for key, fields in (("email_only", {"email": "cafe@example.com"}), ("unreachable", {})):
-            client = create_client(db.session, actor=Actor.system(), data={"name": f"Cafe {key}", **fields})
+            client = create_client(
+                db.session, actor=Actor.system(), data=ClientInput.from_mapping({"name": f"Cafe {key}", **fields})
+            )
             draft = create_draft(
                 db.session,
                 actor=Actor.system(),
-                data={
-                    "client_id": client.id,
-                    "items": [{"description": "Design", "quantity": "1", "unit_price": "10"}],
-                },
+                data=InvoiceDraft.from_mapping(
+                    {
+                        "client_id": client.id,
+                        "items": [{"description": "Design", "quantity": "1", "unit_price": "10"}],
+                    }
+                ),
             )
             made[key] = f"{live_app.config['LIVE_URL']}/admin/invoices/{draft.id}/review"
         db.session.remove()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pypdfium2
 import pytest
-from delivery_support import make_config, pdf_text, squeeze
 
 from shared.documents import pdf as pdf_module
 from shared.documents import render_invoice_pdf, render_statement_pdf
-from shared.inputs import SettingsChanges
+from shared.inputs import PaymentInput, SettingsChanges
 from shared.messages.compose import build_email_parts
 from shared.models import QueuedMessage
 from shared.services import Actor, Notify, get_settings, record_payment
 from shared.services.settings import update_settings
+from support.delivery import make_config, pdf_text, squeeze
 
 TWO_RATES = [
     {"description": "Design", "quantity": "1", "unit_price": "1000.00", "tax_rate": "7.5"},
@@ -76,7 +76,9 @@ def test_a_statement_with_nothing_due_has_no_how_to_pay(session, actor, make_inv
     invoice = make_invoice(issue=True)
     owing = pdf_text(render_statement_pdf(session, invoice.client_id))
     assert "Zenith Bank" in owing
-    record_payment(session, actor=Actor.system("tests", is_admin=True), invoice_id=invoice.id, amount="100.00")
+    record_payment(
+        session, actor=Actor.system("tests", is_admin=True), invoice_id=invoice.id, data=PaymentInput(amount="100.00")
+    )
     settled = pdf_text(render_statement_pdf(session, invoice.client_id))
     assert "Zenith Bank" not in settled and "How to pay" not in settled.title()
 
