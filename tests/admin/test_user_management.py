@@ -84,7 +84,10 @@ def test_nobody_changes_their_own_role_or_resets_their_own_password_here(admin_a
     page = admin.get(url).get_data(as_text=True)
     assert "This is you" in page and "Reset password" not in page
     response = admin.post_form("/admin/users", {"role": "staff"}, to=url + "/role")
-    assert response.status_code == 422 and "another admin must change your own role" in response.get_data(as_text=True).lower()
+    assert (
+        response.status_code == 422
+        and "another admin must change your own role" in response.get_data(as_text=True).lower()
+    )
     response = admin.post_form(
         "/admin/users", {"new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD}, to=url + "/password"
     )
