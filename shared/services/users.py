@@ -110,6 +110,7 @@ def revoke_api_key(session: Session, *, actor: Actor, key_id: int) -> ApiKey:
 
 @unit_of_work
 def set_user_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> User:
+    _lock_admins(session)
     user = get_or_404(session, User, user_id)
     if actor.type == "user" and actor.id == user.id and not active:
         raise Conflict("you cannot deactivate your own account")
@@ -130,6 +131,16 @@ def _other_active_admins(session: Session, user: User) -> int:
     """
     query = select(User.id).where(User.role == "admin", User.is_active, User.id != user.id).with_for_update()
     return len(session.execute(query).all())
+
+
+def _lock_admins(session: Session) -> None:
+    """Lock every active admin's row in id order before any one user's row.
+
+    Two admins demoting each other at once would otherwise each lock their
+    target and then wait for the other's: a deadlock that fails one of them.
+    In one order, the second waits for the first and then sees it done.
+    """
+    session.execute(select(User.id).where(User.role == "admin", User.is_active).order_by(User.id).with_for_update())
 
 
 def end_sessions(user: User) -> None:
@@ -178,6 +189,7 @@ def change_role(session: Session, *, actor: Actor, user_id: int, role: str) -> U
     _admin_only(actor, "change a role")
     if role not in ROLES:
         raise ValidationFailed.one("role", f"must be one of {', '.join(ROLES)}")
+    _lock_admins(session)
     user = get_or_404(session, User, user_id, lock=True)
     if actor.type == "user" and actor.id == user.id:
         raise Conflict("another admin must change your own role")

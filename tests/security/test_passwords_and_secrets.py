@@ -170,5 +170,5 @@ def test_api_keys_hashes_are_not_reversible(api_app, keys, engine):
         stored = " ".join(repr(tuple(row)) for row in session.execute(sa.select(ApiKey)))
     for secret in keys.values():
         assert secret not in stored
-        assert secret.split("_")[-1] not in stored
+        assert secret[len(secret) // 2 :] not in stored  # the random half (a split on "_" could leave one letter)
     assert app_config  # the helper module is the one the apps use
