@@ -60,7 +60,7 @@ def currency_exponent(currency: str) -> int:
 # on input by both doors; currency_exponent still knows them, so a document
 # stored in one before this rule still shows.
 NOT_MONEY = frozenset(
-    {"XXX", "XTS"}  # no currency; testing
+    {"XXX", "XTS"}  # ISO 4217 "no currency" (XXX) and the test code (XTS), named in SPEC §5
     | {"XAU", "XAG", "XPT", "XPD"}  # gold, silver, platinum, palladium
     | {"XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA"}  # bond-market units, SDR, SUCRE, ADB unit
     | {"BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "USS", "UYI", "UYW"}  # funds
