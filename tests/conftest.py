@@ -32,6 +32,7 @@ from shared.inputs import ClientInput, InvoiceDraft
 from shared.models.rollups import rollup_differences
 from shared.services import Actor, Notify, create_api_key, create_client, create_draft, create_user, issue_invoice
 from support import ADMIN_PASSWORD, IN_CI, Browser, app_config, finish_setup, sign_in
+from support.databases import all_tables, empty_tables
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ("sqlite", "postgresql")
@@ -146,14 +147,8 @@ class Databases:
         return self.engines[backend]
 
     def empty(self, backend: str) -> None:
-        engine = self.engines[backend]
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with engine.begin() as conn:
-            if backend == "postgresql":
-                conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-            else:
-                for name in tables:
-                    conn.exec_driver_sql(f"DELETE FROM {name}")
+        with self.engines[backend].begin() as conn:
+            empty_tables(conn, all_tables())
 
     def close(self) -> None:
         for engine in self.engines.values():
