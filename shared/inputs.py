@@ -264,6 +264,9 @@ class SettingsChanges(_FromMapping):
     company_tax_id: str | None | _Unset = UNSET
     company_website: str | None | _Unset = UNSET
     payment_instructions: str | None | _Unset = UNSET
+    iban: str | None | _Unset = UNSET
+    bic: str | None | _Unset = UNSET
+    account_holder: str | None | _Unset = UNSET
     invoice_number_format: str | None | _Unset = UNSET
     receipt_number_format: str | None | _Unset = UNSET
     default_currency: str | None | _Unset = UNSET
@@ -275,3 +278,19 @@ class SettingsChanges(_FromMapping):
     reminder_offsets: Sequence[int] | str | None | _Unset = UNSET
     reminder_repeat_days: int | str | None | _Unset = UNSET
     reminder_max: int | str | None | _Unset = UNSET
+
+
+# ------------------------------------------------------------------ online payments (SPEC §14)
+
+
+@dataclass(frozen=True)
+class OnlinePaymentInput(_FromMapping):
+    """Money a payment provider reports as received for an invoice: one signed event, in minor units."""
+
+    event_id: str
+    event_type: str
+    invoice_id: int
+    amount_minor: int  # what the client paid, in the currency's minor units (Stripe's amount_total)
+    currency: str  # ISO code, upper case
+    payment_intent: str  # the provider's payment reference, kept as the payment's reference
+    paid_on: dt.date  # the event's day in UTC

@@ -348,6 +348,9 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
     payment_instructions = TextAreaField(
         "Payment instructions (printed on invoices)", validators=[Optional(), Length(max=limits.PAYMENT_INSTRUCTIONS)]
     )
+    account_holder = StringField("Account holder", validators=[Optional(), Length(max=limits.ACCOUNT_HOLDER)])
+    iban = StringField("IBAN", validators=[Optional(), Length(max=limits.IBAN_TYPED)])
+    bic = StringField("BIC (optional)", validators=[Optional(), Length(max=limits.BIC_TYPED)])
     invoice_number_format = StringField(
         "Invoice number format", validators=[DataRequired(), Length(max=limits.NUMBER_FORMAT)]
     )
@@ -383,6 +386,9 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
         "company_tax_id",
         "company_website",
         "payment_instructions",
+        "account_holder",
+        "iban",
+        "bic",
         "invoice_number_format",
         "receipt_number_format",
         "default_currency",

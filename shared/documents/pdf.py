@@ -31,6 +31,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from shared.documents import formatting
 from shared.documents.fetcher import ASSETS_DIR, ASSETS_URL, LOGO_URL, DocumentURLFetcher
+from shared.documents.payment_qr import beneficiary, payment_qr_svg
 from shared.errors import Conflict
 from shared.lookups import get_settings
 from shared.models import Client, Invoice, Payment, Settings
@@ -98,7 +99,19 @@ def _company(settings: Settings) -> dict[str, Any]:
         "website": settings.company_website,
         "logo_url": LOGO_URL if settings.logo else None,
         "payment_instructions": settings.payment_instructions,
+        "bank": bank_details(settings),
         "paper_size": PAPER_CSS[settings.paper_size],
+    }
+
+
+def bank_details(settings: Settings) -> dict[str, str] | None:
+    """The bank details block (SPEC §14): account holder, IBAN in groups of four, BIC; None until an IBAN is set."""
+    if not settings.iban:
+        return None
+    return {
+        "holder": beneficiary(settings),
+        "iban": formatting.format_iban(settings.iban),
+        "bic": settings.bic,
     }
 
 
@@ -182,6 +195,7 @@ def invoice_context(invoice: Invoice, settings: Settings, *, as_of: dt.date) -> 
         "invoice": invoice,
         "number": invoice.number,
         "stamp": invoice_stamp(invoice, as_of),
+        "payment_qr": payment_qr_svg(invoice, settings),
         "lines": lines,
         # Minimums: the (uppercase, letter-spaced) headers' widths.
         "columns": {

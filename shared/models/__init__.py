@@ -6,6 +6,7 @@ from shared.models.clients import Client
 from shared.models.expenses import Expense
 from shared.models.invoices import Invoice, InvoiceLine
 from shared.models.messages import QueuedMessage
+from shared.models.online_payments import StripeEvent
 from shared.models.payments import Payment
 from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings
@@ -26,5 +27,6 @@ __all__ = [
     "QueuedMessage",
     "Settings",
     "SignInThrottle",
+    "StripeEvent",
     "User",
 ]

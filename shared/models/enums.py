@@ -50,6 +50,14 @@ class ExpenseStatus(StrEnum):
     DECLINED = "declined"
 
 
+class StripePaymentStatus(StrEnum):
+    """A Stripe Checkout Session's ``payment_status`` (SPEC §14): only ``paid`` records a payment."""
+
+    PAID = "paid"
+    UNPAID = "unpaid"
+    NO_PAYMENT_REQUIRED = "no_payment_required"
+
+
 ROLES = ("admin", "staff")
 CLIENT_TYPES = ("student", "individual", "corporate")
 INVOICE_STATES = tuple(InvoiceStatus)

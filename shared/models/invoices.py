@@ -194,6 +194,16 @@ class Invoice(db.Model):
         return self.is_live and self.balance_due > 0
 
     @property
+    def can_pay_online(self) -> bool:
+        """SPEC §14: a balance Stripe Checkout can charge (whether Stripe is configured is ``online_payment_enabled``)."""
+        return self.can_take_payment and money.stripe_can_charge(self.balance_due, self.currency)
+
+    @property
+    def offers_bank_transfer_only(self) -> bool:
+        """SPEC §14: a balance is owed but Stripe cannot charge it (a 3-decimal amount not ending in 0)."""
+        return self.can_take_payment and not self.can_pay_online
+
+    @property
     def has_live_payment(self) -> bool:
         return self.amount_paid > 0 or any(not p.is_void for p in self.payments)
 

@@ -25,6 +25,7 @@ from shared.services.invoices import (
     update_draft,
     void_invoice,
 )
+from shared.services.online_payments import record_online_payment
 from shared.services.payments import record_payment, void_payment
 from shared.services.users import create_api_key, create_user, revoke_api_key
 from shared.transactions import atomic
@@ -48,6 +49,7 @@ __all__ = [
     "issue_invoice",
     "queue_statement",
     "record_invoice_viewed",
+    "record_online_payment",
     "record_payment",
     "request_expense",
     "restore_client",

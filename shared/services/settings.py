@@ -37,6 +37,7 @@ TEXT_FIELDS = {
     "company_tax_id": (limits.COMPANY_TAX_ID, False),
     "company_website": (limits.COMPANY_WEBSITE, False),
     "payment_instructions": (limits.PAYMENT_INSTRUCTIONS, False),
+    "account_holder": (limits.ACCOUNT_HOLDER, False),
 }
 
 
@@ -80,6 +81,8 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
         "reminder_max": lambda v: _whole(v, "reminder_max", 0, 20),
         "country": check_country,
         "time_zone": check_time_zone,
+        "iban": check_iban,
+        "bic": check_bic,
     }
     for name, check in checks.items():
         if name in data:
@@ -106,6 +109,39 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
     if changed:
         record_activity(session, actor, "settings_changed", settings, summary="Changed " + ", ".join(changed))
     return settings
+
+
+def check_iban(value: Any) -> str:
+    """An IBAN as banks print it or as typed (spaces, lower case): checked by schwifty, stored compact; "" clears it."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    text = clean_text(value, "iban", max_length=limits.IBAN_TYPED)
+    if not text:
+        return ""
+    try:
+        return IBAN(text).compact
+    except SchwiftyException as exc:
+        raise ValidationFailed.one("iban", f"is not a valid IBAN ({_reason(exc)})") from None
+
+
+def check_bic(value: Any) -> str:
+    """A BIC (SWIFT code) of 8 or 11 characters, checked by schwifty; optional, "" clears it."""
+    from schwifty import BIC
+    from schwifty.exceptions import SchwiftyException
+
+    text = clean_text(value, "bic", max_length=limits.BIC_TYPED)
+    if not text:
+        return ""
+    try:
+        return BIC(text).compact
+    except SchwiftyException as exc:
+        raise ValidationFailed.one("bic", f"is not a valid BIC ({_reason(exc)})") from None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().rstrip(".")
+    return text[:1].lower() + text[1:] if text else "check the characters"
 
 
 def _required_currency(value: Any) -> str:
