@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from shared.documents import render_credit_note_pdf, render_invoice_pdf
 from shared.documents import pdf as pdf_module
+from shared.documents import render_credit_note_pdf, render_invoice_pdf
 from shared.inputs import ApplyCreditInput, CreditNoteInput, ItemInput, PaymentInput
 from shared.messages.delivery import drain_queue
 from shared.models import QueuedMessage
