@@ -29,6 +29,7 @@ MAX_TAX_RATE = Decimal("100")
 MAX_DISCOUNT_PERCENT = Decimal("100")
 MAX_AMOUNT = Decimal("1000000000000")  # each line amount, the invoice total, an expense
 VOID_REASON = 500
+CREDIT_NOTE_REASON = 500  # SPEC §11 "reason (required, 1–500 characters)"
 
 # --- payments (SPEC §5.3) ----------------------------------------------------
 PAYMENT_REFERENCE = 200

@@ -3,8 +3,9 @@
 One use case, ``record_online_payment``: the part of the amount the invoice's
 balance can take becomes a payment (method ``online``, reference = the payment
 intent id) with its receipt and receipt e-mail, through ``record_payment``;
-the rest becomes client credit (SPEC §11). The event id is stored unique in the
-same transaction, so a redelivered event changes nothing.
+the rest becomes client credit (SPEC §11) through ``credit_online_overpayment``.
+The event id is stored unique in the same transaction, so a redelivered event
+changes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from shared.inputs import OnlinePaymentInput, PaymentInput
 from shared.lookups import get_or_404
 from shared.messages.queue import reachable
 from shared.models import Invoice, Payment, StripeEvent
+from shared.services.credit_notes import credit_online_overpayment
 from shared.services.payments import record_payment
 from shared.transactions import unit_of_work
 
@@ -43,29 +45,6 @@ class OnlinePaymentOutcome:
     event: StripeEvent
     payment: Payment | None
     to_credit: Decimal
-
-
-def credit_online_overpayment(
-    session: Session, *, actor: Actor, invoice: Invoice, amount: Decimal, reference: str
-) -> None:
-    """SPEC §11/§14: what an online payment brought beyond the invoice's balance becomes the client's credit.
-
-    The one place the excess goes. Until the client-credit ledger (SPEC §11)
-    exists, the excess is kept on the ``stripe_events`` row (``to_credit``) and
-    in the timeline, so nothing received is lost; the ledger's "add client
-    credit from an online overpayment" is called from here.
-    """
-    shown = format_money(amount, invoice.currency)
-    record_activity(
-        session,
-        actor,
-        "online_overpayment",
-        invoice,
-        invoice_id=invoice.id,
-        client_id=invoice.client_id,
-        summary=f"Online payment {reference} brought {shown} more than the balance; it is the client's credit",
-        details={"amount": money.format_amount(amount, invoice.currency), "currency": invoice.currency},
-    )
 
 
 @unit_of_work
@@ -125,5 +104,16 @@ def record_online_payment(
         details={"event_id": data.event_id, "payment_intent": data.payment_intent, "stripe_event": event.id},
     )
     if excess > 0:
-        credit_online_overpayment(session, actor=actor, invoice=invoice, amount=excess, reference=data.payment_intent)
+        # SPEC §11: what the balance could not take (paid twice, paid another way, credited, void) is client credit.
+        credit_online_overpayment(
+            session,
+            actor=actor,
+            client_id=invoice.client_id,
+            currency=invoice.currency,
+            amount=excess,
+            payment_id=payment.id if payment else None,
+            invoice_id=invoice.id,
+            received_on=data.paid_on,
+            note=f"Online payment {data.payment_intent} (Stripe event {data.event_id})",
+        )
     return OnlinePaymentOutcome(event=event, payment=payment, to_credit=excess)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 import main_service
 from shared.db import db
 from shared.models import Invoice, Payment, QueuedMessage, StripeEvent
+from shared.services.credit_notes import client_credit_in
 from support import app_config
 from support.stripe_stub import StripeStub, checkout_event, signed, stripe_settings
 
@@ -130,3 +131,4 @@ def test_pay_online_end_to_end_records_the_balance_once(
     assert after["payments"] == [(balance, "online")]
     assert (after["amount_paid"], after["status"], after["receipt_emails"], after["events"]) == (balance, "paid", 1, 2)
     assert after["to_credit"] == balance  # the rest is the client's credit
+    assert client_credit_in(session, second.client_id, currency) == balance

@@ -9,8 +9,9 @@ import pytest
 
 import main_service
 from shared.db import db
-from shared.inputs import PaymentInput
+from shared.inputs import CreditNoteInput, PaymentInput
 from shared.services import record_payment, void_invoice
+from shared.services.credit_notes import issue_credit_note
 from support import app_config
 from support.stripe_stub import STRIPE_TEST_KEY, StripeStub, stripe_settings
 
@@ -113,12 +114,13 @@ def test_unit_amount_is_in_minor_units_by_the_iso_exponent(shop, stub, make_invo
 
 
 def test_a_paid_or_void_invoice_has_no_button_and_pay_answers_the_page(shop, stub, session, actor, make_invoice):
-    paid, void = make_invoice(issue=True), make_invoice(issue=True)
+    paid, void, credited = make_invoice(issue=True), make_invoice(issue=True), make_invoice(issue=True)
     # The client opened the page while it could still be paid, and presses Pay after it no longer can.
-    pay_stale = {paid.id: _opened(shop, paid.public_token), void.id: _opened(shop, void.public_token)}
+    pay_stale = {invoice.id: _opened(shop, invoice.public_token) for invoice in (paid, void, credited)}
     record_payment(session, actor=actor, invoice_id=paid.id, data=PaymentInput(amount="100.00"))
     void_invoice(session, actor=actor, invoice_id=void.id, reason="sent twice")
-    for invoice in (paid, void):
+    issue_credit_note(session, actor=actor, invoice_id=credited.id, data=CreditNoteInput(reason="cancelled", full=True))
+    for invoice in (paid, void, credited):
         assert "Pay " not in _text(shop.test_client().get(f"/i/{invoice.public_token}"))
         response = pay_stale[invoice.id]()
         assert response.status_code == 200

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 
 import main_service
 from shared.db import db
-from shared.inputs import PaymentInput
+from shared.inputs import CreditNoteInput, PaymentInput
 from shared.models import Activity, Invoice, Payment, QueuedMessage, StripeEvent
 from shared.services import record_payment, void_invoice
+from shared.services.credit_notes import client_credit_in, issue_credit_note
 from support import app_config
 from support.stripe_stub import checkout_event, signed, stripe_settings
 
@@ -86,12 +87,13 @@ def test_a_paid_checkout_records_one_online_payment_with_its_receipt_e_mail(deli
 
 def test_a_redelivered_event_changes_nothing(deliver, session, make_invoice):
     invoice = make_invoice(lines=2, issue=True)
-    body = checkout_event(checkout_for(invoice, 5000))
+    body = checkout_event(checkout_for(invoice, 25000))  # 50.00 more than the 200.00 owed
     assert deliver(body).status_code == 200
     before = books(session, invoice.id)
     for _ in range(2):
         assert deliver(body).status_code == 200
-    assert books(session, invoice.id) == before == (Decimal("50.00"), "partially_paid", 1, 1, 1)
+    assert books(session, invoice.id) == before == (Decimal("200.00"), "paid", 1, 1, 1)
+    assert client_credit_in(session, invoice.client_id, "USD") == Decimal("50.00")
 
 
 def test_async_payment_succeeded_records_the_payment_too(deliver, session, make_invoice):
@@ -161,6 +163,7 @@ def test_more_than_the_balance_records_the_balance_and_keeps_the_rest_as_credit(
     assert online.amount == Decimal("60.00")
     event = session.scalars(select(StripeEvent)).one()
     assert (event.amount, event.to_credit, event.payment_id) == (Decimal("100.00"), Decimal("40.00"), online.id)
+    assert client_credit_in(session, invoice.client_id, "USD") == Decimal("40.00")  # the rest is client credit
 
 
 def test_money_for_a_void_invoice_is_all_client_credit(deliver, session, actor, make_invoice):
@@ -170,6 +173,15 @@ def test_money_for_a_void_invoice_is_all_client_credit(deliver, session, actor, 
     assert books(session, invoice.id)[:3] == (Decimal("0.00"), "void", 0)
     event = session.scalars(select(StripeEvent)).one()
     assert (event.payment_id, event.to_credit) == (None, Decimal("100.00"))
+    assert client_credit_in(session, invoice.client_id, "USD") == Decimal("100.00")
+
+
+def test_money_for_a_credited_invoice_is_all_client_credit(deliver, session, actor, make_invoice):
+    invoice = make_invoice(issue=True)
+    issue_credit_note(session, actor=actor, invoice_id=invoice.id, data=CreditNoteInput(reason="cancelled", full=True))
+    deliver(checkout_event(checkout_for(invoice, 10000)))
+    assert books(session, invoice.id)[:3] == (Decimal("0.00"), "credited", 0)
+    assert client_credit_in(session, invoice.client_id, "USD") == Decimal("100.00")  # all of Stripe's
 
 
 def test_an_event_for_no_invoice_of_ours_is_acknowledged_and_records_nothing(deliver, session, make_invoice):

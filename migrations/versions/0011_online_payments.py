@@ -5,8 +5,8 @@ id unique so a redelivery changes nothing; the settings gain the bank details
 (IBAN, BIC, account holder) for transfers and the EPC payment QR. Existing
 rows are untouched; the new settings start empty.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-29 19:50:00.000000
 
 """
@@ -18,8 +18,8 @@ from shared.db import Fixed4, UTCDateTime
 
 
 # revision identifiers, used by Alembic.
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
