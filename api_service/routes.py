@@ -6,6 +6,14 @@ from flask import Blueprint
 from flask_restful import Api
 
 from api_service.resources.clients import ClientItem, ClientList
+from api_service.resources.credit_notes import (
+    ClientRefunds,
+    CreditNoteItem,
+    CreditNoteList,
+    CreditNotePdf,
+    InvoiceApplyCredit,
+    InvoiceCreditNotes,
+)
 from api_service.resources.expenses import ExpenseApprove, ExpenseDecline, ExpenseItem, ExpenseList
 from api_service.resources.invoices import (
     InvoiceIssue,
@@ -55,6 +63,12 @@ ROUTES = [
     (InvoiceVoid, "/invoices/<int:invoice_id>/void", "invoice_void"),
     (InvoicePdf, "/invoices/<int:invoice_id>/pdf", "invoice_pdf"),
     (InvoicePayments, "/invoices/<int:invoice_id>/payments", "invoice_payments"),
+    (InvoiceCreditNotes, "/invoices/<int:invoice_id>/credit-notes", "invoice_credit_notes"),
+    (InvoiceApplyCredit, "/invoices/<int:invoice_id>/apply-credit", "invoice_apply_credit"),
+    (CreditNoteList, "/credit-notes", "credit_notes"),
+    (CreditNoteItem, "/credit-notes/<int:credit_note_id>", "credit_note"),
+    (CreditNotePdf, "/credit-notes/<int:credit_note_id>/pdf", "credit_note_pdf"),
+    (ClientRefunds, "/clients/<int:client_id>/refunds", "client_refunds"),
     (PaymentList, "/payments", "payments"),
     (PaymentItem, "/payments/<int:payment_id>", "payment"),
     (PaymentVoid, "/payments/<int:payment_id>/void", "payment_void"),

@@ -41,10 +41,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from main_service.cli import register_commands
     from main_service.errors import register_error_handlers
     from main_service.public import bp as public_bp
+    from main_service.webhooks import bp as webhooks_bp
 
     login_manager.init_app(app)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(public_bp)
+    csrf.exempt(webhooks_bp)  # Stripe signs its requests; it cannot hold a CSRF token
+    app.register_blueprint(webhooks_bp)
     filters.register(app)
     register_error_handlers(app)
     register_commands(app)

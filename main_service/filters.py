@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from shared.db import db
 from shared.documents.formatting import (
+    format_iban,
     format_money,
     format_number,
     format_phone,
@@ -86,4 +87,5 @@ def register(app: Flask) -> None:
         nice=nice,
         badge=status_badge,
         phone=format_phone,
+        iban=format_iban,
     )

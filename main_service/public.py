@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+import logging
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from main_service import CONTENT_SECURITY_POLICY
+from shared import stripe_checkout
+from shared.config import online_payment_enabled
 from shared.db import db
+from shared.documents.payment_qr import payment_qr_svg
 from shared.lookups import get_settings
 from shared.models import Invoice
 from shared.services import record_invoice_viewed
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("public", __name__)
+
+PRIVATE_PAGE_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+# The Pay form posts here and is redirected to Stripe Checkout, whose host may be a
+# custom domain: browsers apply form-action to that redirect too, so any https origin.
+PUBLIC_PAGE_CSP = CONTENT_SECURITY_POLICY.replace("form-action 'self'", "form-action 'self' https:")
 
 
 def _invoice_for(token: str) -> Invoice:
@@ -24,17 +41,46 @@ def _invoice_for(token: str) -> Invoice:
     return invoice
 
 
+def _page(invoice: Invoice, token: str, template: str = "public/invoice.html", status: int = 200) -> Response:
+    settings = get_settings(db.session)
+    response = Response(
+        render_template(
+            template,
+            invoice=invoice,
+            settings=settings,
+            token=token,
+            online_payment=online_payment_enabled(current_app.config),
+            payment_qr=payment_qr_svg(invoice, settings),
+        ),
+        status=status,
+    )
+    response.headers.update(PRIVATE_PAGE_HEADERS)
+    response.headers["Content-Security-Policy"] = PUBLIC_PAGE_CSP
+    return response
+
+
 @bp.get("/i/<token>")
 def invoice_page(token: str):
     invoice = _invoice_for(token)
     # The admin's session cookie is scoped to the whole site, so a signed-in member of staff is known here.
     invoice = record_invoice_viewed(db.session, invoice_id=invoice.id, by_staff=current_user.is_authenticated)
-    response = Response(
-        render_template("public/invoice.html", invoice=invoice, settings=get_settings(db.session), token=token)
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return _page(invoice, token)
+
+
+@bp.post("/i/<token>/pay")
+def pay_online(token: str):
+    """SPEC §14: a Stripe Checkout Session for the balance, and a 303 to it; the page again when nothing can be paid."""
+    invoice = _invoice_for(token)
+    if not (online_payment_enabled(current_app.config) and invoice.can_pay_online):
+        return _page(invoice, token)  # paid, void, credited, no Stripe key, or an amount Stripe cannot charge
+    page_url = f"{current_app.config['PUBLIC_BASE_URL']}/i/{token}"
+    try:
+        url = stripe_checkout.create_checkout_session(current_app.config, invoice, page_url)
+    except stripe_checkout.CheckoutUnavailable as exc:
+        log.warning("%s", exc)
+        return _page(invoice, token, "public/payment_unavailable.html", status=502)
+    response = redirect(url, code=303)
+    response.headers.update(PRIVATE_PAGE_HEADERS)
     return response
 
 
@@ -49,9 +95,7 @@ def invoice_pdf(token: str):
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="{documents.pdf_filename(invoice)}"',
-            "Cache-Control": "private, no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Robots-Tag": "noindex, nofollow",
+            **PRIVATE_PAGE_HEADERS,
         },
     )
 

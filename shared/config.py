@@ -57,6 +57,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WORKER_POLL_SECONDS", "2", kind="int"),
     Setting("WORKER_LEASE_SECONDS", "120", kind="int"),
     Setting("WORKER_MAX_ATTEMPTS", "8", kind="int"),
+    Setting("STRIPE_SECRET_KEY", ""),
+    Setting("STRIPE_WEBHOOK_SECRET", ""),
+    Setting("STRIPE_API_BASE", ""),
 )
 
 INT_BOUNDS = {
@@ -144,12 +147,30 @@ def load_config(environ: Mapping[str, str] | None = None, folder: Path | None = 
         for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"):
             if not values[name]:
                 raise ConfigError(f"{name} must be set when SMS_BACKEND=twilio")
+    _check_stripe(values)
     if not values["PUBLIC_BASE_URL"].startswith(("http://", "https://")):
         raise ConfigError("PUBLIC_BASE_URL must start with http:// or https://")
     values["PUBLIC_BASE_URL"] = values["PUBLIC_BASE_URL"].rstrip("/")
     values["OUTBOX_DIR"] = str(folder / "outbox")
     values["INSTANCE_PATH"] = str(folder)
     return values
+
+
+def _check_stripe(values: dict) -> None:
+    """SPEC §14: Stripe's settings are optional, but a malformed one stops start-up with one line."""
+    key, secret, base = values["STRIPE_SECRET_KEY"], values["STRIPE_WEBHOOK_SECRET"], values["STRIPE_API_BASE"]
+    # Secret (sk_) and restricted (rk_) keys; a publishable key (pk_) cannot create sessions.
+    if key and (not key.startswith(("sk_", "rk_")) or not key.isascii() or any(c.isspace() for c in key)):
+        raise ConfigError("STRIPE_SECRET_KEY must be a Stripe secret key starting with sk_ or rk_")
+    if secret and (not secret.startswith("whsec_") or not secret.isascii() or any(c.isspace() for c in secret)):
+        raise ConfigError("STRIPE_WEBHOOK_SECRET must be a Stripe webhook signing secret starting with whsec_")
+    if key and not secret:
+        # Without it no payment could ever be recorded: clients would pay and the invoice stay open.
+        raise ConfigError("STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is set")
+    if base:
+        if not base.startswith(("http://", "https://")) or not base.split("://", 1)[1].strip("/"):
+            raise ConfigError(f"STRIPE_API_BASE must be an http:// or https:// URL (got {base!r})")
+        values["STRIPE_API_BASE"] = base.rstrip("/")
 
 
 def flask_config(values: dict) -> dict:

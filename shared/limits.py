@@ -29,6 +29,7 @@ MAX_TAX_RATE = Decimal("100")
 MAX_DISCOUNT_PERCENT = Decimal("100")
 MAX_AMOUNT = Decimal("1000000000000")  # each line amount, the invoice total, an expense
 VOID_REASON = 500
+CREDIT_NOTE_REASON = 500  # SPEC §11 "reason (required, 1–500 characters)"
 
 # --- payments (SPEC §5.3) ----------------------------------------------------
 PAYMENT_REFERENCE = 200
@@ -49,6 +50,11 @@ COMPANY_PHONE = PHONE
 COMPANY_TAX_ID = 60
 COMPANY_WEBSITE = 200
 PAYMENT_INSTRUCTIONS = 2000
+# Bank details (SPEC §14): an IBAN is at most 34 characters (typed in groups of four, 42 with spaces),
+# a BIC 8 or 11, and the EPC payment QR takes a beneficiary name of at most 70.
+IBAN_TYPED = 42
+BIC_TYPED = 14
+ACCOUNT_HOLDER = 70
 NUMBER_FORMAT = 60  # invoice and receipt number formats
 
 # --- users, sign-in and API keys (SPEC §6) -----------------------------------

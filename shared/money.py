@@ -83,6 +83,39 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-currency_exponent(currency))
 
 
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """An exact amount as a whole number of minor units by the ISO exponent: USD 12.34 -> 1234, JPY 550 -> 550, KWD 1.230 -> 1230.
+
+    Refuses an amount with more decimals than the currency has: a payment
+    provider charging it would charge a different sum.
+    """
+    if isinstance(amount, float) or not isinstance(amount, (Decimal, int)):
+        raise TypeError(f"money must be Decimal, not {type(amount).__name__}")
+    e = currency_exponent(currency)
+    units = Decimal(amount).scaleb(e)
+    if units != units.to_integral_value():
+        raise ValueError(f"{amount} has more than {e} decimals in {currency}")
+    return int(units)
+
+
+def stripe_can_charge(amount: Decimal, currency: str) -> bool:
+    """Whether Stripe can charge ``amount``: more than 0, and in a 3-decimal currency a whole number of tens.
+
+    Stripe charges KWD, BHD, JOD (exponent 3) only in amounts whose last minor
+    unit is 0 (12.340, not 12.345); anything else is left to a bank transfer.
+    """
+    if amount <= 0:
+        return False
+    return currency_exponent(currency) != 3 or to_minor_units(amount, currency) % 10 == 0
+
+
+def from_minor_units(units: int, currency: str) -> Decimal:
+    """The inverse of :func:`to_minor_units`: 1234 USD cents -> Decimal('12.34'), with exactly e decimals."""
+    if isinstance(units, bool) or not isinstance(units, int):
+        raise TypeError(f"minor units must be an int, not {type(units).__name__}")
+    return round_money(Decimal(units).scaleb(-currency_exponent(currency)), currency)
+
+
 def _round(x: Decimal, unit: Decimal) -> Decimal:
     if isinstance(x, float) or not isinstance(x, (Decimal, int)):
         raise TypeError(f"money must be Decimal, not {type(x).__name__}")

@@ -9,6 +9,7 @@ from main_service.admin import bp
 from main_service.admin.access import actor, admin_required
 from main_service.admin.forms import ConfirmForm, LogoForm, SettingsForm, show_errors
 from shared.db import db
+from shared.documents.formatting import format_iban
 from shared.errors import DomainError
 from shared.lookups import get_settings
 from shared.services.settings import MAX_LOGO_BYTES, remove_logo, set_logo, update_settings
@@ -24,6 +25,7 @@ def settings():
         form.reminder_offsets.data = ", ".join(str(day) for day in current.reminder_offsets)
         form.reminder_repeat_days.data = str(current.reminder_repeat_days)
         form.reminder_max.data = str(current.reminder_max)
+        form.iban.data = format_iban(current.iban or "")  # in groups of four, as it is printed
     form.offer_currency(form.default_currency.data)
     if form.validate_on_submit():
         try:

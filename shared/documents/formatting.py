@@ -112,6 +112,11 @@ def format_date(value: dt.date | dt.datetime | None) -> str:
     return babel_format_date(value, DATE_PATTERN, locale=LOCALE)
 
 
+def format_iban(iban: str) -> str:
+    """A stored (compact) IBAN as people read it: ``DE89 3704 0044 0532 0130 00``."""
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
 def method_label(method: str) -> str:
     """``bank_transfer`` -> ``Bank transfer``."""
     return method.replace("_", " ").capitalize()

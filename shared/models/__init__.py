@@ -3,9 +3,11 @@
 from shared.models.activity import Activity
 from shared.models.api_keys import ApiKey, IdempotencyRecord
 from shared.models.clients import Client
+from shared.models.credit_notes import ClientCredit, CreditMovement, CreditNote, CreditNoteItem, Refund
 from shared.models.expenses import Expense
 from shared.models.invoices import Invoice, InvoiceLine
 from shared.models.messages import QueuedMessage
+from shared.models.online_payments import StripeEvent
 from shared.models.payments import Payment
 from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings
@@ -15,6 +17,10 @@ __all__ = [
     "Activity",
     "ApiKey",
     "Client",
+    "ClientCredit",
+    "CreditMovement",
+    "CreditNote",
+    "CreditNoteItem",
     "Expense",
     "IdempotencyRecord",
     "Invoice",
@@ -24,7 +30,9 @@ __all__ = [
     "Payment",
     "PaymentRollup",
     "QueuedMessage",
+    "Refund",
     "Settings",
     "SignInThrottle",
+    "StripeEvent",
     "User",
 ]

@@ -32,10 +32,17 @@ class Settings(db.Model):
     company_tax_id: Mapped[str] = mapped_column(String(60), default="")
     company_website: Mapped[str] = mapped_column(String(200), default="")
     payment_instructions: Mapped[str] = mapped_column(Text, default="")
+    # Bank details for transfers and the EPC payment QR (SPEC §14); "" until set. IBAN and BIC stored compact.
+    iban: Mapped[str] = mapped_column(String(34), default="", server_default="")
+    bic: Mapped[str] = mapped_column(String(11), default="", server_default="")
+    account_holder: Mapped[str] = mapped_column(String(70), default="", server_default="")
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_mime: Mapped[str | None] = mapped_column(String(40))
     invoice_number_format: Mapped[str] = mapped_column(String(60), default="INV-{year}-{seq:05d}")
     receipt_number_format: Mapped[str] = mapped_column(String(60), default="RCT-{year}-{seq:05d}")
+    credit_note_number_format: Mapped[str] = mapped_column(
+        String(60), default="CN-{year}-{seq:05d}", server_default="CN-{year}-{seq:05d}"
+    )
     default_currency: Mapped[str] = mapped_column(String(3), default="NGN")
     # ISO 3166-1 alpha-2; "" until someone sets it (national phone numbers need it).
     country: Mapped[str] = mapped_column(String(2), default="", server_default="")

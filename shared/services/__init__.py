@@ -8,6 +8,12 @@ from shared.actors import Actor, Notify
 from shared.lookups import get_settings
 from shared.messages.queue import cancel_message, queue_statement, retry_message
 from shared.services.clients import archive_client, create_client, delete_client, restore_client, update_client
+from shared.services.credit_notes import (
+    apply_client_credit,
+    credit_online_overpayment,
+    issue_credit_note,
+    refund_client_credit,
+)
 from shared.services.expenses import (
     approve_expense,
     decline_expense,
@@ -25,6 +31,7 @@ from shared.services.invoices import (
     update_draft,
     void_invoice,
 )
+from shared.services.online_payments import record_online_payment
 from shared.services.payments import record_payment, void_payment
 from shared.services.users import create_api_key, create_user, revoke_api_key
 from shared.transactions import atomic
@@ -32,6 +39,7 @@ from shared.transactions import atomic
 __all__ = [
     "Actor",
     "Notify",
+    "apply_client_credit",
     "approve_expense",
     "archive_client",
     "atomic",
@@ -40,15 +48,19 @@ __all__ = [
     "create_client",
     "create_draft",
     "create_user",
+    "credit_online_overpayment",
     "decline_expense",
     "delete_client",
     "delete_draft",
     "delete_expense",
     "get_settings",
+    "issue_credit_note",
     "issue_invoice",
     "queue_statement",
     "record_invoice_viewed",
+    "record_online_payment",
     "record_payment",
+    "refund_client_credit",
     "request_expense",
     "restore_client",
     "retry_message",

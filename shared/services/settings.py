@@ -37,6 +37,7 @@ TEXT_FIELDS = {
     "company_tax_id": (limits.COMPANY_TAX_ID, False),
     "company_website": (limits.COMPANY_WEBSITE, False),
     "payment_instructions": (limits.PAYMENT_INSTRUCTIONS, False),
+    "account_holder": (limits.ACCOUNT_HOLDER, False),
 }
 
 
@@ -71,6 +72,7 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
         "company_email": lambda v: normalize_email(v, "company_email") or "",
         "invoice_number_format": lambda v: check_number_format(v, "invoice_number_format"),
         "receipt_number_format": lambda v: check_number_format(v, "receipt_number_format"),
+        "credit_note_number_format": lambda v: check_number_format(v, "credit_note_number_format"),
         "default_currency": lambda v: _required_currency(v),
         "payment_terms_days": lambda v: _whole(v, "payment_terms_days", 0, 365),
         "tax_rounding": _tax_rounding,
@@ -80,6 +82,8 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
         "reminder_max": lambda v: _whole(v, "reminder_max", 0, 20),
         "country": check_country,
         "time_zone": check_time_zone,
+        "iban": check_iban,
+        "bic": check_bic,
     }
     for name, check in checks.items():
         if name in data:
@@ -89,6 +93,12 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
         "receipt_number_format"
     ):
         errors.add("receipt_number_format", "must differ from the invoice number format")
+    credit_format = cleaned.get("credit_note_number_format")
+    if credit_format and credit_format in (
+        cleaned.get("invoice_number_format", settings.invoice_number_format),
+        cleaned.get("receipt_number_format", settings.receipt_number_format),
+    ):
+        errors.add("credit_note_number_format", "must differ from the invoice and receipt number formats")
     errors.raise_if_any()
     changed = sorted(name for name, value in cleaned.items() if getattr(settings, name) != value)
     for name in changed:
@@ -106,6 +116,39 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
     if changed:
         record_activity(session, actor, "settings_changed", settings, summary="Changed " + ", ".join(changed))
     return settings
+
+
+def check_iban(value: Any) -> str:
+    """An IBAN as banks print it or as typed (spaces, lower case): checked by schwifty, stored compact; "" clears it."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    text = clean_text(value, "iban", max_length=limits.IBAN_TYPED)
+    if not text:
+        return ""
+    try:
+        return IBAN(text).compact
+    except SchwiftyException as exc:
+        raise ValidationFailed.one("iban", f"is not a valid IBAN ({_reason(exc)})") from None
+
+
+def check_bic(value: Any) -> str:
+    """A BIC (SWIFT code) of 8 or 11 characters, checked by schwifty; optional, "" clears it."""
+    from schwifty import BIC
+    from schwifty.exceptions import SchwiftyException
+
+    text = clean_text(value, "bic", max_length=limits.BIC_TYPED)
+    if not text:
+        return ""
+    try:
+        return BIC(text).compact
+    except SchwiftyException as exc:
+        raise ValidationFailed.one("bic", f"is not a valid BIC ({_reason(exc)})") from None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().rstrip(".")
+    return text[:1].lower() + text[1:] if text else "check the characters"
 
 
 def _required_currency(value: Any) -> str:
