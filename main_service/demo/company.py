@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from shared.db import utcnow
-from shared.inputs import ClientInput, ExpenseInput, InvoiceDraft, PaymentInput
+from shared.inputs import ClientInput, CreditNoteInput, ExpenseInput, InvoiceDraft, PaymentInput
 from shared.models.enums import InvoiceStatus
 from shared.services import (
     Actor,
@@ -24,6 +24,7 @@ from shared.services import (
     create_draft,
     decline_expense,
     get_settings,
+    issue_credit_note,
     issue_invoice,
     record_payment,
     request_expense,
@@ -176,6 +177,7 @@ def seed_demo(
         (InvoiceStatus.PAID, clients[1], 60, 30, 2, None),
         (InvoiceStatus.PAID, clients[3], 35, 14, 1, None),
         (InvoiceStatus.VOID, clients[2], 25, 14, 1, None),
+        (InvoiceStatus.CREDITED, clients[4], 15, 30, 1, None),
     ]
     for state, client, days_ago, terms, line_count, discount in plan:
         invoice = make(client, days_ago, terms, line_count, discount)
@@ -198,6 +200,13 @@ def seed_demo(
                     method=rng.choice(["bank_transfer", "card", "cash", "mobile_money"]),
                     reference=f"TRX{rng.randint(100000, 999999)}",
                 ),
+            )
+        if state == InvoiceStatus.CREDITED:
+            issue_credit_note(
+                session,
+                actor=actor,
+                invoice_id=invoice.id,
+                data=CreditNoteInput(reason="Order cancelled by the client", full=True),
             )
         if state == InvoiceStatus.VOID:
             void_invoice(

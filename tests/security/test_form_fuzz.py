@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from shared.db import db
-from shared.inputs import ClientInput, ExpenseInput, InvoiceDraft, PaymentInput
+from shared.inputs import ClientInput, CreditNoteInput, ExpenseInput, InvoiceDraft, PaymentInput
 from shared.services import (
     Actor,
     Notify,
@@ -33,6 +33,7 @@ from shared.services import (
     create_client,
     create_draft,
     create_user,
+    issue_credit_note,
     issue_invoice,
     record_payment,
     request_expense,
@@ -89,6 +90,14 @@ def seed(session) -> None:
     record_payment(
         session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount="1000.00"), notify=Notify(email=True)
     )
+    # SPEC §11: the paid part of a fully credited invoice becomes client credit, which an open NGN invoice can take.
+    issue_credit_note(session, actor=actor, invoice_id=invoice.id, data=CreditNoteInput(reason="Fuzz", full=True))
+    owing = create_draft(
+        session,
+        actor=actor,
+        data=InvoiceDraft.from_mapping({"client_id": client.id, "currency": "NGN", "items": items}),
+    )
+    issue_invoice(session, actor=actor, invoice_id=owing.id, notify=Notify())
     create_draft(
         session,
         actor=actor,
