@@ -6,6 +6,7 @@ from flask import Blueprint
 from flask_restful import Api
 
 from api_service.resources.clients import ClientItem, ClientList
+from api_service.resources.einvoices import InvoiceFacturX, InvoiceUbl
 from api_service.resources.expenses import ExpenseApprove, ExpenseDecline, ExpenseItem, ExpenseList
 from api_service.resources.invoices import (
     InvoiceIssue,
@@ -54,6 +55,8 @@ ROUTES = [
     (InvoiceSend, "/invoices/<int:invoice_id>/send", "invoice_send"),
     (InvoiceVoid, "/invoices/<int:invoice_id>/void", "invoice_void"),
     (InvoicePdf, "/invoices/<int:invoice_id>/pdf", "invoice_pdf"),
+    (InvoiceFacturX, "/invoices/<int:invoice_id>/facturx.pdf", "invoice_facturx"),
+    (InvoiceUbl, "/invoices/<int:invoice_id>/ubl.xml", "invoice_ubl"),
     (InvoicePayments, "/invoices/<int:invoice_id>/payments", "invoice_payments"),
     (PaymentList, "/payments", "payments"),
     (PaymentItem, "/payments/<int:payment_id>", "payment"),

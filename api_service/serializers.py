@@ -52,6 +52,11 @@ def client_json(client: Client) -> dict:
         "billing_address": client.billing_address,
         "postal_address": client.postal_address,
         "default_currency": client.default_currency,
+        "country": client.country,
+        "vat_id": client.vat_id,
+        "street": client.street,
+        "city": client.city,
+        "postal_code": client.postal_code,
         "sms_opt_in": client.sms_opt_in,
         "reminders_opt_out": client.reminders_opt_out,
         "archived": client.archived_at is not None,
@@ -92,6 +97,9 @@ def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt
                 "quantity": _plain(line.quantity),
                 "unit_price": _plain(line.unit_price, exponent),
                 "tax_rate": _plain(line.tax_rate),
+                "unit": line.unit,
+                "tax_category": line.tax_category,
+                "tax_exemption_reason": line.tax_exemption_reason,
                 "amount": amount(line.amount),
                 "discount": amount(line.discount),
                 "tax": amount(line.tax),
@@ -112,6 +120,8 @@ def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt
         "links": {
             "pdf": f"/api/v1/invoices/{invoice.id}/pdf",
             "public": f"{base}/i/{invoice.public_token}" if not invoice.is_draft else None,
+            "facturx": f"/api/v1/invoices/{invoice.id}/facturx.pdf" if invoice.can_send else None,
+            "ubl": f"/api/v1/invoices/{invoice.id}/ubl.xml" if invoice.can_send else None,
         },
     }
 
