@@ -46,6 +46,7 @@ from shared.lookups import get_settings
 from shared.messages.errors import PermanentDeliveryError
 from shared.messages.sms_length import sms_segments
 from shared.models import Invoice, Payment, QueuedMessage, Settings
+from shared.models.enums import EInvoiceFormat
 from shared.reports import client_statement
 from shared.services.clients import normalize_email, normalize_phone
 
@@ -334,6 +335,10 @@ def build_email_parts(
     filename = _attachment_name(row, context)
     document = {"receipt": "receipt", "statement": "statement"}.get(row.kind, "invoice")
     context["attachment_note"] = f"The {document} is attached as {filename}."
+    pdf = _attachment(session, row, context) if attach else None
+    extra: list[tuple[str, str, bytes]] = []
+    if attach and row.kind == "invoice":
+        pdf, extra = _einvoice_attachments(session, row, pdf)
     return {
         "subject": context["subject"],
         "client_name": context["client_name"],
@@ -341,8 +346,33 @@ def build_email_parts(
         "text": environment.get_template(f"email/{row.kind}.txt").render(**context),
         "html": environment.get_template(f"email/{row.kind}.html").render(**context),
         "filename": filename,
-        "pdf": _attachment(session, row, context) if attach else None,
+        "pdf": pdf,
+        "extra": extra,
     }
+
+
+def _einvoice_attachments(
+    session: Session, row: QueuedMessage, pdf: bytes
+) -> tuple[bytes, list[tuple[str, str, bytes]]]:
+    """SPEC §16 ``einvoice_format``: the Factur-X PDF instead of the plain one, or the UBL file beside it.
+
+    An invoice that cannot be an e-invoice (a client without a country, ...)
+    still goes out with its plain PDF: the e-mail is not held back for it.
+    """
+    from shared import einvoice
+    from shared.errors import DomainError
+
+    fmt = get_settings(session).einvoice_format
+    if fmt == EInvoiceFormat.NONE or row.invoice is None or not row.invoice.can_send:
+        return pdf, []
+    as_of = row.created_at.date() if row.created_at else None
+    try:
+        if fmt == EInvoiceFormat.FACTURX:
+            return einvoice.invoice_facturx_pdf(session, row.invoice, as_of=as_of), []
+        xml = einvoice.invoice_ubl(session, row.invoice)
+    except DomainError:
+        return pdf, []
+    return pdf, [(einvoice.einvoice_filename(row.invoice, "ubl.xml"), "xml", xml)]
 
 
 def _address(name: str, addr_spec: str) -> Address:
@@ -373,6 +403,8 @@ def build_email(
     message.set_content(parts["text"])
     message.add_alternative(parts["html"], subtype="html")
     message.add_attachment(parts["pdf"], maintype="application", subtype="pdf", filename=parts["filename"])
+    for filename, subtype, data in parts.get("extra", ()):
+        message.add_attachment(data, maintype="application", subtype=subtype, filename=filename)
     return message
 
 
