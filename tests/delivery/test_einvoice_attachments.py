@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from support.delivery import make_config
 
 from shared.messages.compose import build_email
 from shared.models import QueuedMessage
 from shared.services import Notify, get_settings
+from support.delivery import make_config
 
 pytestmark = pytest.mark.backends("sqlite")
 
