@@ -263,6 +263,38 @@ class ExpensePatch(Strict):
     payee: ExpensePayee | None = None
 
 
+class CreditNoteNotifyIn(Strict):
+    email: StrictBool = True
+
+
+class CreditNoteIn(Strict):
+    reason: Annotated[str, StringConstraints(max_length=limits.CREDIT_NOTE_REASON)] = Field(
+        examples=["Two hours billed twice"]
+    )
+    full: StrictBool | None = None
+    items: Annotated[list[ItemIn], Field(max_length=limits.MAX_LINES)] | None = None
+    issue_date: DateIn | None = None
+    notify: CreditNoteNotifyIn | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Order cancelled", "full": True, "notify": {"email": True}}]},
+    )
+
+
+class ApplyCreditIn(Strict):
+    amount: DecimalInput
+
+
+class RefundIn(Strict):
+    currency: Currency
+    amount: DecimalInput
+    method: PaymentMethod = "bank_transfer"
+    reference: PaymentReference = ""
+    refunded_on: DateIn | None = None
+    note: PaymentNote = ""
+
+
 class EmptyIn(Strict):
     """Actions that take no fields still refuse unknown ones."""
 
@@ -307,6 +339,15 @@ class ClientOut(BaseModel):
     reminders_opt_out: bool
     archived: bool
     created_at: dt.datetime
+
+
+class CreditOut(BaseModel):
+    currency: str
+    amount: AmountOut
+
+
+class ClientDetailOut(ClientOut):
+    credit: list[CreditOut] = Field(description="The client's credit per currency, only currencies with credit > 0.")
 
 
 class ItemOut(BaseModel):
@@ -355,6 +396,7 @@ class InvoiceOut(BaseModel):
     tax_total: AmountOut
     total: AmountOut
     amount_paid: AmountOut
+    amount_credited: AmountOut
     balance_due: AmountOut
     issued_at: dt.datetime | None
     voided_at: dt.datetime | None
@@ -389,6 +431,63 @@ class PaymentOut(BaseModel):
     invoice: PaymentInvoiceOut
     notifications: list[NotificationOut]
     links: dict[str, str]
+
+
+class CreditNoteInvoiceOut(BaseModel):
+    id: int
+    number: str | None
+    status: InvoiceStatus
+    amount_credited: AmountOut
+    balance_due: AmountOut
+
+
+class CreditNoteClientOut(BaseModel):
+    id: int
+    name: str
+
+
+class CreditNoteItemOut(BaseModel):
+    position: int
+    description: str
+    quantity: DecimalOut
+    unit_price: DecimalOut
+    tax_rate: DecimalOut
+    unit: str
+    tax_category: TaxCategoryCode
+    tax_exemption_reason: str
+    amount: AmountOut
+    tax: AmountOut
+
+
+class CreditNoteOut(BaseModel):
+    id: int
+    number: str
+    invoice: CreditNoteInvoiceOut
+    client: CreditNoteClientOut
+    currency: str
+    issue_date: dt.date
+    reason: str
+    items: list[CreditNoteItemOut]
+    subtotal: AmountOut
+    tax_total: AmountOut
+    total: AmountOut
+    applied: AmountOut = Field(description="The part that settled the invoice's balance.")
+    to_credit: AmountOut = Field(description="The part that became client credit.")
+    created_at: dt.datetime
+    notifications: list[NotificationOut]
+    links: dict[str, str]
+
+
+class RefundOut(BaseModel):
+    id: int
+    amount: AmountOut
+    currency: str
+    method: PaymentMethod
+    reference: str
+    refunded_on: dt.date
+    note: str
+    client: CreditNoteClientOut
+    created_at: dt.datetime
 
 
 class ExpenseOut(BaseModel):
@@ -430,4 +529,5 @@ ClientPage = page_of(ClientOut)
 InvoicePage = page_of(InvoiceOut)
 PaymentPage = page_of(PaymentOut)
 ExpensePage = page_of(ExpenseOut)
+CreditNotePage = page_of(CreditNoteOut)
 NotificationPage = page_of(NotificationOut)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import current_app
 
 from shared import money
-from shared.models import Client, Expense, Invoice, Payment, QueuedMessage
+from shared.models import Client, ClientCredit, CreditNote, Expense, Invoice, Payment, QueuedMessage, Refund
 from shared.models.enums import MessageState
 
 
@@ -64,6 +64,17 @@ def client_json(client: Client) -> dict:
     }
 
 
+def client_detail_json(client: Client, credits: list[ClientCredit]) -> dict:
+    """One client, with its credit per currency (SPEC §11: only currencies with credit > 0)."""
+    return {
+        **client_json(client),
+        "credit": [
+            {"currency": credit.currency, "amount": money.format_amount(credit.balance, credit.currency)}
+            for credit in credits
+        ],
+    }
+
+
 def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt.date | None = None) -> dict:
     currency = invoice.currency
     exponent = money.currency_exponent(currency)
@@ -111,6 +122,7 @@ def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt
         "tax_total": amount(invoice.tax_total),
         "total": amount(invoice.total),
         "amount_paid": amount(invoice.amount_paid),
+        "amount_credited": amount(invoice.amount_credited),
         "balance_due": amount(invoice.balance_due),
         "issued_at": _time(invoice.issued_at),
         "voided_at": _time(invoice.voided_at),
@@ -173,4 +185,71 @@ def expense_json(expense: Expense) -> dict:
         "decided_at": _time(expense.decided_at),
         "decision_note": expense.decision_note,
         "created_at": _time(expense.created_at),
+    }
+
+
+def credit_note_json(note: CreditNote, notifications: list[QueuedMessage]) -> dict:
+    currency = note.currency
+    exponent = money.currency_exponent(currency)
+    invoice = note.invoice
+
+    def amount(value: Decimal) -> str:
+        return money.format_amount(value, currency)
+
+    return {
+        "id": note.id,
+        "number": note.number,
+        "invoice": {
+            "id": invoice.id,
+            "number": invoice.number,
+            "status": invoice.status,
+            "amount_credited": amount(invoice.amount_credited),
+            "balance_due": amount(invoice.balance_due),
+        },
+        "client": {"id": note.client.id, "name": note.client.name},
+        "currency": currency,
+        "issue_date": note.issue_date.isoformat(),
+        "reason": note.reason,
+        "items": [
+            {
+                "position": item.position,
+                "description": item.description,
+                "quantity": _plain(item.quantity),
+                "unit_price": _plain(item.unit_price, exponent),
+                "tax_rate": _plain(item.tax_rate),
+                "unit": item.unit,
+                "tax_category": item.tax_category,
+                "tax_exemption_reason": item.tax_exemption_reason,
+                "amount": amount(item.amount),
+                "tax": amount(item.tax),
+            }
+            for item in note.items
+        ],
+        "subtotal": amount(note.subtotal),
+        "tax_total": amount(note.tax_total),
+        "total": amount(note.total),
+        "applied": amount(note.applied),
+        "to_credit": amount(note.to_credit),
+        "created_at": _time(note.created_at),
+        "notifications": [notification_json(row) for row in notifications],
+        "links": {
+            "pdf": f"/api/v1/credit-notes/{note.id}/pdf",
+            "invoice": f"/api/v1/invoices/{invoice.id}",
+            "facturx": f"/api/v1/credit-notes/{note.id}/facturx.pdf",
+            "ubl": f"/api/v1/credit-notes/{note.id}/ubl.xml",
+        },
+    }
+
+
+def refund_json(refund: Refund) -> dict:
+    return {
+        "id": refund.id,
+        "amount": money.format_amount(refund.amount, refund.currency),
+        "currency": refund.currency,
+        "method": refund.method,
+        "reference": refund.reference,
+        "refunded_on": refund.refunded_on.isoformat(),
+        "note": refund.note,
+        "client": {"id": refund.client.id, "name": refund.client.name},
+        "created_at": _time(refund.created_at),
     }

@@ -279,6 +279,7 @@ class SettingsChanges(_FromMapping):
     payment_instructions: str | None | _Unset = UNSET
     invoice_number_format: str | None | _Unset = UNSET
     receipt_number_format: str | None | _Unset = UNSET
+    credit_note_number_format: str | None | _Unset = UNSET
     default_currency: str | None | _Unset = UNSET
     country: str | None | _Unset = UNSET
     vat_id: str | None | _Unset = UNSET
@@ -293,3 +294,46 @@ class SettingsChanges(_FromMapping):
     reminder_offsets: Sequence[int] | str | None | _Unset = UNSET
     reminder_repeat_days: int | str | None | _Unset = UNSET
     reminder_max: int | str | None | _Unset = UNSET
+
+
+# ------------------------------------------------------------------ credit notes and client credit (SPEC §11)
+
+
+@dataclass(frozen=True)
+class CreditNoteInput:
+    """A credit note: a reason and either ``full`` or the ``items`` credited."""
+
+    reason: str | None = None
+    full: bool | None = None
+    items: Any = None
+    issue_date: Date | None = None  # today
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> CreditNoteInput:
+        """Build from an API body or a form; unknown fields (also inside items) are refused."""
+        errors: dict[str, list[str]] = {}
+        note = _build(cls, data, errors=errors)
+        if note.items is not None:
+            note = dataclasses.replace(note, items=_items(note.items, errors))
+        if errors:
+            raise ValidationFailed(errors)
+        return note
+
+
+@dataclass(frozen=True)
+class ApplyCreditInput(_FromMapping):
+    """Client credit to put against an invoice of the same client and currency."""
+
+    amount: Number | None = None
+
+
+@dataclass(frozen=True)
+class RefundInput(_FromMapping):
+    """Client credit paid back; refunded today by bank transfer unless told."""
+
+    currency: str | None = None
+    amount: Number | None = None
+    method: str = "bank_transfer"
+    reference: str | None = ""
+    refunded_on: Date | None = None  # today
+    note: str | None = ""

@@ -35,6 +35,7 @@ VAT_ID = 30
 STREET = 200
 CITY = 100
 POSTAL_CODE = 20
+CREDIT_NOTE_REASON = 500  # SPEC §11 "reason (required, 1–500 characters)"
 
 # --- payments (SPEC §5.3) ----------------------------------------------------
 PAYMENT_REFERENCE = 200

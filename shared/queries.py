@@ -82,7 +82,7 @@ class Balance(NamedTuple):
 def client_balances(session: Session, client_id: int) -> list[Balance]:
     """What one client owes, per currency (never added across currencies): ``balance_due`` of its live invoices."""
     rows = session.execute(
-        select(Invoice.currency, type_coerce(func.sum(Invoice.total - Invoice.amount_paid), Fixed4()))
+        select(Invoice.currency, type_coerce(func.sum(Invoice.balance_due), Fixed4()))
         .where(Invoice.client_id == client_id, Invoice.status.in_(LIVE_INVOICE_STATES))
         .group_by(Invoice.currency)
         .order_by(Invoice.currency)

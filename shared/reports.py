@@ -15,7 +15,7 @@ takes the one currency it reports on. The definitions (also in the README):
 
 - **payments received**: live (not voided) payments, dated by ``paid_on``;
 - **expenses**: approved expenses, dated by ``expense_date``;
-- **outstanding**: ``total - amount_paid`` of ``open`` and ``partially_paid`` invoices;
+- **outstanding**: ``balance_due`` (``total - amount_paid - amount_credited``, SPEC §11) of ``open`` and ``partially_paid`` invoices;
 - **aging**: the same balances by days past the due date, as of a given day;
 - **tax by rate**: the lines of issued, not voided invoices, dated by the
   invoice's ``issue_date`` (tax invoiced, the accrual view; not tax on cash
@@ -142,11 +142,11 @@ def _count(expression) -> ColumnElement[int]:
 
 
 def _balance():
-    return Invoice.total - Invoice.amount_paid
+    return Invoice.balance_due
 
 
 def _rolled_up_balance():
-    return InvoiceRollup.total - InvoiceRollup.amount_paid
+    return InvoiceRollup.total - InvoiceRollup.amount_paid - InvoiceRollup.amount_credited
 
 
 # ---------------------------------------------------------------- currencies

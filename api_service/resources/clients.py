@@ -5,11 +5,17 @@ from sqlalchemy import func, or_, select
 
 from api_service.resources.base import BaseResource
 from api_service.schemas import ClientIn, ClientPatch
-from api_service.serializers import client_json
+from api_service.serializers import client_detail_json, client_json
 from shared.db import db
 from shared.inputs import ClientChanges, ClientInput
 from shared.models import Client
 from shared.services import create_client, delete_client, update_client
+from shared.services.credit_notes import client_credit_balances
+
+
+def client_response(client: Client) -> dict:
+    """One client with its credit per currency (SPEC §11)."""
+    return client_detail_json(client, client_credit_balances(db.session, client.id))
 
 
 class ClientList(BaseResource):
@@ -28,11 +34,11 @@ class ClientList(BaseResource):
 
 class ClientItem(BaseResource):
     def get(self, client_id: int):
-        return client_json(self.get_object_or_404(Client, client_id))
+        return client_response(self.get_object_or_404(Client, client_id))
 
     def patch(self, client_id: int):
         data = ClientChanges.from_mapping(self.body(ClientPatch))
-        return client_json(update_client(db.session, actor=self.actor, client_id=client_id, data=data))
+        return client_response(update_client(db.session, actor=self.actor, client_id=client_id, data=data))
 
     def delete(self, client_id: int):
         delete_client(db.session, actor=self.actor, client_id=client_id)

@@ -7,7 +7,7 @@ from flask import make_response
 from api_service.resources.base import BaseResource
 from shared import einvoice
 from shared.db import db
-from shared.models import Invoice
+from shared.models import CreditNote, Invoice
 
 
 def _file(body: bytes, mimetype: str, filename: str):
@@ -33,3 +33,17 @@ class InvoiceUbl(BaseResource):
         invoice = self.get_object_or_404(Invoice, invoice_id)
         xml = einvoice.invoice_ubl(db.session, invoice)
         return _file(xml, "application/xml", einvoice.einvoice_filename(invoice, "ubl.xml"))
+
+
+class CreditNoteFacturX(BaseResource):
+    def get(self, credit_note_id: int):
+        note = self.get_object_or_404(CreditNote, credit_note_id, label="credit note")
+        pdf = einvoice.credit_note_facturx_pdf(db.session, note)
+        return _file(pdf, "application/pdf", einvoice.einvoice_filename(note, "facturx.pdf"))
+
+
+class CreditNoteUbl(BaseResource):
+    def get(self, credit_note_id: int):
+        note = self.get_object_or_404(CreditNote, credit_note_id, label="credit note")
+        xml = einvoice.credit_note_ubl(db.session, note)
+        return _file(xml, "application/xml", einvoice.einvoice_filename(note, "ubl.xml"))

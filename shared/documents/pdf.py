@@ -34,7 +34,7 @@ from shared.documents import formatting
 from shared.documents.fetcher import ASSETS_DIR, ASSETS_URL, LOGO_URL, DocumentURLFetcher
 from shared.errors import Conflict
 from shared.lookups import get_settings
-from shared.models import Client, Invoice, Payment, Settings
+from shared.models import Client, CreditNote, Invoice, Payment, Settings
 from shared.reports import Statement, StatementEntry, client_statement
 
 # The company's paper setting (shared.models.enums.PAPER_SIZES) as a CSS @page size.
@@ -110,6 +110,8 @@ def invoice_stamp(invoice: Invoice, as_of: dt.date) -> Stamp | None:
         return Stamp("VOID", "bad")
     if invoice.is_paid:
         return Stamp("PAID", "good")
+    if invoice.is_credited:
+        return Stamp("CREDITED", "muted")
     if invoice.is_overdue(as_of):
         return Stamp("OVERDUE", "bad")
     return None
@@ -127,6 +129,8 @@ def _document_times(invoice: Invoice) -> tuple[dt.datetime, dt.datetime]:
     events = [created, invoice.voided_at]
     for payment in invoice.payments:
         events += [payment.created_at, payment.voided_at]
+    for note in invoice.credit_notes:
+        events.append(note.created_at)
     if invoice.is_draft:
         events.append(invoice.updated_at)
     return created, max(t for t in events if t is not None)
@@ -205,9 +209,81 @@ def invoice_context(invoice: Invoice, settings: Settings, *, as_of: dt.date) -> 
             else [],
             "total": show("total"),
             "amount_paid": show("amount_paid"),
+            # SPEC §11: credits applied (credit notes and client credit) show on the invoice when there are any.
+            "amount_credited": show("amount_credited") if invoice.amount_credited > 0 else None,
             "balance_due": formatting.format_money(invoice.balance_due, currency),
         },
+        "credit_notes": [
+            {"number": note.number, "date": note.issue_date, "amount": formatting.format_money(note.total, currency)}
+            for note in invoice.credit_notes
+        ],
     }
+
+
+def credit_note_context(note: CreditNote, settings: Settings) -> dict[str, Any]:
+    """Everything the credit-note template shows, formatted, from the stored rows only."""
+    invoice = note.invoice
+    currency = note.currency
+
+    def show(name: str) -> str:
+        return formatting.format_money(note.amount(name), currency)
+
+    lines = [
+        {
+            "position": item.position,
+            "description": item.description,
+            "quantity": formatting.format_quantity(item.quantity),
+            "unit_price": formatting.format_unit_price(item.unit_price, currency),
+            "tax_rate": formatting.format_rate(item.tax_rate),
+            "amount": formatting.format_number(item.amount, currency),
+        }
+        for item in note.items
+    ]
+    return {
+        "kind": "credit-note",
+        "title": f"Credit note {note.number}",
+        "created": _w3c(note.created_at),
+        "modified": _w3c(note.created_at),
+        "company": _company(settings),
+        "client": invoice.billed_to,
+        "invoice": invoice,
+        "note": note,
+        "number": note.number,
+        "stamp": None,
+        "lines": lines,
+        "columns": {
+            "position": figure_column_width([str(line["position"]) for line in lines], 11),
+            "quantity": figure_column_width([line["quantity"] for line in lines], 16),
+            "unit_price": figure_column_width([line["unit_price"] for line in lines], 30),
+            "tax_rate": figure_column_width([line["tax_rate"] for line in lines], 16),
+            "amount": figure_column_width([line["amount"] for line in lines], 34),
+        },
+        "totals": {
+            "subtotal": show("subtotal"),
+            "tax": show("tax_total"),
+            "tax_by_rate": [
+                {"label": f"Tax {formatting.format_rate(r.rate)}", "amount": formatting.format_money(r.tax, currency)}
+                for r in note.tax_by_rate
+            ]
+            if note.shows_tax_by_rate
+            else [],
+            "total": show("total"),
+            "applied": show("applied"),
+            "to_credit": show("to_credit") if note.to_credit > 0 else None,
+            "zero": formatting.format_money(Decimal(0), currency),
+        },
+    }
+
+
+def render_credit_note_pdf(session: Session, note: CreditNote, *, variant: str | None = None) -> bytes:
+    """A credit note as a PDF (SPEC §11): the invoice's look, titled CREDIT NOTE, naming the invoice it corrects.
+
+    ``variant="pdf/a-3b"`` makes the archival PDF its Factur-X file is built on (SPEC §16).
+    """
+    settings = get_settings(session)
+    context = credit_note_context(note, settings)
+    identifier = f"credit_note:{note.id}:{note.number}"
+    return _write_pdf(render_html("credit_note.html", context), settings, identifier, variant)
 
 
 def receipt_context(payment: Payment, settings: Settings) -> dict[str, Any]:
@@ -431,8 +507,8 @@ def statement_filename(client: Client, as_of: dt.date) -> str:
     return f"statement-{name}-{as_of.isoformat()}.pdf"
 
 
-def pdf_filename(document: Invoice | Payment) -> str:
-    """``INV-2026-00001.pdf``, ``RCT-2026-00001.pdf``, ``draft-invoice-12.pdf``: safe as a file name."""
+def pdf_filename(document: Invoice | Payment | CreditNote) -> str:
+    """``INV-2026-00001.pdf``, ``RCT-2026-00001.pdf``, ``CN-2026-00001.pdf``, ``draft-invoice-12.pdf``: file-name safe."""
     if isinstance(document, Payment):
         name = document.receipt_number
     elif document.number:

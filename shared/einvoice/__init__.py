@@ -14,15 +14,19 @@ from sqlalchemy.orm import Session
 
 from shared.einvoice import facturx
 from shared.einvoice.cii import to_cii
-from shared.einvoice.document import EDocument, EInvoiceRefused, from_invoice
+from shared.einvoice.document import EDocument, EInvoiceRefused, from_credit_note, from_invoice
 from shared.einvoice.ubl import to_ubl
 from shared.errors import Conflict
 from shared.lookups import get_settings
-from shared.models import Invoice
+from shared.models import CreditNote, Invoice
 
 __all__ = [
     "EDocument",
     "EInvoiceRefused",
+    "credit_note_cii",
+    "credit_note_document",
+    "credit_note_facturx_pdf",
+    "credit_note_ubl",
     "einvoice_filename",
     "invoice_document",
     "invoice_cii",
@@ -70,7 +74,39 @@ def invoice_facturx_pdf(session: Session, invoice: Invoice, *, as_of: dt.date | 
     )
 
 
-def einvoice_filename(invoice: Invoice, suffix: str) -> str:
-    """``INV-2026-00001.ubl.xml``, ``INV-2026-00001.facturx.pdf``: safe as a file name."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", invoice.number or f"invoice-{invoice.id}").strip("-.")
+def credit_note_document(session: Session, note: CreditNote) -> EDocument:
+    """The EN 16931 credit note (type 381, referencing its invoice in BT-25)."""
+    return from_credit_note(note, get_settings(session))
+
+
+def credit_note_cii(session: Session, note: CreditNote) -> bytes:
+    return to_cii(credit_note_document(session, note))
+
+
+def credit_note_ubl(session: Session, note: CreditNote) -> bytes:
+    """A UBL 2.1 CreditNote (Peppol BIS Billing 3.0)."""
+    return to_ubl(credit_note_document(session, note))
+
+
+def credit_note_facturx_pdf(session: Session, note: CreditNote) -> bytes:
+    """The credit note PDF as Factur-X (type 381 inside), PDF/A-3b."""
+    from shared.documents import render_credit_note_pdf
+
+    xml = credit_note_cii(session, note)
+    settings = get_settings(session)
+    pdf = render_credit_note_pdf(session, note, variant=facturx.PDF_VARIANT)
+    return facturx.embed(
+        pdf,
+        xml,
+        moment=note.created_at,
+        title=f"{settings.company_name}: Credit note {note.number}",
+        author=settings.company_name,
+        subject=f"Factur-X credit note {note.number} dated {note.issue_date.isoformat()} "
+        f"issued by {settings.company_name}",
+    )
+
+
+def einvoice_filename(document: Invoice | CreditNote, suffix: str) -> str:
+    """``INV-2026-00001.ubl.xml``, ``CN-2026-00001.facturx.pdf``: safe as a file name."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", document.number or f"invoice-{document.id}").strip("-.")
     return f"{name}.{suffix}"

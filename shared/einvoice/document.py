@@ -33,7 +33,7 @@ from typing import Any
 
 from shared import money
 from shared.errors import ValidationFailed
-from shared.models import Invoice, Settings
+from shared.models import CreditNote, Invoice, Settings
 from shared.models.clients import EINVOICE_PARTY_FIELDS
 from shared.models.enums import TaxCategory
 
@@ -273,7 +273,7 @@ def from_invoice(invoice: Invoice, settings: Settings) -> EDocument:
         )
         if share > 0:
             allowances.append(Allowance(amount(share), category, decimal_text(rate), "Discount"))
-    paid = invoice.amount_paid + getattr(invoice, "amount_credited", Decimal(0))
+    paid = invoice.amount_paid + invoice.amount_credited
     k_delivery = TaxCategory.INTRA_COMMUNITY in categories
     document = EDocument(
         kind=INVOICE,
@@ -314,6 +314,83 @@ def from_invoice(invoice: Invoice, settings: Settings) -> EDocument:
     )
     amount.check()
     _check_line_rounding(groups, invoice.tax_rounding)
+    return document
+
+
+def from_credit_note(note: CreditNote, settings: Settings) -> EDocument:
+    """The EN 16931 credit note (type 381) correcting its invoice (BT-25), from its stored §5.1 figures.
+
+    A credit note has no discount, so its line nets are its taxable bases. Its
+    ``applied`` part already settled the invoice: that is BT-113 (paid), and
+    BT-115 (due to the buyer) is ``to_credit``, the part held as client credit.
+    """
+    invoice = note.invoice
+    seller, buyer = seller_party(settings), buyer_party(invoice)
+    items = list(note.items)
+    categories = {TaxCategory(item.tax_category) for item in items}
+    missing = _missing_parties(seller, buyer, categories)
+    if missing:
+        raise EInvoiceRefused(missing, "this credit note cannot be made an e-invoice yet: " + _listed(missing))
+    amount = _Amounts(note.currency)
+    breakdown = money.taxes_by_category(
+        [item.amount for item in items],
+        [item.tax_rate for item in items],
+        [item.tax_category for item in items],
+        [item.tax for item in items],
+        note.currency,
+        note.tax_rounding,
+    )
+    reasons = _exemption_reasons(items)
+    groups = tuple(
+        VatGroup(g.category, decimal_text(g.rate), amount(g.taxable), amount(g.tax), reasons.get(g.category, ""))
+        for g in breakdown
+    )
+    k_delivery = TaxCategory.INTRA_COMMUNITY in categories
+    document = EDocument(
+        kind=CREDIT_NOTE,
+        number=note.number,
+        issue_date=note.issue_date,
+        due_date=None,
+        currency=note.currency,
+        seller=seller,
+        buyer=buyer,
+        lines=tuple(
+            Line(
+                position=item.position,
+                description=item.description,
+                quantity=decimal_text(item.quantity),
+                unit=item.unit,
+                unit_price=decimal_text(item.unit_price),
+                net=amount(item.amount),
+                category=item.tax_category,
+                rate=decimal_text(item.tax_rate),
+            )
+            for item in items
+        ),
+        allowances=(),
+        breakdown=groups,
+        line_total=amount(note.subtotal),
+        allowance_total=amount(Decimal(0)),
+        tax_exclusive=amount(note.subtotal),
+        tax_total=amount(note.tax_total),
+        total=amount(note.total),
+        prepaid=amount(note.applied),
+        payable=amount(note.to_credit),
+        notes=(note.reason,),
+        buyer_reference=invoice.purchase_order or invoice.number or "",
+        order_reference=invoice.purchase_order,
+        invoice_reference=invoice.number or "",
+        invoice_reference_date=invoice.issue_date,
+        # BR-CO-25: an amount due needs payment terms; a credit note's is held as client credit.
+        payment_terms=(
+            f"Settles {amount(note.applied)} {note.currency} of invoice {invoice.number}; "
+            f"{amount(note.to_credit)} {note.currency} is held as credit for the buyer"
+        ),
+        delivery_date=note.issue_date if k_delivery else None,
+        deliver_to_country=buyer.country if k_delivery else "",
+    )
+    amount.check()
+    _check_line_rounding(groups, note.tax_rounding)
     return document
 
 

@@ -1,6 +1,6 @@
 """What a queued row says: the e-mail (text, HTML, PDF) or the SMS text (SPEC §8).
 
-Kinds: ``invoice``, ``receipt`` and ``reminder`` name an invoice; ``statement``
+Kinds: ``invoice``, ``receipt``, ``reminder`` and ``credit_note`` name an invoice; ``statement``
 names a client and carries the statement of account as of the day it was queued.
 
 Built at send time from the stored rows, so a reminder shows the balance as it
@@ -28,6 +28,7 @@ from shared.config import online_payment_enabled
 from shared.db import utcnow
 from shared.documents import (
     pdf_filename,
+    render_credit_note_pdf,
     render_invoice_pdf,
     render_receipt_pdf,
     render_statement_pdf,
@@ -45,7 +46,7 @@ from shared.errors import ValidationFailed
 from shared.lookups import get_settings
 from shared.messages.errors import PermanentDeliveryError
 from shared.messages.sms_length import sms_segments
-from shared.models import Invoice, Payment, QueuedMessage, Settings
+from shared.models import CreditNote, Invoice, Payment, QueuedMessage, Settings
 from shared.models.enums import EInvoiceFormat
 from shared.reports import client_statement
 from shared.services.clients import normalize_email, normalize_phone
@@ -144,6 +145,12 @@ def _payment(row: QueuedMessage) -> Payment:
     return row.payment
 
 
+def _credit_note(row: QueuedMessage) -> CreditNote:
+    if row.credit_note is None:
+        raise PermanentDeliveryError(f"credit note message {row.id} names no credit note")
+    return row.credit_note
+
+
 def _company(settings: Settings) -> dict[str, Any]:
     return {
         "name": settings.company_name,
@@ -197,7 +204,7 @@ def message_context(
     invoice = row.invoice
     if invoice is None or invoice.number is None:
         raise PermanentDeliveryError(f"message {row.id} names no issued invoice")
-    if row.kind not in ("invoice", "receipt", "reminder"):
+    if row.kind not in ("invoice", "receipt", "reminder", "credit_note"):
         raise PermanentDeliveryError(f"{row.kind} messages are not supported")
     settings = get_settings(session)
     currency = invoice.currency
@@ -220,9 +227,20 @@ def message_context(
         "timing": timing,
         "days": days,
         "days_phrase": _days_phrase(timing, days),
-        "show_instructions": row.kind != "receipt" and invoice.balance_due > 0,
+        "show_instructions": row.kind not in ("receipt", "credit_note") and invoice.balance_due > 0,
         "receipt": None,
+        "credit_note": None,
     }
+    if row.kind == "credit_note":
+        note = _credit_note(row)
+        context["credit_note"] = {
+            "number": note.number,
+            "issue_date": format_date(note.issue_date),
+            "reason": note.reason,
+            "total": money(note.amount("total"), currency),
+            "applied": money(note.amount("applied"), currency),
+            "to_credit": money(note.amount("to_credit"), currency) if note.to_credit > 0 else None,
+        }
     if row.kind == "receipt":
         payment = _payment(row)
         remaining = invoice.balance_due
@@ -244,6 +262,18 @@ def _facts(context: dict[str, Any]) -> list[tuple[str, str]]:
             facts.append((f"Balance due ({section['currency']})", section["balance"]))
             if section["overdue"]:
                 facts.append((f"Of which overdue ({section['currency']})", section["overdue"]))
+        return facts
+    if context["kind"] == "credit_note":
+        note = context["credit_note"]
+        facts = [
+            ("Credit note", note["number"]),
+            ("Credit note date", note["issue_date"]),
+            ("Corrects invoice", context["number"]),
+            ("Amount credited", note["total"]),
+        ]
+        if note["to_credit"]:
+            facts.append(("Held as credit", note["to_credit"]))
+        facts.append(("Invoice balance due", context["balance_due"]))
         return facts
     if context["kind"] == "receipt":
         receipt = context["receipt"]
@@ -270,6 +300,8 @@ def email_subject(context: dict[str, Any]) -> str:
         return f"Invoice {number} from {company}"
     if context["kind"] == "receipt":
         return f"Receipt {context['receipt']['number']} for invoice {number} from {company}"
+    if context["kind"] == "credit_note":
+        return f"Credit note {context['credit_note']['number']} for invoice {number} from {company}"
     if context["timing"] == "before":
         return f"Reminder: invoice {number} is due on {context['due_date']}"
     if context["timing"] == "today":
@@ -292,6 +324,8 @@ def message_id(row: QueuedMessage, config: Mapping[str, Any]) -> str:
 def _attachment_name(row: QueuedMessage, context: dict[str, Any]) -> str:
     if row.kind == "statement":
         return statement_filename(context["client"], context["as_of"])
+    if row.kind == "credit_note":
+        return pdf_filename(_credit_note(row))
     return pdf_filename(_payment(row) if row.kind == "receipt" else row.invoice)
 
 
@@ -300,6 +334,8 @@ def _attachment(session: Session, row: QueuedMessage, context: dict[str, Any]) -
         return render_statement_pdf(session, context["client"].id, as_of=context["as_of"])
     if row.kind == "receipt":
         return render_receipt_pdf(session, _payment(row))
+    if row.kind == "credit_note":
+        return render_credit_note_pdf(session, _credit_note(row))
     # The stamp (OVERDUE or not) is decided as of the day the row was queued,
     # so every retry of this row attaches byte-identical PDFs.
     as_of = row.created_at.date() if row.created_at else None
@@ -333,7 +369,7 @@ def build_email_parts(
     context["subject"] = email_subject(context)
     context["button"] = link_label(config, row.kind)
     filename = _attachment_name(row, context)
-    document = {"receipt": "receipt", "statement": "statement"}.get(row.kind, "invoice")
+    document = {"receipt": "receipt", "statement": "statement", "credit_note": "credit note"}.get(row.kind, "invoice")
     context["attachment_note"] = f"The {document} is attached as {filename}."
     pdf = _attachment(session, row, context) if attach else None
     extra: list[tuple[str, str, bytes]] = []
@@ -420,8 +456,8 @@ def build_sms(
     first, since a text saying money was received must say who received it.
     """
     now = now or utcnow()
-    if row.kind == "statement":
-        raise PermanentDeliveryError("statements are sent by e-mail only")
+    if row.kind in ("statement", "credit_note"):
+        raise PermanentDeliveryError(f"{row.kind.replace('_', ' ')}s are sent by e-mail only")
     context = message_context(session, row, config, today=now.date(), money=format_money_code)
     template = environment.get_template(f"sms/{row.kind}.txt")
     company, link = context["company_name"], context["link"]

@@ -219,6 +219,8 @@ def _describe(row: QueuedMessage) -> str:
     }.get(row.kind, row.kind.capitalize())
     if row.kind == "receipt" and row.payment is not None:
         what = f"Receipt {row.payment.receipt_number}"
+    elif row.kind == "credit_note" and row.credit_note is not None:
+        what = f"Credit note {row.credit_note.number}"
     elif row.kind == "reminder" and row.reminder_stage:
         what = f"Reminder (stage {row.reminder_stage})"
     how = "e-mail" if row.channel == "email" else "SMS"
@@ -356,6 +358,8 @@ def deliver_message(
 def _document_number(row: QueuedMessage) -> str:
     if row.kind == "receipt" and row.payment is not None:
         return row.payment.receipt_number
+    if row.kind == "credit_note" and row.credit_note is not None:
+        return row.credit_note.number
     if row.invoice is not None and row.invoice.number:
         return row.invoice.number
     if row.kind == "statement" and row.client_id is not None:

@@ -10,7 +10,7 @@ from shared.actors import Actor, Notify
 from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404
-from shared.models import Client, Invoice, Payment, QueuedMessage
+from shared.models import Client, CreditNote, Invoice, Payment, QueuedMessage
 from shared.models.enums import MessageState
 from shared.transactions import unit_of_work
 
@@ -79,6 +79,15 @@ def queue_invoice_messages(
 def queue_receipt_messages(session: Session, payment: Payment, notify: Notify, *, actor: Actor) -> list[QueuedMessage]:
     """Queue a payment's receipt to the client on the chosen channels."""
     return _queue(session, payment.invoice, notify, actor=actor, kind="receipt", payment_id=payment.id)
+
+
+def queue_credit_note_messages(
+    session: Session, credit_note: CreditNote, notify: Notify, *, actor: Actor
+) -> list[QueuedMessage]:
+    """Queue a credit note to the client by e-mail (SPEC §11: e-mailed like an invoice; no SMS)."""
+    if notify.sms:
+        raise ValidationFailed.one("notify.sms", "credit notes are sent by e-mail only")
+    return _queue(session, credit_note.invoice, notify, actor=actor, kind="credit_note", credit_note_id=credit_note.id)
 
 
 @unit_of_work

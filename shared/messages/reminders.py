@@ -136,7 +136,7 @@ def reminder_candidates_query(today: dt.date):
         .join(Client, Client.id == Invoice.client_id)
         .where(
             Invoice.is_live,
-            Invoice.total > Invoice.amount_paid,
+            Invoice.balance_due > 0,
             or_(Invoice.next_reminder_on.is_(None), Invoice.next_reminder_on <= today),
         )
     )

@@ -3,6 +3,7 @@
 from shared.models.activity import Activity
 from shared.models.api_keys import ApiKey, IdempotencyRecord
 from shared.models.clients import Client
+from shared.models.credit_notes import ClientCredit, CreditMovement, CreditNote, CreditNoteItem, Refund
 from shared.models.expenses import Expense
 from shared.models.invoices import Invoice, InvoiceLine
 from shared.models.messages import QueuedMessage
@@ -15,6 +16,10 @@ __all__ = [
     "Activity",
     "ApiKey",
     "Client",
+    "ClientCredit",
+    "CreditMovement",
+    "CreditNote",
+    "CreditNoteItem",
     "Expense",
     "IdempotencyRecord",
     "Invoice",
@@ -24,6 +29,7 @@ __all__ = [
     "Payment",
     "PaymentRollup",
     "QueuedMessage",
+    "Refund",
     "Settings",
     "SignInThrottle",
     "User",

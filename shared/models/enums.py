@@ -16,13 +16,18 @@ from shared.money import TAX_ROUNDING_MODES as TAX_ROUNDING_MODES
 
 
 class InvoiceStatus(StrEnum):
-    """SPEC §5.2: ``draft -> open -> partially_paid -> paid``; ``open`` with nothing paid ``-> void``."""
+    """SPEC §5.2: ``draft -> open -> partially_paid -> paid``; ``open`` with nothing paid ``-> void``.
+
+    SPEC §11 adds ``credited``: settled by credit notes and client credit alone,
+    with no live payment (a terminal state).
+    """
 
     DRAFT = "draft"
     OPEN = "open"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
     VOID = "void"
+    CREDITED = "credited"
 
 
 class PaymentState(StrEnum):
@@ -40,6 +45,15 @@ class MessageState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class CreditMovementKind(StrEnum):
+    """SPEC §11: what moved a client's credit in one currency (the ledger's vocabulary)."""
+
+    CREDIT_NOTE = "credit_note"  # a credit note's excess over the invoice's balance: credit goes up
+    OVERPAYMENT = "overpayment"  # an online payment above the balance (SPEC §14): credit goes up
+    APPLICATION = "application"  # credit used to settle an invoice: credit goes down
+    REFUND = "refund"  # credit paid back to the client: credit goes down
 
 
 class ExpenseStatus(StrEnum):
@@ -90,12 +104,22 @@ INVOICE_STATES = tuple(InvoiceStatus)
 # Issued, not void, and not yet settled: what can take a payment, be overdue, get reminders.
 LIVE_INVOICE_STATES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 # Issued and not voided: what counts as invoiced income.
-ISSUED_INVOICE_STATES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+ISSUED_INVOICE_STATES = (
+    InvoiceStatus.OPEN,
+    InvoiceStatus.PARTIALLY_PAID,
+    InvoiceStatus.PAID,
+    InvoiceStatus.CREDITED,
+)
+# SPEC §11: a credit note corrects an issued invoice that is not void.
+CREDITABLE_INVOICE_STATES = ISSUED_INVOICE_STATES
+CREDIT_MOVEMENT_KINDS = tuple(CreditMovementKind)
+# Movements that add to a client's credit; the others take from it.
+CREDIT_INCREASING_KINDS = (CreditMovementKind.CREDIT_NOTE, CreditMovementKind.OVERPAYMENT)
 PAYMENT_STATES = tuple(PaymentState)
 DISCOUNT_TYPES = ("percent", "fixed")
 PAYMENT_METHODS = ("cash", "bank_transfer", "card", "online", "cheque", "mobile_money")
 EXPENSE_STATES = tuple(ExpenseStatus)
-MESSAGE_KINDS = ("invoice", "receipt", "reminder", "statement")
+MESSAGE_KINDS = ("invoice", "receipt", "reminder", "statement", "credit_note")
 CHANNELS = ("email", "sms")
 MESSAGE_STATES = tuple(MessageState)
 # A message still on its way: the worker has it or will take it.

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shared import money
 from shared.db import db, utcnow
 from shared.models.enums import (
+    CREDITABLE_INVOICE_STATES,
     DEFAULT_UNIT,
     DISCOUNT_TYPES,
     INVOICE_STATES,
@@ -38,7 +39,7 @@ from shared.models.enums import (
 LIVE_STATUS_SQL = one_of("status", LIVE_INVOICE_STATES)
 
 
-def overdue_condition(today: dt.date, *, status, due_date, total, amount_paid) -> ColumnElement[bool]:
+def overdue_condition(today: dt.date, *, status, due_date, total, amount_paid, amount_credited) -> ColumnElement[bool]:
     """SPEC §5.2 in SQL, the one place it is written: live, past its due date, something still owed.
 
     Takes the columns so that a table of invoice figures other than ``invoices``
@@ -47,7 +48,7 @@ def overdue_condition(today: dt.date, *, status, due_date, total, amount_paid) -
     ``status IN (live states)`` is written as the partial indexes on live
     invoices are, so they still serve lists of overdue invoices.
     """
-    return and_(status.in_(LIVE_INVOICE_STATES), due_date < today, total > amount_paid)
+    return and_(status.in_(LIVE_INVOICE_STATES), due_date < today, total > amount_paid + amount_credited)
 
 
 class Invoice(db.Model):
@@ -70,6 +71,10 @@ class Invoice(db.Model):
         ),
         CheckConstraint("discount_value IS NULL OR discount_value >= 0", name="discount_not_negative"),
         CheckConstraint("amount_paid >= 0 AND amount_paid <= total", name="amount_paid_in_range"),
+        # SPEC §11: what credit notes and client credit settled; with the payments never more than the total.
+        CheckConstraint(
+            "amount_credited >= 0 AND amount_paid + amount_credited <= total", name="amount_credited_in_range"
+        ),
         CheckConstraint("due_date >= issue_date", name="due_after_issue"),
         Index("ix_invoices_status_due_date", "status", "due_date"),
         Index("ix_invoices_client_id", "client_id"),
@@ -113,6 +118,8 @@ class Invoice(db.Model):
     tax_total: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     total: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     amount_paid: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    # SPEC §11: the ``applied`` part of its credit notes plus client credit applied to it.
+    amount_credited: Mapped[Decimal] = mapped_column(default=Decimal("0"), server_default="0")
     client_snapshot: Mapped[dict | None] = mapped_column(JSON)
     public_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(String(200), default="")
@@ -134,6 +141,7 @@ class Invoice(db.Model):
         cascade="all, delete-orphan",
     )
     payments = relationship("Payment", back_populates="invoice", order_by="Payment.id")
+    credit_notes = relationship("CreditNote", back_populates="invoice", order_by="CreditNote.id")
 
     # ---- the questions every door asks (SPEC §5.2); each is answered here only.
     # Hybrids read the same in Python (``invoice.is_live``), in SQL
@@ -201,29 +209,84 @@ class Invoice(db.Model):
         return self.amount_paid > 0 or any(not p.is_void for p in self.payments)
 
     @property
+    def has_credit_note(self) -> bool:
+        """SPEC §11: at least one credit note corrects this invoice."""
+        return bool(self.credit_notes)
+
+    @property
     def can_void(self) -> bool:
-        """SPEC §5.2: ``open`` with no live payment ``-> void``."""
-        return self.status == InvoiceStatus.OPEN and not self.has_live_payment
+        """SPEC §5.2: ``open`` with no live payment ``-> void``; SPEC §11: and no credit note."""
+        return self.status == InvoiceStatus.OPEN and not self.has_live_payment and not self.has_credit_note
+
+    @hybrid_property
+    def is_credited(self) -> bool:
+        return self.status == InvoiceStatus.CREDITED
+
+    @property
+    def can_take_credit_note(self) -> bool:
+        """SPEC §11: an issued, not void invoice with something left to credit."""
+        return self.status in CREDITABLE_INVOICE_STATES and self.creditable_amount > 0
+
+    @property
+    def amount_credit_noted(self) -> Decimal:
+        """The totals of this invoice's credit notes added up (applied and to client credit alike)."""
+        return money.round_money(sum((note.total for note in self.credit_notes), Decimal(0)), self.currency)
+
+    @property
+    def creditable_amount(self) -> Decimal:
+        """SPEC §11: how much more credit notes may still credit (their totals never pass the invoice's)."""
+        return money.round_money(self.total - self.amount_credit_noted, self.currency)
+
+    @property
+    def can_take_client_credit(self) -> bool:
+        """Client credit can settle it: live, with a balance (SPEC §11)."""
+        return self.is_live and self.balance_due > 0
+
+    @property
+    def derived_status(self) -> InvoiceStatus:
+        """SPEC §11's states from the figures: balance 0 is ``paid`` (money came in) or ``credited``; else open or part-paid.
+
+        The one place the state of an issued invoice is worked out; recording or
+        voiding a payment, a credit note and applying client credit all set
+        ``status`` from here. A zero invoice, with nothing paid or credited, is ``paid``.
+        """
+        if self.balance_due <= 0:
+            if self.amount_paid > 0 or self.amount_credited <= 0:
+                return InvoiceStatus.PAID
+            return InvoiceStatus.CREDITED
+        return InvoiceStatus.PARTIALLY_PAID if self.amount_paid > 0 else InvoiceStatus.OPEN
 
     @property
     def expects_payment(self) -> bool:
         """Whether the document asks to be paid (payment instructions): a draft's preview does, paid or void do not."""
-        return self.status not in (InvoiceStatus.PAID, InvoiceStatus.VOID)
+        return self.status not in (InvoiceStatus.PAID, InvoiceStatus.VOID, InvoiceStatus.CREDITED)
 
     @property
     def owes(self) -> bool:
         """Whether a balance means anything: not for drafts (not issued) or void invoices."""
         return self.can_send
 
-    @property
+    @hybrid_property
     def balance_due(self) -> Decimal:
-        return money.round_money(self.total - self.amount_paid, self.currency)
+        """SPEC §11: ``total - amount_paid - amount_credited``, never below 0."""
+        return max(money.round_money(self.total - self.amount_paid - self.amount_credited, self.currency), Decimal(0))
+
+    @balance_due.inplace.expression
+    @classmethod
+    def _balance_due_expression(cls):
+        # The CHECK ``amount_paid + amount_credited <= total`` keeps this from going below 0.
+        return cls.total - cls.amount_paid - cls.amount_credited
 
     @classmethod
     def overdue_clause(cls, today: dt.date) -> ColumnElement[bool]:
         """``is_overdue`` as a WHERE condition, for lists, counts and sums of overdue invoices."""
         return overdue_condition(
-            today, status=cls.status, due_date=cls.due_date, total=cls.total, amount_paid=cls.amount_paid
+            today,
+            status=cls.status,
+            due_date=cls.due_date,
+            total=cls.total,
+            amount_paid=cls.amount_paid,
+            amount_credited=cls.amount_credited,
         )
 
     @property

@@ -45,6 +45,7 @@ class QueuedMessage(db.Model):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"))
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id", ondelete="CASCADE"))
     reminder_stage: Mapped[int | None]
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     state: Mapped[str] = mapped_column(String(20), default=MessageState.QUEUED.value)
@@ -63,6 +64,7 @@ class QueuedMessage(db.Model):
     invoice = relationship("Invoice")
     payment = relationship("Payment")
     client = relationship("Client")
+    credit_note = relationship("CreditNote")
 
     @hybrid_property
     def is_waiting(self) -> bool:

@@ -5,7 +5,7 @@ tables instead of aggregating every invoice and payment, so their cost
 follows the number of currencies, states and due dates, not of invoices:
 
 - ``invoice_rollups`` (currency, status, due date) -> count, sum of ``total``,
-  sum of ``amount_paid``, for every invoice but drafts. Only live invoices
+  sum of ``amount_paid``, sum of ``amount_credited`` (SPEC §11), for every invoice but drafts. Only live invoices
   (open, partly paid) keep their real due date, which aging and "overdue"
   need; paid and void invoices share the one date :data:`SETTLED_DUE_DATE`.
   Drafts are left out on purpose: they are few (the reports count them
@@ -77,7 +77,10 @@ class InvoiceRollup(db.Model):
     """
 
     __tablename__ = "invoice_rollups"
-    __table_args__ = (CheckConstraint("invoice_count >= 0 AND total >= 0 AND amount_paid >= 0", name="not_negative"),)
+    __table_args__ = (
+        CheckConstraint("invoice_count >= 0 AND total >= 0 AND amount_paid >= 0", name="not_negative"),
+        CheckConstraint("amount_credited >= 0", name="amount_credited_not_negative"),
+    )
 
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -85,6 +88,7 @@ class InvoiceRollup(db.Model):
     invoice_count: Mapped[int]
     total: Mapped[Decimal]
     amount_paid: Mapped[Decimal]
+    amount_credited: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
 
     @classmethod
     def overdue_clause(cls, today: dt.date) -> ColumnElement[bool]:
@@ -94,7 +98,12 @@ class InvoiceRollup(db.Model):
         exactly when they are (a live invoice always owes something).
         """
         return overdue_condition(
-            today, status=cls.status, due_date=cls.due_date, total=cls.total, amount_paid=cls.amount_paid
+            today,
+            status=cls.status,
+            due_date=cls.due_date,
+            total=cls.total,
+            amount_paid=cls.amount_paid,
+            amount_credited=cls.amount_credited,
         )
 
     def __repr__(self) -> str:
@@ -118,7 +127,7 @@ class PaymentRollup(db.Model):
 
 log = logging.getLogger("shared.models.rollups")
 
-INVOICE_FIELDS = ("currency", "status", "due_date", "total", "amount_paid")
+INVOICE_FIELDS = ("currency", "status", "due_date", "total", "amount_paid", "amount_credited")
 PAYMENT_FIELDS = ("currency", "paid_on", "amount", "voided_at")
 ZERO = Decimal(0)
 
@@ -135,7 +144,7 @@ def invoice_key(currency: str, status: str, due_date: dt.date) -> InvoiceKey | N
 
 @dataclass
 class Deltas:
-    """Net changes per rollup key: invoices (count, total, paid), payments (count, amount)."""
+    """Net changes per rollup key: invoices (count, total, paid, credited), payments (count, amount)."""
 
     invoices: dict[InvoiceKey, list] = field(default_factory=dict)
     payments: dict[PaymentKey, list] = field(default_factory=dict)
@@ -144,10 +153,11 @@ class Deltas:
         key = invoice_key(values["currency"], values["status"], values["due_date"])
         if key is None:
             return
-        row = self.invoices.setdefault(key, [0, ZERO, ZERO])
+        row = self.invoices.setdefault(key, [0, ZERO, ZERO, ZERO])
         row[0] += sign
         row[1] += sign * Decimal(values["total"])
         row[2] += sign * Decimal(values["amount_paid"])
+        row[3] += sign * Decimal(values.get("amount_credited") or 0)
 
     def add_payment(self, values: Mapping[str, Any], sign: int) -> None:
         if values["voided_at"] is not None:
@@ -201,14 +211,20 @@ def _recount(session: Session, model, key_values: dict) -> None:
         where = [Invoice.currency == key_values["currency"], Invoice.status == key_values["status"]]
         if key_values["status"] in LIVE_INVOICE_STATES:
             where.append(Invoice.due_date == key_values["due_date"])
-        count, total, paid = session.execute(
+        count, total, paid, credited = session.execute(
             select(
                 func.count(),
                 func.sum(Invoice.total, type_=Invoice.total.type),
                 func.sum(Invoice.amount_paid, type_=Invoice.amount_paid.type),
+                func.sum(Invoice.amount_credited, type_=Invoice.amount_credited.type),
             ).where(*where)
         ).one()
-        figures = {"invoice_count": count, "total": total or ZERO, "amount_paid": paid or ZERO}
+        figures = {
+            "invoice_count": count,
+            "total": total or ZERO,
+            "amount_paid": paid or ZERO,
+            "amount_credited": credited or ZERO,
+        }
     else:
         count, amount = session.execute(
             select(func.count(), func.sum(Payment.amount, type_=Payment.amount.type)).where(
@@ -230,13 +246,13 @@ def _recount(session: Session, model, key_values: dict) -> None:
 
 def apply_deltas(session: Session, deltas: Deltas) -> None:
     """Write ``deltas`` to the rollup tables, invoice rows then payment rows, each sorted by key."""
-    for (currency, status, due_date), (count, total, paid) in sorted(deltas.invoices.items()):
-        if count or total or paid:
+    for (currency, status, due_date), (count, total, paid, credited) in sorted(deltas.invoices.items()):
+        if count or total or paid or credited:
             _apply_one(
                 session,
                 InvoiceRollup,
                 {"currency": currency, "status": status, "due_date": due_date},
-                {"invoice_count": count, "total": total, "amount_paid": paid},
+                {"invoice_count": count, "total": total, "amount_paid": paid, "amount_credited": credited},
             )
     for (currency, paid_on), (count, amount) in sorted(deltas.payments.items()):
         if count or amount:
@@ -253,7 +269,7 @@ def count_inserted(
 ) -> None:
     """Add rows written by a bulk INSERT (which fires no flush events) to the rollups, in its transaction.
 
-    Invoice rows need ``currency, status, due_date, total, amount_paid``;
+    Invoice rows need ``currency, status, due_date, total, amount_paid`` (``amount_credited`` 0 if left out);
     payment rows ``currency, paid_on, amount, voided_at``.
     """
     deltas = Deltas()
@@ -345,8 +361,8 @@ _KEY_DUE_DATE = f"CASE WHEN {one_of('status', LIVE_INVOICE_STATES)} THEN due_dat
 # on SQLite they add scaled integers). Migration 0005 carries a frozen copy.
 REBUILD_SQL = (
     "DELETE FROM invoice_rollups",
-    "INSERT INTO invoice_rollups (currency, status, due_date, invoice_count, total, amount_paid)"
-    f" SELECT currency, status, {_KEY_DUE_DATE}, count(*), sum(total), sum(amount_paid)"
+    "INSERT INTO invoice_rollups (currency, status, due_date, invoice_count, total, amount_paid, amount_credited)"
+    f" SELECT currency, status, {_KEY_DUE_DATE}, count(*), sum(total), sum(amount_paid), sum(amount_credited)"
     f" FROM invoices WHERE status <> {sql_literal(InvoiceStatus.DRAFT)} GROUP BY 1, 2, 3",
     "DELETE FROM payment_rollups",
     "INSERT INTO payment_rollups (currency, paid_on, payment_count, amount)"
@@ -387,14 +403,15 @@ def _expected(session: Session) -> tuple[dict, dict]:
             func.count(),
             func.sum(Invoice.total, type_=Invoice.total.type),
             func.sum(Invoice.amount_paid, type_=Invoice.amount_paid.type),
+            func.sum(Invoice.amount_credited, type_=Invoice.amount_credited.type),
         ).group_by(Invoice.currency, Invoice.status, Invoice.due_date)
     )
-    for currency, status, due_date, count, total, paid in rows:
+    for currency, status, due_date, count, total, paid, credited in rows:
         key = invoice_key(currency, status, due_date)
         if key is None:
             continue
-        before = invoices.get(key, (0, ZERO, ZERO))
-        invoices[key] = (before[0] + count, before[1] + total, before[2] + paid)
+        before = invoices.get(key, (0, ZERO, ZERO, ZERO))
+        invoices[key] = (before[0] + count, before[1] + total, before[2] + paid, before[3] + credited)
     payments = {
         (currency, paid_on): (count, amount)
         for currency, paid_on, count, amount in session.execute(
@@ -414,9 +431,9 @@ def rollup_differences(session: Session) -> list[str]:
     """
     expected_invoices, expected_payments = _expected(session)
     stored_invoices = {
-        (r.currency, r.status, r.due_date): (r.invoice_count, r.total, r.amount_paid)
+        (r.currency, r.status, r.due_date): (r.invoice_count, r.total, r.amount_paid, r.amount_credited)
         for r in session.scalars(select(InvoiceRollup))
-        if (r.invoice_count, r.total, r.amount_paid) != (0, ZERO, ZERO)
+        if (r.invoice_count, r.total, r.amount_paid, r.amount_credited) != (0, ZERO, ZERO, ZERO)
     }
     stored_payments = {
         (r.currency, r.paid_on): (r.payment_count, r.amount)

@@ -8,6 +8,12 @@ from shared.actors import Actor, Notify
 from shared.lookups import get_settings
 from shared.messages.queue import cancel_message, queue_statement, retry_message
 from shared.services.clients import archive_client, create_client, delete_client, restore_client, update_client
+from shared.services.credit_notes import (
+    apply_client_credit,
+    credit_online_overpayment,
+    issue_credit_note,
+    refund_client_credit,
+)
 from shared.services.expenses import (
     approve_expense,
     decline_expense,
@@ -32,6 +38,7 @@ from shared.transactions import atomic
 __all__ = [
     "Actor",
     "Notify",
+    "apply_client_credit",
     "approve_expense",
     "archive_client",
     "atomic",
@@ -40,15 +47,18 @@ __all__ = [
     "create_client",
     "create_draft",
     "create_user",
+    "credit_online_overpayment",
     "decline_expense",
     "delete_client",
     "delete_draft",
     "delete_expense",
     "get_settings",
+    "issue_credit_note",
     "issue_invoice",
     "queue_statement",
     "record_invoice_viewed",
     "record_payment",
+    "refund_client_credit",
     "request_expense",
     "restore_client",
     "retry_message",

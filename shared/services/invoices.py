@@ -168,7 +168,8 @@ def _clean_client(session: Session, raw: Any) -> Client:
     return client
 
 
-def _clean_items(raw: Any, errors: FieldErrors) -> list[dict[str, Any]] | None:
+def clean_items(raw: Any, errors: FieldErrors) -> list[dict[str, Any]] | None:
+    """Check lines against SPEC §5.1's bounds (invoice lines and credit-note items alike), each under its path."""
     if not isinstance(raw, (list, tuple)) or not raw:
         errors.add("items", "at least one line is required")
         return None
@@ -233,7 +234,7 @@ def _clean_draft(session: Session, draft: InvoiceDraft) -> dict[str, Any]:
     _clean_texts({"purchase_order": draft.purchase_order, "notes": draft.notes}, cleaned, errors)
     with errors.collect():
         cleaned["discount"] = _clean_discount(draft.discount)
-    cleaned["items"] = _clean_items(draft.items, errors)
+    cleaned["items"] = clean_items(draft.items, errors)
     return _finish(cleaned, errors, settings.tax_rounding, settings)
 
 
@@ -272,7 +273,7 @@ def _clean_changes(session: Session, changes: InvoiceChanges, invoice: Invoice) 
     else:
         cleaned["discount"] = None
     if "items" in values:
-        cleaned["items"] = _clean_items(values["items"], errors)
+        cleaned["items"] = clean_items(values["items"], errors)
     else:
         cleaned["items"] = [
             {
@@ -355,7 +356,7 @@ def preview_totals(session: Session, *, data: InvoiceDraft) -> money.Totals:
     discount = None
     with errors.collect():
         discount = _clean_discount(data.discount)
-    items = _clean_items(data.items, errors)
+    items = clean_items(data.items, errors)
     errors.raise_if_any()
     return _compute(items, currency, discount, settings.tax_rounding)
 
@@ -511,6 +512,8 @@ def void_invoice(session: Session, *, actor: Actor, invoice_id: int, reason: str
         raise Conflict(f"invoice {invoice.number} is already void")
     if invoice.has_live_payment:
         raise Conflict(f"invoice {invoice.number} has payments; void its payments before voiding the invoice")
+    if invoice.has_credit_note:
+        raise Conflict(f"invoice {invoice.number} has a credit note; it cannot be voided")
     if not invoice.can_void:
         raise Conflict(
             f"invoice {invoice.number} is {invoice.status.replace('_', ' ')}; only an open invoice is voided"

@@ -16,16 +16,10 @@ from shared.inputs import PaymentInput
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import cancel_queued, queue_receipt_messages
 from shared.models import Invoice, Payment, QueuedMessage
-from shared.models.enums import PAYMENT_METHODS, InvoiceStatus
+from shared.models.enums import PAYMENT_METHODS
 from shared.numbering import next_number
 from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
 from shared.transactions import unit_of_work
-
-
-def _status_for(invoice: Invoice) -> str:
-    if invoice.amount_paid >= invoice.total:
-        return InvoiceStatus.PAID
-    return InvoiceStatus.PARTIALLY_PAID if invoice.amount_paid > 0 else InvoiceStatus.OPEN
 
 
 @unit_of_work
@@ -79,6 +73,8 @@ def record_payment(
 
     if invoice.is_paid:
         raise Conflict(f"invoice {invoice.number} is already paid in full")
+    if invoice.is_credited:
+        raise Conflict(f"invoice {invoice.number} is settled by credit notes; nothing is owed")
     balance = invoice.balance_due
     if amount > balance:
         raise Conflict(
@@ -104,8 +100,8 @@ def record_payment(
     )
     session.add(payment)
     invoice.amount_paid = invoice.amount_paid + amount
-    invoice.status = _status_for(invoice)
-    if invoice.is_paid:
+    invoice.status = invoice.derived_status
+    if invoice.balance_due <= 0:
         cancel_queued(session, invoice.id, ("reminder",), "invoice paid")
     session.flush()
     shown = format_money(amount, invoice.currency)
@@ -136,7 +132,7 @@ def void_payment(session: Session, *, actor: Actor, payment_id: int, reason: str
     payment.voided_by = actor.label[:200]
     payment.void_reason = reason
     invoice.amount_paid = invoice.amount_paid - payment.amount
-    invoice.status = _status_for(invoice)
+    invoice.status = invoice.derived_status
     cancel_queued(session, invoice.id, ("receipt",), "payment voided", payment_id=payment.id)
     record_activity(
         session,

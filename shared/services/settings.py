@@ -71,6 +71,7 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
         "company_email": lambda v: normalize_email(v, "company_email") or "",
         "invoice_number_format": lambda v: check_number_format(v, "invoice_number_format"),
         "receipt_number_format": lambda v: check_number_format(v, "receipt_number_format"),
+        "credit_note_number_format": lambda v: check_number_format(v, "credit_note_number_format"),
         "default_currency": lambda v: _required_currency(v),
         "payment_terms_days": lambda v: _whole(v, "payment_terms_days", 0, 365),
         "tax_rounding": _tax_rounding,
@@ -97,6 +98,12 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
         "receipt_number_format"
     ):
         errors.add("receipt_number_format", "must differ from the invoice number format")
+    credit_format = cleaned.get("credit_note_number_format")
+    if credit_format and credit_format in (
+        cleaned.get("invoice_number_format", settings.invoice_number_format),
+        cleaned.get("receipt_number_format", settings.receipt_number_format),
+    ):
+        errors.add("credit_note_number_format", "must differ from the invoice and receipt number formats")
     errors.raise_if_any()
     changed = sorted(name for name, value in cleaned.items() if getattr(settings, name) != value)
     for name in changed:

@@ -291,3 +291,82 @@ def test_client_vat_id_is_checked_where_the_country_has_a_rule(api):
     assert (good.get_json()["vat_id"], good.get_json()["country"]) == ("DE136695976", "DE")
     elsewhere = api.post("/clients", json={"name": "Lagos Ltd", "country": "NG", "vat_id": "12345678-0001"})
     assert elsewhere.status_code == 201 and elsewhere.get_json()["vat_id"] == "NG123456780001"
+
+
+CREDIT_CASES = [
+    (
+        "eur-full-line",
+        "EUR",
+        "line",
+        PERCENT_10,
+        [item("1.5", "19.99", "19"), item("2", "7.49", "7.5")],
+        {"full": True},
+    ),
+    (
+        "eur-items-document-categories",
+        "EUR",
+        "document",
+        None,
+        [item("3", "33.33", "19"), item("1", "40.00", "0", "E", "Education services")],
+        {"items": [item("1", "33.33", "19"), item("1", "10.00", "0", "E", "Education services")]},
+    ),
+    (
+        "jpy-full-document",
+        "JPY",
+        "document",
+        PERCENT_10,
+        [item("7", "980", "7.5"), item("2", "1000", "0")],
+        {"full": True},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "currency", "rounding", "discount", "items", "credit"), CREDIT_CASES, ids=[c[0] for c in CREDIT_CASES]
+)
+def test_credit_notes_pass_the_rules_reference_their_invoice_and_the_invoice_counts_them_as_paid(
+    api, api_app, seller, case, currency, rounding, discount, items, credit
+):
+    seller(rounding)
+    invoice = _invoice(api, currency, discount, items)
+    made = api.post(f"/invoices/{invoice['id']}/credit-notes", json={"reason": "Returned goods", **credit})
+    assert made.status_code == 201, made.get_json()
+    note = made.get_json()
+    ubl = api.get(note["links"]["ubl"].removeprefix("/api/v1"))
+    assert ubl.status_code == 200, ubl.get_json()
+    with api_app.app_context():
+        from shared.models import CreditNote
+
+        cii = einvoice.credit_note_cii(db.session, db.session.get(CreditNote, note["id"]))
+    expected = {key: Decimal(note[key]) for key in ("subtotal", "tax_total", "total")}
+    expected.update(discount_total=Decimal(0), paid=Decimal(note["applied"]), balance_due=Decimal(note["to_credit"]))
+    for xml, names in ((cii, CII_TOTALS), (ubl.data, UBL_TOTALS)):
+        check_xsd(xml)
+        assert fatal_failures(xml) == []
+        assert _totals(xml, names) == {key: expected[key] for key in names}
+        root = etree.fromstring(xml)
+        assert root.xpath("//*[local-name()='TypeCode' or local-name()='CreditNoteTypeCode']/text()")[0] == "381"
+        reference = root.xpath(
+            "//*[local-name()='InvoiceReferencedDocument' or local-name()='InvoiceDocumentReference']"
+            "/*[local-name()='IssuerAssignedID' or local-name()='ID']/text()"
+        )
+        assert reference == [invoice["number"]]
+    # The invoice's own e-invoice now counts the credit as paid (BT-113) and still passes.
+    after = api.get(f"/invoices/{invoice['id']}").get_json()
+    invoice_ubl = api.get(f"/invoices/{invoice['id']}/ubl.xml").data
+    assert fatal_failures(invoice_ubl) == []
+    totals = _totals(invoice_ubl, UBL_TOTALS)
+    assert totals["paid"] == Decimal(after["amount_paid"]) + Decimal(after["amount_credited"])
+    assert totals["balance_due"] == Decimal(after["balance_due"])
+
+
+def test_a_credit_note_facturx_pdf_embeds_the_381_document(api, seller):
+    from facturx import get_facturx_xml_from_pdf
+
+    seller("line")
+    invoice = _invoice(api, "EUR", None, [item("1", "50.00", "19")])
+    note = api.post(f"/invoices/{invoice['id']}/credit-notes", json={"reason": "Goodwill", "full": True}).get_json()
+    response = api.get(f"/credit-notes/{note['id']}/facturx.pdf")
+    assert response.status_code == 200, response.get_json()
+    _name, xml = get_facturx_xml_from_pdf(response.data, check_xsd=True)
+    assert b"<ram:TypeCode>381</ram:TypeCode>" in xml and fatal_failures(xml) == []

@@ -6,8 +6,8 @@ and an exemption reason; settings gain ``einvoice_format``. Existing clients get
 no country (an e-invoice for them is refused, naming the field, until someone
 sets it); existing lines get unit ``C62`` and category ``S``, or ``Z`` at a 0 % rate.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-29 19:50:00.000000
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -44,11 +44,23 @@ def upgrade():
         batch_op.create_check_constraint(
             op.f("ck_invoice_lines_tax_category"), "tax_category IN ('S', 'Z', 'E', 'AE', 'K', 'G')"
         )
+    with op.batch_alter_table("credit_note_items", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("unit", sa.String(length=3), server_default="C62", nullable=False))
+        batch_op.add_column(sa.Column("tax_category", sa.String(length=2), server_default="S", nullable=False))
+        batch_op.add_column(sa.Column("tax_exemption_reason", sa.String(length=300), server_default="", nullable=False))
+        batch_op.create_check_constraint(
+            op.f("ck_credit_note_items_tax_category"), "tax_category IN ('S', 'Z', 'E', 'AE', 'K', 'G')"
+        )
     # SPEC §16: the default category is S at a rate above 0, else Z.
     op.execute("UPDATE invoice_lines SET tax_category = 'Z' WHERE tax_rate = 0")
+    op.execute("UPDATE credit_note_items SET tax_category = 'Z' WHERE tax_rate = 0")
 
 
 def downgrade():
+    with op.batch_alter_table("credit_note_items", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_credit_note_items_tax_category"), type_="check")
+        for name in ("tax_exemption_reason", "tax_category", "unit"):
+            batch_op.drop_column(name)
     with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_invoice_lines_tax_category"), type_="check")
         for name in ("tax_exemption_reason", "tax_category", "unit"):
