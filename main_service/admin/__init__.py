@@ -15,6 +15,7 @@ from main_service.admin import (  # noqa: E402,F401
     clients,
     dashboard,
     delivery,
+    einvoices,
     expenses,
     invoices,
     payments,

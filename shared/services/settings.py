@@ -18,7 +18,7 @@ from shared.errors import ValidationFailed
 from shared.inputs import SettingsChanges, given
 from shared.lookups import get_settings
 from shared.models import Invoice, Settings
-from shared.models.enums import EINVOICE_FORMATS, PAPER_SIZES, TAX_ROUNDING_MODES
+from shared.models.enums import EINVOICE_FORMATS, PAPER_SIZES, TAX_ROUNDING_MODES, EInvoiceFormat
 from shared.numbering import check_number_format
 from shared.parsing import FieldErrors, clean_text, to_whole
 from shared.regions import check_country, check_time_zone
@@ -131,6 +131,7 @@ def _required_currency(value: Any) -> str:
 
 
 def _einvoice_format(value: Any) -> str:
+    value = value or EInvoiceFormat.NONE  # blank: no e-invoice in the e-mail
     if value not in EINVOICE_FORMATS:
         raise ValidationFailed.one("einvoice_format", f"must be one of {', '.join(EINVOICE_FORMATS)}")
     return value
