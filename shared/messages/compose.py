@@ -373,7 +373,7 @@ def build_email_parts(
     context["attachment_note"] = f"The {document} is attached as {filename}."
     pdf = _attachment(session, row, context) if attach else None
     extra: list[tuple[str, str, bytes]] = []
-    if attach and row.kind == "invoice":
+    if attach and row.kind in ("invoice", "credit_note"):
         pdf, extra = _einvoice_attachments(session, row, pdf)
     return {
         "subject": context["subject"],
@@ -392,23 +392,33 @@ def _einvoice_attachments(
 ) -> tuple[bytes, list[tuple[str, str, bytes]]]:
     """SPEC §16 ``einvoice_format``: the Factur-X PDF instead of the plain one, or the UBL file beside it.
 
-    An invoice that cannot be an e-invoice (a client without a country, ...)
-    still goes out with its plain PDF: the e-mail is not held back for it.
+    The same for an invoice and a credit note. One that cannot be an e-invoice
+    (a client without a country, ...) still goes out with its plain PDF: the
+    e-mail is not held back for it.
     """
     from shared import einvoice
     from shared.errors import DomainError
 
     fmt = get_settings(session).einvoice_format
-    if fmt == EInvoiceFormat.NONE or row.invoice is None or not row.invoice.can_send:
+    if fmt == EInvoiceFormat.NONE:
         return pdf, []
-    as_of = row.created_at.date() if row.created_at else None
     try:
-        if fmt == EInvoiceFormat.FACTURX:
-            return einvoice.invoice_facturx_pdf(session, row.invoice, as_of=as_of), []
-        xml = einvoice.invoice_ubl(session, row.invoice)
+        if row.kind == "credit_note":
+            document = _credit_note(row)
+            if fmt == EInvoiceFormat.FACTURX:
+                return einvoice.credit_note_facturx_pdf(session, document), []
+            xml = einvoice.credit_note_ubl(session, document)
+        else:
+            document = row.invoice
+            if document is None or not document.can_send:
+                return pdf, []
+            if fmt == EInvoiceFormat.FACTURX:
+                as_of = row.created_at.date() if row.created_at else None
+                return einvoice.invoice_facturx_pdf(session, document, as_of=as_of), []
+            xml = einvoice.invoice_ubl(session, document)
     except DomainError:
         return pdf, []
-    return pdf, [(einvoice.einvoice_filename(row.invoice, "ubl.xml"), "xml", xml)]
+    return pdf, [(einvoice.einvoice_filename(document, "ubl.xml"), "xml", xml)]
 
 
 def _address(name: str, addr_spec: str) -> Address:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.actors import Actor
 from shared.messages.compose import build_email
 from shared.models import QueuedMessage
 from shared.services import Notify, get_settings
@@ -53,3 +54,24 @@ def test_an_invoice_that_cannot_be_an_einvoice_still_goes_with_its_plain_pdf(
 ):
     invoice, attachments = _email(session, make_invoice, make_client, config, "ubl", country="")
     assert [name for name, _, _ in attachments] == [f"{invoice.number}.pdf"]
+
+
+def test_a_credit_note_email_carries_its_ubl_credit_note(session, make_invoice, make_client, config):
+    from shared.inputs import CreditNoteInput
+    from shared.services import issue_credit_note
+
+    invoice, _ = _email(session, make_invoice, make_client, config, "ubl")
+    note, _ = issue_credit_note(
+        session,
+        actor=Actor.system("tests"),
+        invoice_id=invoice.id,
+        data=CreditNoteInput(reason="Returned", full=True),
+        notify=Notify(email=True),
+    )
+    session.commit()
+    row = session.query(QueuedMessage).filter_by(kind="credit_note", channel="email").one()
+    message = build_email(session, row, config)
+    names = [part.get_filename() for part in message.iter_attachments()]
+    assert names == [f"{note.number}.pdf", f"{note.number}.ubl.xml"]
+    xml = list(message.iter_attachments())[1].get_content()
+    assert b"<CreditNote" in xml and invoice.number.encode() in xml
