@@ -370,3 +370,12 @@ def test_a_credit_note_facturx_pdf_embeds_the_381_document(api, seller):
     assert response.status_code == 200, response.get_json()
     _name, xml = get_facturx_xml_from_pdf(response.data, check_xsd=True)
     assert b"<ram:TypeCode>381</ram:TypeCode>" in xml and fatal_failures(xml) == []
+
+
+def test_line_rounding_that_drifts_a_whole_unit_from_the_rate_is_refused_naming_tax_rounding(api, seller):
+    seller("line")
+    # JPY, two lines of 5 at 10 %: each line's tax rounds 0.5 up to 1, so T = 2 where 10 % of 10 is 1 (BR-S-09).
+    body = _invoice(api, "JPY", None, [item("1", "5", "10"), item("1", "5", "10")])
+    assert body["tax_total"] == "2"
+    problem = api.get(f"/invoices/{body['id']}/ubl.xml").get_json()
+    assert list(problem["errors"]) == ["tax_rounding"] and "BR-S-09" in problem["detail"]
