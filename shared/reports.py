@@ -55,7 +55,18 @@ from sqlalchemy.sql.elements import ColumnElement
 from shared import money
 from shared.db import Fixed4
 from shared.errors import NotFound
-from shared.models import Client, Expense, Invoice, InvoiceLine, InvoiceRollup, Payment, PaymentRollup
+from shared.models import (
+    Client,
+    CreditNote,
+    CreditNoteItem,
+    Expense,
+    Invoice,
+    InvoiceLine,
+    InvoiceRollup,
+    Payment,
+    PaymentRollup,
+    Refund,
+)
 from shared.models.enums import (
     INVOICE_STATES,
     ISSUED_INVOICE_STATES,
@@ -228,10 +239,17 @@ class MonthRow:
     month: str  # YYYY-MM
     collected: Decimal
     expenses: Decimal
+    refunded: Decimal = ZERO  # client credit paid back (SPEC §11): money out
+    invoiced: Decimal = ZERO  # issued invoices' totals, by issue date
+    credited: Decimal = ZERO  # credit notes' totals, by their own issue date (SPEC §11)
 
     @property
     def net(self) -> Decimal:
-        return self.collected - self.expenses
+        return self.collected - self.refunded - self.expenses
+
+    @property
+    def net_invoiced(self) -> Decimal:
+        return self.invoiced - self.credited
 
     @property
     def label(self) -> str:
@@ -245,10 +263,24 @@ class IncomeStatement:
     months: list[MonthRow]
     collected: Decimal
     expenses: Decimal
+    refunded: Decimal = ZERO
+    invoiced: Decimal = ZERO
+    credited: Decimal = ZERO
 
     @property
     def net(self) -> Decimal:
-        return self.collected - self.expenses
+        """Cash: payments received less refunds and approved expenses."""
+        return self.collected - self.refunded - self.expenses
+
+    @property
+    def net_invoiced(self) -> Decimal:
+        """Accrual: invoiced less credit notes (SPEC §11: a credit note lowers income in its own period)."""
+        return self.invoiced - self.credited
+
+
+def _by_month(session: Session, date_column, amount, *where) -> dict[str, Decimal]:
+    month = month_of(session, date_column)
+    return dict(session.execute(select(month, _sum(amount)).where(*where).group_by(month)).all())
 
 
 def income_statement(session: Session, currency: str, period: Period) -> IncomeStatement:
@@ -269,8 +301,33 @@ def income_statement(session: Session, currency: str, period: Period) -> IncomeS
             .group_by(spent_month)
         ).all()
     )
+    refunded = _by_month(
+        session, Refund.refunded_on, Refund.amount, Refund.currency == currency, period.contains(Refund.refunded_on)
+    )
+    invoiced = _by_month(
+        session,
+        Invoice.issue_date,
+        Invoice.total,
+        Invoice.currency == currency,
+        Invoice.status.in_(ISSUED_STATES),
+        period.contains(Invoice.issue_date),
+    )
+    credited = _by_month(
+        session,
+        CreditNote.issue_date,
+        CreditNote.total,
+        CreditNote.currency == currency,
+        period.contains(CreditNote.issue_date),
+    )
     months = [
-        MonthRow(key, _amount(collected.get(key), currency), _amount(spent.get(key), currency))
+        MonthRow(
+            key,
+            _amount(collected.get(key), currency),
+            _amount(spent.get(key), currency),
+            _amount(refunded.get(key), currency),
+            _amount(invoiced.get(key), currency),
+            _amount(credited.get(key), currency),
+        )
         for key in period.month_keys()
     ]
     return IncomeStatement(
@@ -279,6 +336,9 @@ def income_statement(session: Session, currency: str, period: Period) -> IncomeS
         months=months,
         collected=_amount(sum(collected.values(), ZERO), currency),
         expenses=_amount(sum(spent.values(), ZERO), currency),
+        refunded=_amount(sum(refunded.values(), ZERO), currency),
+        invoiced=_amount(sum(invoiced.values(), ZERO), currency),
+        credited=_amount(sum(credited.values(), ZERO), currency),
     )
 
 
@@ -446,10 +506,23 @@ class TaxReport:
     # Invoices' tax_total minus their lines' tax: non-zero only with document tax rounding.
     rounding: Decimal
     invoice_tax: Decimal  # the sum of the invoices' tax_total
+    # SPEC §11: tax given back by credit notes issued in the period, per rate (``invoices`` counts credit notes).
+    credited_rows: list[TaxRow] = field(default_factory=list)
+    credited_rounding: Decimal = ZERO  # as ``rounding``, for credit notes with document rounding
+    credited_tax: Decimal = ZERO  # the sum of the credit notes' tax_total
 
     @property
     def taxable(self) -> Decimal:
         return sum((r.taxable for r in self.rows), ZERO)
+
+    @property
+    def credited_taxable(self) -> Decimal:
+        return sum((r.taxable for r in self.credited_rows), ZERO)
+
+    @property
+    def net_tax(self) -> Decimal:
+        """Tax invoiced less tax credited in the period: what is owed to the tax authority."""
+        return self.invoice_tax - self.credited_tax
 
 
 def tax_by_rate(session: Session, currency: str, period: Period) -> TaxReport:
@@ -472,7 +545,33 @@ def tax_by_rate(session: Session, currency: str, period: Period) -> TaxReport:
     ]
     invoice_tax = _amount(session.scalar(select(_sum(Invoice.tax_total)).where(issued)), currency)
     line_tax = sum((r.tax for r in rows), ZERO)
-    return TaxReport(currency, period, rows, invoice_tax - line_tax, invoice_tax)
+    noted = and_(CreditNote.currency == currency, period.contains(CreditNote.issue_date))
+    credited_rows = [
+        TaxRow(rate, notes, _amount(taxable, currency), _amount(tax, currency))
+        for rate, notes, taxable, tax in session.execute(
+            select(
+                CreditNoteItem.tax_rate,
+                func.count(distinct(CreditNoteItem.credit_note_id)),
+                _sum(CreditNoteItem.amount),
+                _sum(CreditNoteItem.tax),
+            )
+            .join(CreditNote, CreditNote.id == CreditNoteItem.credit_note_id)
+            .where(noted)
+            .group_by(CreditNoteItem.tax_rate)
+            .order_by(CreditNoteItem.tax_rate)
+        )
+    ]
+    credited_tax = _amount(session.scalar(select(_sum(CreditNote.tax_total)).where(noted)), currency)
+    return TaxReport(
+        currency,
+        period,
+        rows,
+        invoice_tax - line_tax,
+        invoice_tax,
+        credited_rows=credited_rows,
+        credited_rounding=credited_tax - sum((r.tax for r in credited_rows), ZERO),
+        credited_tax=credited_tax,
+    )
 
 
 # ---------------------------------------------------------------- payments by method, expenses by category
@@ -522,9 +621,9 @@ def group_total(rows: Sequence[GroupRow]) -> tuple[int, Decimal]:
 @dataclass(frozen=True)
 class StatementEntry:
     date: dt.date
-    kind: str  # invoice | payment
-    reference: str  # invoice or receipt number
-    invoice_id: int
+    kind: str  # invoice | payment | credit_note | refund
+    reference: str  # invoice, receipt or credit-note number; "Refund" for a refund
+    invoice_id: int | None  # None for a refund (it pays client credit back, not an invoice)
     payment_id: int | None
     invoice_number: str
     due_date: dt.date | None
@@ -563,6 +662,11 @@ class Statement:
 def client_statement(session: Session, client_id: int, *, as_of: dt.date) -> Statement:
     """Every issued invoice and payment of one client up to ``as_of``, with a running balance per currency.
 
+    SPEC §11: a credit note is a credit for its whole total and a refund a
+    charge, so the closing balance is what the client owes less the client's
+    credit (below 0 when the client holds credit); applying credit moves
+    nothing between the two and shows no line.
+
     Voided invoices and voided payments are left out: each cancels itself, and
     the statement's closing balance then equals what the client owes. On one
     day an invoice comes before a payment. The running balance is a window
@@ -587,11 +691,45 @@ def client_statement(session: Session, client_id: int, *, as_of: dt.date) -> Sta
         Invoice.total.label("charge"),
         zero.label("credit"),
     ).where(Invoice.client_id == client_id, Invoice.status.in_(ISSUED_STATES), Invoice.issue_date <= as_of)
+    credit_notes = (
+        select(
+            CreditNote.currency.label("currency"),
+            CreditNote.issue_date.label("on"),
+            literal(1, Integer).label("seq"),
+            CreditNote.id.label("doc_id"),
+            literal("credit_note", String).label("kind"),
+            CreditNote.number.label("reference"),
+            Invoice.id.label("invoice_id"),
+            cast(null(), Integer).label("payment_id"),
+            Invoice.number.label("invoice_number"),
+            cast(null(), Date).label("due_date"),
+            cast(null(), String).label("method"),
+            zero.label("charge"),
+            CreditNote.total.label("credit"),
+        )
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .where(CreditNote.client_id == client_id, CreditNote.issue_date <= as_of)
+    )
+    refunds = select(
+        Refund.currency.label("currency"),
+        Refund.refunded_on.label("on"),
+        literal(3, Integer).label("seq"),
+        Refund.id.label("doc_id"),
+        literal("refund", String).label("kind"),
+        literal("Refund", String).label("reference"),
+        cast(null(), Integer).label("invoice_id"),
+        cast(null(), Integer).label("payment_id"),
+        cast(null(), String).label("invoice_number"),
+        cast(null(), Date).label("due_date"),
+        Refund.method.label("method"),
+        Refund.amount.label("charge"),
+        zero.label("credit"),
+    ).where(Refund.client_id == client_id, Refund.refunded_on <= as_of)
     credits = (
         select(
             Payment.currency.label("currency"),
             Payment.paid_on.label("on"),
-            literal(1, Integer).label("seq"),
+            literal(2, Integer).label("seq"),
             Payment.id.label("doc_id"),
             literal("payment", String).label("kind"),
             Payment.receipt_number.label("reference"),
@@ -611,7 +749,7 @@ def client_statement(session: Session, client_id: int, *, as_of: dt.date) -> Sta
             Payment.paid_on <= as_of,
         )
     )
-    entries = sql_union_all(charges, credits).subquery()
+    entries = sql_union_all(charges, credit_notes, credits, refunds).subquery()
     order = (entries.c.on, entries.c.seq, entries.c.doc_id)
     running = func.sum(entries.c.charge - entries.c.credit).over(
         partition_by=entries.c.currency, order_by=order, rows=(None, 0)
@@ -649,8 +787,8 @@ def client_statement(session: Session, client_id: int, *, as_of: dt.date) -> Sta
                 invoice_number=row.invoice_number,
                 due_date=row.due_date,
                 method=row.method,
-                charge=_amount(row.charge, currency) if row.kind == "invoice" else None,
-                payment=_amount(row.credit, currency) if row.kind == "payment" else None,
+                charge=_amount(row.charge, currency) if row.kind in ("invoice", "refund") else None,
+                payment=_amount(row.credit, currency) if row.kind in ("payment", "credit_note") else None,
                 balance=_amount(row.balance, currency),
             )
         )

@@ -13,6 +13,7 @@ login_manager.login_message_category = "info"
 from main_service.admin import (  # noqa: E402,F401
     auth,
     clients,
+    credit_notes,
     dashboard,
     delivery,
     einvoices,

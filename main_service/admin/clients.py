@@ -20,6 +20,7 @@ from shared.lookups import get_or_404
 from shared.models import Client, Invoice, Payment
 from shared.queries import client_balances, timeline
 from shared.services import archive_client, create_client, restore_client, update_client
+from shared.services.credit_notes import client_credit_balances
 
 
 @bp.get("/clients")
@@ -127,6 +128,7 @@ def client_detail(client_id: int):
         invoices=invoices,
         payments=payments,
         balances=balances,
+        credits=client_credit_balances(db.session, client.id),
         activity=activity,
         confirm=ConfirmForm(),
     )

@@ -18,6 +18,7 @@ from wtforms import (
     FormField,
     HiddenField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -30,8 +31,10 @@ from shared.documents.formatting import DECIMAL_SYMBOL, GROUP_SYMBOL
 from shared.errors import DomainError, ValidationFailed
 from shared.inputs import (
     UNSET,
+    ApplyCreditInput,
     ClientChanges,
     ClientInput,
+    CreditNoteInput,
     DiscountInput,
     ExpenseChanges,
     ExpenseInput,
@@ -39,6 +42,7 @@ from shared.inputs import (
     InvoiceDraft,
     ItemInput,
     PaymentInput,
+    RefundInput,
     SettingsChanges,
 )
 from shared.models.enums import (
@@ -324,6 +328,65 @@ class PaymentForm(FlaskForm):
         )
 
 
+class CreditNoteForm(FlaskForm):
+    """SPEC §11: credit the whole invoice, or chosen lines by an amount before tax (each line keeps its rate)."""
+
+    scope = RadioField(
+        "What to credit",
+        choices=[("full", "The whole invoice"), ("lines", "Chosen lines and amounts")],
+        default="full",
+    )
+    line_amounts = FieldList(AmountField("Amount to credit, before tax"), min_entries=0)
+    reason = TextAreaField(
+        "Reason (printed on the credit note)",
+        validators=[DataRequired(), Length(max=limits.CREDIT_NOTE_REASON)],
+    )
+    issue_date = StringField("Credit note date", render_kw={"type": "date"})
+    notify_email = BooleanField("E-mail the credit note to the client", default=True)
+
+    def to_input(self, lines) -> CreditNoteInput:
+        """The credit note as chosen; a line left blank is not credited."""
+        reason, issue_date = self.reason.data or "", self.issue_date.data or None
+        if self.scope.data != "lines":
+            return CreditNoteInput(reason=reason, full=True, issue_date=issue_date)
+        items = [
+            ItemInput(description=line.description, quantity="1", unit_price=entry.data, tax_rate=line.tax_rate)
+            for line, entry in zip(lines, self.line_amounts, strict=False)
+            if entry.data is not None
+        ]
+        return CreditNoteInput(reason=reason, items=items, issue_date=issue_date)
+
+
+class ApplyCreditForm(FlaskForm):
+    invoice_id = SelectField("Invoice", coerce=str, validate_choice=False)
+    amount = AmountField("Amount of credit to apply", validators=[InputRequired()])
+
+    def to_input(self) -> ApplyCreditInput:
+        return ApplyCreditInput(amount=self.amount.data if self.amount.data is not None else "")
+
+
+class RefundForm(FlaskForm):
+    currency = SelectField("Currency", validate_choice=False)
+    amount = AmountField("Amount to refund", validators=[InputRequired()])
+    refunded_on = StringField("Date refunded", render_kw={"type": "date"})
+    method = SelectField("Method", choices=[(m, label(m)) for m in PAYMENT_METHODS], default="bank_transfer")
+    reference = StringField("Reference", validators=[Optional(), Length(max=limits.PAYMENT_REFERENCE)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=limits.PAYMENT_NOTE)])
+    confirm = BooleanField(
+        "I have paid this amount back to the client", validators=[DataRequired("tick to confirm the refund")]
+    )
+
+    def to_input(self) -> RefundInput:
+        return RefundInput(
+            currency=self.currency.data or None,
+            amount=self.amount.data if self.amount.data is not None else "",
+            method=self.method.data,
+            reference=self.reference.data or "",
+            refunded_on=self.refunded_on.data or None,
+            note=self.note.data or "",
+        )
+
+
 class ExpenseForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=limits.EXPENSE_TITLE)])
     category = StringField("Category", validators=[DataRequired(), Length(max=limits.EXPENSE_CATEGORY)])
@@ -391,6 +454,9 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
     receipt_number_format = StringField(
         "Receipt number format", validators=[DataRequired(), Length(max=limits.NUMBER_FORMAT)]
     )
+    credit_note_number_format = StringField(
+        "Credit note number format", validators=[Optional(), Length(max=limits.NUMBER_FORMAT)]
+    )
     default_currency = SelectField("Default currency", choices=[(c, c) for c in COMMON_CURRENCIES])
     country = SelectField("Country", choices=country_choices, default="")
     time_zone = SelectField("Time zone", choices=time_zone_choices, default="UTC")
@@ -453,8 +519,11 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
     )
 
     def to_changes(self) -> SettingsChanges:
-        """The page shows every setting, so every setting is given."""
-        return SettingsChanges(**{name: getattr(self, name).data or "" for name in self.FIELDS})
+        """The page shows every setting, so every setting is given (a blank credit-note format keeps the current one)."""
+        changes = {name: getattr(self, name).data or "" for name in self.FIELDS}
+        if self.credit_note_number_format.data:
+            changes["credit_note_number_format"] = self.credit_note_number_format.data
+        return SettingsChanges(**changes)
 
 
 class SetupForm(CompanyPlaceFields, FlaskForm):

@@ -42,6 +42,7 @@ from shared.services import (
     update_draft,
     void_invoice,
 )
+from shared.services.credit_notes import client_credit_in
 
 
 def _date_arg(name: str) -> dt.date | None:
@@ -355,6 +356,7 @@ def invoice_detail(invoice_id: int):
         send_form=send_form,
         confirm=ConfirmForm(),
         today=dt.date.today(),
+        client_credit=client_credit_in(db.session, invoice.client_id, invoice.currency) if invoice.is_live else 0,
     )
 
 

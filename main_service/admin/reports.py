@@ -42,6 +42,7 @@ STATUS_COLOURS = {
     InvoiceStatus.PARTIALLY_PAID: ("#d97706", "hatch"),
     InvoiceStatus.PAID: ("#157347", "solid"),
     InvoiceStatus.VOID: ("#52606d", "hatch"),
+    InvoiceStatus.CREDITED: ("#7c3aed", "solid"),
 }
 
 

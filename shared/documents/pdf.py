@@ -318,6 +318,10 @@ def receipt_context(payment: Payment, settings: Settings) -> dict[str, Any]:
 def _statement_details(entry: StatementEntry) -> str:
     if entry.kind == "invoice":
         return f"Invoice, due {formatting.format_date(entry.due_date)}"
+    if entry.kind == "credit_note":
+        return f"Credit note for {entry.invoice_number}"
+    if entry.kind == "refund":
+        return f"Refund of credit, {formatting.method_label(entry.method or '')}"
     return f"{formatting.method_label(entry.method or '')}, for {entry.invoice_number}"
 
 

@@ -207,7 +207,14 @@ def preview_credit_note(session: Session, *, invoice_id: int, data: CreditNoteIn
     """The figures a credit note would have, before confirming (the admin's review step); nothing is written."""
     invoice = get_or_404(session, Invoice, invoice_id)
     _reason, _day_, full, items = _clean_credit_note(session, invoice, data, dt.date.today())
-    return credit_note_totals(invoice, _full_items(invoice) if full else items)
+    totals = credit_note_totals(invoice, _full_items(invoice) if full else items)
+    creditable = invoice.creditable_amount
+    if totals.total > creditable:
+        raise Conflict(
+            f"the credit note of {format_money_code(totals.total, invoice.currency)} is more than the "
+            f"{format_money_code(creditable, invoice.currency)} still creditable on invoice {invoice.number}"
+        )
+    return totals
 
 
 @unit_of_work

@@ -129,6 +129,7 @@ def test_invoices_by_status(session, books):
         ("partially_paid", 1, D("53750.00")),
         ("paid", 1, D("29025.00")),
         ("void", 1, D("107498.93")),  # 99,999.00 + 7.5 % (7,499.925 rounds up to 7,499.93)
+        ("credited", 0, D("0.00")),
     ]
     assert [(r.status, r.count) for r in reports.invoices_by_status(session, "USD")] == [
         ("draft", 0),
@@ -136,6 +137,7 @@ def test_invoices_by_status(session, books):
         ("partially_paid", 1),
         ("paid", 1),
         ("void", 0),
+        ("credited", 0),
     ]
 
 

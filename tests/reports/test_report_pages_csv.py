@@ -115,6 +115,7 @@ def test_chart_data_files_of_the_dashboard(admin, books):
         ("partially_paid", 1, D("53750.00")),
         ("paid", 1, D("29025.00")),
         ("void", 1, D("107498.93")),
+        ("credited", 0, D("0.00")),  # SPEC §11's state, listed like the others
     ]
     aging = get_csv(admin, "aging", "currency=USD")
     assert [(r["bucket"], D(r["balance"]), int(r["invoices"])) for r in aging][-1] == ("over-90", D("470.00"), 2)
