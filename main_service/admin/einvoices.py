@@ -60,7 +60,7 @@ def credit_note_facturx(credit_note_id: int):
     try:
         pdf = einvoice.credit_note_facturx_pdf(db.session, note)
     except DomainError as exc:
-        return _refused(exc, url_for("admin.invoice_detail", invoice_id=note.invoice_id))
+        return _refused(exc, url_for("admin.credit_note_detail", credit_note_id=credit_note_id))
     return _download(pdf, "application/pdf", einvoice.einvoice_filename(note, "facturx.pdf"))
 
 
@@ -71,5 +71,5 @@ def credit_note_ubl(credit_note_id: int):
     try:
         xml = einvoice.credit_note_ubl(db.session, note)
     except DomainError as exc:
-        return _refused(exc, url_for("admin.invoice_detail", invoice_id=note.invoice_id))
+        return _refused(exc, url_for("admin.credit_note_detail", credit_note_id=credit_note_id))
     return _download(xml, "application/xml", einvoice.einvoice_filename(note, "ubl.xml"))

@@ -116,3 +116,24 @@ def test_an_issued_invoice_offers_factur_x_and_ubl_and_a_refusal_names_what_is_m
     refused = admin.get(f"/admin/invoices/{missing}/ubl.xml", follow_redirects=True).get_data(as_text=True)
     assert "E-invoice not made: client.country is required" in refused
     assert admin.get(f"/admin/invoices/{missing}/pdf").status_code == 200
+
+
+def test_a_credit_note_page_offers_its_einvoices_and_a_refusal_names_what_is_missing(admin_app, admin):
+    from shared.inputs import CreditNoteInput
+    from shared.services import issue_credit_note
+
+    ready, missing = _issued(admin_app, country="FR"), _issued(admin_app, country="")
+    with admin_app.app_context():
+        notes = [
+            issue_credit_note(
+                db.session, actor=Actor.system(), invoice_id=i, data=CreditNoteInput(reason="Returned", full=True)
+            )[0].id
+            for i in (ready, missing)
+        ]
+        db.session.commit()
+    page = admin.get(f"/admin/credit-notes/{notes[0]}").get_data(as_text=True)
+    assert f"/admin/credit-notes/{notes[0]}/facturx.pdf" in page and f"/admin/credit-notes/{notes[0]}/ubl.xml" in page
+    ubl = admin.get(f"/admin/credit-notes/{notes[0]}/ubl.xml")
+    assert ubl.status_code == 200 and b"<CreditNote" in ubl.data
+    refused = admin.get(f"/admin/credit-notes/{notes[1]}/ubl.xml", follow_redirects=True).get_data(as_text=True)
+    assert "E-invoice not made: client.country is required" in refused
