@@ -111,6 +111,26 @@ OPERATIONS: list[Operation] = [
     ("get", "/invoices/{invoice_id}/pdf", "The invoice as PDF", "invoices", None, (200, "pdf"), []),
     (
         "get",
+        "/invoices/{invoice_id}/facturx.pdf",
+        "The issued invoice as Factur-X (PDF/A-3b with factur-x.xml, EN 16931 profile); "
+        "409 for a draft or void invoice, 422 naming the fields an e-invoice still needs",
+        "invoices",
+        None,
+        (200, "pdf"),
+        [],
+    ),
+    (
+        "get",
+        "/invoices/{invoice_id}/ubl.xml",
+        "The issued invoice as UBL 2.1 (Peppol BIS Billing 3.0); "
+        "409 for a draft or void invoice, 422 naming the fields an e-invoice still needs",
+        "invoices",
+        None,
+        (200, "xml"),
+        [],
+    ),
+    (
+        "get",
         "/invoices/{invoice_id}/payments",
         "List an invoice's payments",
         "payments",
@@ -160,6 +180,24 @@ OPERATIONS: list[Operation] = [
     ),
     ("get", "/credit-notes/{credit_note_id}", "Get a credit note", "credit notes", None, (200, s.CreditNoteOut), []),
     ("get", "/credit-notes/{credit_note_id}/pdf", "The credit note as PDF", "credit notes", None, (200, "pdf"), []),
+    (
+        "get",
+        "/credit-notes/{credit_note_id}/facturx.pdf",
+        "The credit note as Factur-X (type 381 referencing its invoice); 422 naming the fields still needed",
+        "credit notes",
+        None,
+        (200, "pdf"),
+        [],
+    ),
+    (
+        "get",
+        "/credit-notes/{credit_note_id}/ubl.xml",
+        "The credit note as a UBL 2.1 CreditNote (Peppol BIS Billing 3.0); 422 naming the fields still needed",
+        "credit notes",
+        None,
+        (200, "xml"),
+        [],
+    ),
     (
         "get",
         "/payments",
@@ -360,6 +398,11 @@ def openapi_document() -> dict:
             responses[str(status)] = {
                 "description": "PDF document",
                 "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}},
+            }
+        elif response == "xml":
+            responses[str(status)] = {
+                "description": "XML document",
+                "content": {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}},
             }
         elif response is None:
             responses[str(status)] = {"description": "Done; no content"}

@@ -14,6 +14,7 @@ from api_service.resources.credit_notes import (
     InvoiceApplyCredit,
     InvoiceCreditNotes,
 )
+from api_service.resources.einvoices import CreditNoteFacturX, CreditNoteUbl, InvoiceFacturX, InvoiceUbl
 from api_service.resources.expenses import ExpenseApprove, ExpenseDecline, ExpenseItem, ExpenseList
 from api_service.resources.invoices import (
     InvoiceIssue,
@@ -62,12 +63,16 @@ ROUTES = [
     (InvoiceSend, "/invoices/<int:invoice_id>/send", "invoice_send"),
     (InvoiceVoid, "/invoices/<int:invoice_id>/void", "invoice_void"),
     (InvoicePdf, "/invoices/<int:invoice_id>/pdf", "invoice_pdf"),
+    (InvoiceFacturX, "/invoices/<int:invoice_id>/facturx.pdf", "invoice_facturx"),
+    (InvoiceUbl, "/invoices/<int:invoice_id>/ubl.xml", "invoice_ubl"),
     (InvoicePayments, "/invoices/<int:invoice_id>/payments", "invoice_payments"),
     (InvoiceCreditNotes, "/invoices/<int:invoice_id>/credit-notes", "invoice_credit_notes"),
     (InvoiceApplyCredit, "/invoices/<int:invoice_id>/apply-credit", "invoice_apply_credit"),
     (CreditNoteList, "/credit-notes", "credit_notes"),
     (CreditNoteItem, "/credit-notes/<int:credit_note_id>", "credit_note"),
     (CreditNotePdf, "/credit-notes/<int:credit_note_id>/pdf", "credit_note_pdf"),
+    (CreditNoteFacturX, "/credit-notes/<int:credit_note_id>/facturx.pdf", "credit_note_facturx"),
+    (CreditNoteUbl, "/credit-notes/<int:credit_note_id>/ubl.xml", "credit_note_ubl"),
     (ClientRefunds, "/clients/<int:client_id>/refunds", "client_refunds"),
     (PaymentList, "/payments", "payments"),
     (PaymentItem, "/payments/<int:payment_id>", "payment"),

@@ -23,6 +23,7 @@ from shared.models.enums import (
     MESSAGE_KINDS,
     MESSAGE_STATES,
     PAYMENT_METHODS,
+    TAX_CATEGORIES,
 )
 
 # Numbers arrive as JSON strings ("12.50") or JSON numbers parsed straight to
@@ -63,6 +64,22 @@ ExpenseCategory = _text(limits.EXPENSE_CATEGORY)
 ExpensePayee = _text(limits.EXPENSE_PAYEE)
 ExpenseDescription = _text(limits.EXPENSE_DESCRIPTION)
 DecisionNote = _text(limits.DECISION_NOTE)
+CountryCode = Annotated[str, StringConstraints(max_length=2), Field(examples=["DE"], description="ISO 3166-1 alpha-2")]
+VatId = Annotated[
+    str,
+    StringConstraints(max_length=limits.VAT_ID),
+    Field(examples=["DE136695976"], description="Checked with python-stdnum where the country has a rule"),
+]
+Street = _text(limits.STREET)
+City = _text(limits.CITY)
+PostalCode = _text(limits.POSTAL_CODE)
+UnitCode = Annotated[
+    str,
+    StringConstraints(max_length=limits.UNIT_CODE),
+    Field(examples=["C62"], description="UN/ECE Recommendation 20 unit code (default C62, one)"),
+]
+TaxCategoryCode = Literal[TAX_CATEGORIES]  # type: ignore[valid-type]
+ExemptionReason = _text(limits.TAX_EXEMPTION_REASON)
 # Dates stay strings here so "2026-11-25" is the only accepted form; the
 # services parse them (and say which field was wrong).
 DateIn = Annotated[
@@ -96,6 +113,11 @@ class ClientIn(Strict):
     billing_address: Address | None = None
     postal_address: Address | None = None
     default_currency: Currency | None = None
+    country: CountryCode | None = None
+    vat_id: VatId | None = None
+    street: Street | None = None
+    city: City | None = None
+    postal_code: PostalCode | None = None
     sms_opt_in: StrictBool = False
     reminders_opt_out: StrictBool = False
 
@@ -108,6 +130,11 @@ class ClientPatch(Strict):
     billing_address: Address | None = None
     postal_address: Address | None = None
     default_currency: Currency | None = None
+    country: CountryCode | None = None
+    vat_id: VatId | None = None
+    street: Street | None = None
+    city: City | None = None
+    postal_code: PostalCode | None = None
     sms_opt_in: StrictBool | None = None
     reminders_opt_out: StrictBool | None = None
 
@@ -117,6 +144,13 @@ class ItemIn(Strict):
     quantity: DecimalInput
     unit_price: DecimalInput
     tax_rate: DecimalInput | None = None
+    unit: UnitCode | None = None
+    tax_category: Annotated[
+        TaxCategoryCode | None, Field(description="EN 16931 VAT category; default S when the rate > 0, else Z")
+    ] = None
+    tax_exemption_reason: Annotated[
+        ExemptionReason | None, Field(description="Required for categories E, AE, K and G")
+    ] = None
 
 
 class DiscountIn(Strict):
@@ -296,6 +330,11 @@ class ClientOut(BaseModel):
     billing_address: str
     postal_address: str
     default_currency: str | None
+    country: str
+    vat_id: str
+    street: str
+    city: str
+    postal_code: str
     sms_opt_in: bool
     reminders_opt_out: bool
     archived: bool
@@ -317,6 +356,9 @@ class ItemOut(BaseModel):
     quantity: DecimalOut
     unit_price: DecimalOut
     tax_rate: DecimalOut
+    unit: str
+    tax_category: TaxCategoryCode
+    tax_exemption_reason: str
     amount: AmountOut
     discount: AmountOut
     tax: AmountOut
@@ -330,6 +372,8 @@ class DiscountOut(BaseModel):
 class InvoiceLinks(BaseModel):
     pdf: str
     public: str | None
+    facturx: str | None = Field(description="The Factur-X PDF (issued invoices)")
+    ubl: str | None = Field(description="The UBL 2.1 XML (issued invoices)")
 
 
 class InvoiceOut(BaseModel):
@@ -408,6 +452,9 @@ class CreditNoteItemOut(BaseModel):
     quantity: DecimalOut
     unit_price: DecimalOut
     tax_rate: DecimalOut
+    unit: str
+    tax_category: TaxCategoryCode
+    tax_exemption_reason: str
     amount: AmountOut
     tax: AmountOut
 

@@ -52,6 +52,11 @@ def client_json(client: Client) -> dict:
         "billing_address": client.billing_address,
         "postal_address": client.postal_address,
         "default_currency": client.default_currency,
+        "country": client.country,
+        "vat_id": client.vat_id,
+        "street": client.street,
+        "city": client.city,
+        "postal_code": client.postal_code,
         "sms_opt_in": client.sms_opt_in,
         "reminders_opt_out": client.reminders_opt_out,
         "archived": client.archived_at is not None,
@@ -103,6 +108,9 @@ def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt
                 "quantity": _plain(line.quantity),
                 "unit_price": _plain(line.unit_price, exponent),
                 "tax_rate": _plain(line.tax_rate),
+                "unit": line.unit,
+                "tax_category": line.tax_category,
+                "tax_exemption_reason": line.tax_exemption_reason,
                 "amount": amount(line.amount),
                 "discount": amount(line.discount),
                 "tax": amount(line.tax),
@@ -124,6 +132,8 @@ def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt
         "links": {
             "pdf": f"/api/v1/invoices/{invoice.id}/pdf",
             "public": f"{base}/i/{invoice.public_token}" if not invoice.is_draft else None,
+            "facturx": f"/api/v1/invoices/{invoice.id}/facturx.pdf" if invoice.can_send else None,
+            "ubl": f"/api/v1/invoices/{invoice.id}/ubl.xml" if invoice.can_send else None,
         },
     }
 
@@ -207,6 +217,9 @@ def credit_note_json(note: CreditNote, notifications: list[QueuedMessage]) -> di
                 "quantity": _plain(item.quantity),
                 "unit_price": _plain(item.unit_price, exponent),
                 "tax_rate": _plain(item.tax_rate),
+                "unit": item.unit,
+                "tax_category": item.tax_category,
+                "tax_exemption_reason": item.tax_exemption_reason,
                 "amount": amount(item.amount),
                 "tax": amount(item.tax),
             }
@@ -219,7 +232,12 @@ def credit_note_json(note: CreditNote, notifications: list[QueuedMessage]) -> di
         "to_credit": amount(note.to_credit),
         "created_at": _time(note.created_at),
         "notifications": [notification_json(row) for row in notifications],
-        "links": {"pdf": f"/api/v1/credit-notes/{note.id}/pdf", "invoice": f"/api/v1/invoices/{invoice.id}"},
+        "links": {
+            "pdf": f"/api/v1/credit-notes/{note.id}/pdf",
+            "invoice": f"/api/v1/invoices/{invoice.id}",
+            "facturx": f"/api/v1/credit-notes/{note.id}/facturx.pdf",
+            "ubl": f"/api/v1/credit-notes/{note.id}/ubl.xml",
+        },
     }
 
 

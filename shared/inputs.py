@@ -71,6 +71,9 @@ class ItemInput:
     quantity: Number | None = None
     unit_price: Number | None = None
     tax_rate: Number | None = None
+    unit: str | None = None  # C62
+    tax_category: str | None = None  # S when the rate is above 0, else Z
+    tax_exemption_reason: str | None = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,11 @@ class ClientInput(_FromMapping):
     billing_address: str | None = ""
     postal_address: str | None = ""
     default_currency: str | None = None  # the company's
+    country: str | None = ""
+    vat_id: str | None = ""
+    street: str | None = ""
+    city: str | None = ""
+    postal_code: str | None = ""
     sms_opt_in: bool = False
     reminders_opt_out: bool = False
 
@@ -200,6 +208,11 @@ class ClientChanges(_FromMapping):
     billing_address: str | None | _Unset = UNSET
     postal_address: str | None | _Unset = UNSET
     default_currency: str | None | _Unset = UNSET
+    country: str | None | _Unset = UNSET
+    vat_id: str | None | _Unset = UNSET
+    street: str | None | _Unset = UNSET
+    city: str | None | _Unset = UNSET
+    postal_code: str | None | _Unset = UNSET
     sms_opt_in: bool | _Unset = UNSET
     reminders_opt_out: bool | _Unset = UNSET
 
@@ -272,6 +285,11 @@ class SettingsChanges(_FromMapping):
     credit_note_number_format: str | None | _Unset = UNSET
     default_currency: str | None | _Unset = UNSET
     country: str | None | _Unset = UNSET
+    vat_id: str | None | _Unset = UNSET
+    street: str | None | _Unset = UNSET
+    city: str | None | _Unset = UNSET
+    postal_code: str | None | _Unset = UNSET
+    einvoice_format: str | None | _Unset = UNSET
     time_zone: str | None | _Unset = UNSET
     paper_size: str | None | _Unset = UNSET
     payment_terms_days: int | str | None | _Unset = UNSET

@@ -29,6 +29,12 @@ MAX_TAX_RATE = Decimal("100")
 MAX_DISCOUNT_PERCENT = Decimal("100")
 MAX_AMOUNT = Decimal("1000000000000")  # each line amount, the invoice total, an expense
 VOID_REASON = 500
+UNIT_CODE = 3  # UN/ECE Rec. 20 (SPEC §16)
+TAX_EXEMPTION_REASON = 300
+VAT_ID = 30
+STREET = 200
+CITY = 100
+POSTAL_CODE = 20
 CREDIT_NOTE_REASON = 500  # SPEC §11 "reason (required, 1–500 characters)"
 
 # --- payments (SPEC §5.3) ----------------------------------------------------

@@ -260,6 +260,47 @@ def taxes_by_rate(
         )
 
 
+@dataclass(frozen=True)
+class CategoryTax:
+    """The tax of one VAT category at one rate: a line of an e-invoice's VAT breakdown (SPEC §16, EN 16931 BG-23)."""
+
+    category: str  # S, Z, E, AE, K, G
+    rate: Decimal
+    taxable: Decimal
+    tax: Decimal
+
+
+def taxes_by_category(
+    taxable: Sequence[Decimal],
+    rates: Sequence[Decimal],
+    categories: Sequence[str],
+    line_taxes: Sequence[Decimal],
+    currency: str,
+    tax_rounding: str = "line",
+) -> tuple[CategoryTax, ...]:
+    """:func:`taxes_by_rate` split by VAT category as well (categories first, then rates).
+
+    Each category's figures come from ``taxes_by_rate`` over its own lines; a
+    rate above 0 belongs to category ``S`` only, so a rate's tax is the same as
+    in ``taxes_by_rate`` and the figures still add up to T in either rounding mode.
+    """
+    groups: dict[str, list[int]] = {}
+    for index, category in enumerate(categories):
+        groups.setdefault(category, []).append(index)
+    out: list[CategoryTax] = []
+    for category in sorted(groups):
+        rows = groups[category]
+        for rate_tax in taxes_by_rate(
+            [taxable[i] for i in rows],
+            [rates[i] for i in rows],
+            [line_taxes[i] for i in rows],
+            currency,
+            tax_rounding,
+        ):
+            out.append(CategoryTax(category, rate_tax.rate, rate_tax.taxable, rate_tax.tax))
+    return tuple(out)
+
+
 def compute_totals(
     lines: Sequence[LineInput],
     currency: str,

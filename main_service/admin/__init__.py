@@ -16,6 +16,7 @@ from main_service.admin import (  # noqa: E402,F401
     credit_notes,
     dashboard,
     delivery,
+    einvoices,
     expenses,
     invoices,
     payments,

@@ -45,9 +45,26 @@ from shared.inputs import (
     RefundInput,
     SettingsChanges,
 )
-from shared.models.enums import CLIENT_TYPES, PAPER_SIZES, PAYMENT_METHODS, ROLES, TAX_ROUNDING_MODES
+from shared.models.enums import (
+    CLIENT_TYPES,
+    PAPER_SIZES,
+    PAYMENT_METHODS,
+    ROLES,
+    TAX_ROUNDING_MODES,
+    EInvoiceFormat,
+    TaxCategory,
+)
 from shared.parsing import NUL_MESSAGE, to_grouped_decimal
 from shared.regions import countries, time_zones
+
+TAX_CATEGORY_LABELS = {
+    TaxCategory.STANDARD: "standard rate",
+    TaxCategory.ZERO_RATED: "zero rated",
+    TaxCategory.EXEMPT: "exempt",
+    TaxCategory.REVERSE_CHARGE: "reverse charge",
+    TaxCategory.INTRA_COMMUNITY: "intra-community supply",
+    TaxCategory.EXPORT: "export outside the EU",
+}
 
 COMMON_CURRENCIES = ["NGN", "USD", "EUR", "GBP", "GHS", "KES", "ZAR", "XOF", "JPY", "KWD", "CAD", "AUD"]
 
@@ -156,6 +173,11 @@ class ClientForm(FlaskForm):
     default_currency = SelectField(
         "Default currency", choices=[("", "Company default")] + [(c, c) for c in COMMON_CURRENCIES], default=""
     )
+    country = SelectField("Country", choices=lambda: country_choices(), default="")
+    vat_id = StringField("VAT ID", validators=[Optional(), Length(max=limits.VAT_ID)])
+    street = StringField("Street", validators=[Optional(), Length(max=limits.STREET)])
+    city = StringField("City", validators=[Optional(), Length(max=limits.CITY)])
+    postal_code = StringField("Postal code", validators=[Optional(), Length(max=limits.POSTAL_CODE)])
     sms_opt_in = BooleanField("Send reminders by SMS too")
     reminders_opt_out = BooleanField("Never send payment reminders")
 
@@ -176,6 +198,7 @@ class ClientForm(FlaskForm):
             "billing_address": self.billing_address.data or "",
             "postal_address": self.postal_address.data or "",
             "default_currency": self.default_currency.data or "",
+            **{name: getattr(self, name).data or "" for name in ("country", "vat_id", "street", "city", "postal_code")},
             "sms_opt_in": bool(self.sms_opt_in.data),
             "reminders_opt_out": bool(self.reminders_opt_out.data),
         }
@@ -186,6 +209,17 @@ class LineForm(Form):
     quantity = AmountField("Quantity", default="1")
     unit_price = AmountField("Unit price")
     tax_rate = AmountField("Tax %", default="0")
+    # SPEC §16, for e-invoices; blank means C62 and S (rate above 0) or Z.
+    unit = StringField("Unit (UN/ECE code)", validators=[Optional(), Length(max=limits.UNIT_CODE)])
+    tax_category = SelectField(
+        "Tax category",
+        choices=[("", "Automatic (S, or Z at 0 %)")]
+        + [(c.value, f"{c.value}: {TAX_CATEGORY_LABELS[c]}") for c in TaxCategory],
+        default="",
+    )
+    tax_exemption_reason = StringField(
+        "Exemption reason (E, AE, K, G)", validators=[Optional(), Length(max=limits.TAX_EXEMPTION_REASON)]
+    )
 
 
 class InvoiceForm(FlaskForm):
@@ -234,6 +268,9 @@ class InvoiceForm(FlaskForm):
                     quantity=line.quantity.data,
                     unit_price=line.unit_price.data,
                     tax_rate=line.tax_rate.data if line.tax_rate.data not in (None, "") else "0",
+                    unit=line.unit.data or "",
+                    tax_category=line.tax_category.data or "",
+                    tax_exemption_reason=line.tax_exemption_reason.data or "",
                 )
                 for line in (self.lines.entries[index].form for index in self.item_rows)
             ],
@@ -443,8 +480,26 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
     reminder_offsets = StringField("Reminder days relative to the due date (e.g. -3, 0, 3)")
     reminder_repeat_days = StringField("Then repeat every N days (0 = never)")
     reminder_max = StringField("At most N reminders in all")
+    vat_id = StringField("VAT ID", validators=[Optional(), Length(max=limits.VAT_ID)])
+    street = StringField("Street", validators=[Optional(), Length(max=limits.STREET)])
+    city = StringField("City", validators=[Optional(), Length(max=limits.CITY)])
+    postal_code = StringField("Postal code", validators=[Optional(), Length(max=limits.POSTAL_CODE)])
+    einvoice_format = SelectField(
+        "E-invoice in the invoice e-mail",
+        choices=[
+            (EInvoiceFormat.NONE.value, "None: the PDF only"),
+            (EInvoiceFormat.FACTURX.value, "Factur-X PDF instead of the plain PDF"),
+            (EInvoiceFormat.UBL.value, "UBL XML file beside the PDF"),
+        ],
+        default=EInvoiceFormat.NONE.value,
+    )
 
     FIELDS = (
+        "vat_id",
+        "street",
+        "city",
+        "postal_code",
+        "einvoice_format",
         "company_name",
         "company_address",
         "company_email",

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -288,11 +289,15 @@ def credit_note_context(note: CreditNote, settings: Settings) -> dict[str, Any]:
     }
 
 
-def render_credit_note_pdf(session: Session, note: CreditNote) -> bytes:
-    """A credit note as a PDF (SPEC §11): the invoice's look, titled CREDIT NOTE, naming the invoice it corrects."""
+def render_credit_note_pdf(session: Session, note: CreditNote, *, variant: str | None = None) -> bytes:
+    """A credit note as a PDF (SPEC §11): the invoice's look, titled CREDIT NOTE, naming the invoice it corrects.
+
+    ``variant="pdf/a-3b"`` makes the archival PDF its Factur-X file is built on (SPEC §16).
+    """
     settings = get_settings(session)
     context = credit_note_context(note, settings)
-    return _write_pdf(render_html("credit_note.html", context), settings, f"credit_note:{note.id}:{note.number}")
+    identifier = f"credit_note:{note.id}:{note.number}"
+    return _write_pdf(render_html("credit_note.html", context), settings, identifier, variant)
 
 
 def receipt_context(payment: Payment, settings: Settings) -> dict[str, Any]:
@@ -407,9 +412,11 @@ def _font_config() -> FontConfiguration:
     return config
 
 
-def _write_pdf(html: str, settings: Settings, identifier: str) -> bytes:
+def _write_pdf(html: str, settings: Settings, identifier: str, variant: str | None = None) -> bytes:
     logo = settings.logo or b""
-    key = hashlib.sha256(html.encode() + b"\0" + hashlib.sha256(logo).digest() + identifier.encode()).hexdigest()
+    key = hashlib.sha256(
+        html.encode() + b"\0" + hashlib.sha256(logo).digest() + identifier.encode() + (variant or "").encode()
+    ).hexdigest()
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
@@ -417,11 +424,15 @@ def _write_pdf(html: str, settings: Settings, identifier: str) -> bytes:
     fetcher = DocumentURLFetcher(settings.logo, settings.logo_mime)
     try:
         document = HTML(string=html, base_url=ASSETS_URL, url_fetcher=fetcher)
-        pdf = document.write_pdf(
-            stylesheets=[document_stylesheet()],
-            font_config=_font_config(),
-            pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
-        )
+        with warnings.catch_warnings():
+            # WeasyPrint's PDF/A writer opens its sRGB profile without closing it (a ResourceWarning, nothing more).
+            warnings.simplefilter("ignore", ResourceWarning)
+            pdf = document.write_pdf(
+                stylesheets=[document_stylesheet()],
+                font_config=_font_config(),
+                pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
+                pdf_variant=variant,
+            )
     except Exception as exc:  # WeasyPrint raises many types; the caller needs one
         raise DocumentError(f"PDF rendering failed: {type(exc).__name__}: {exc}") from exc
     with _cache_lock:
@@ -437,14 +448,17 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def render_invoice_pdf(session: Session, invoice: Invoice, *, as_of: dt.date | None = None) -> bytes:
+def render_invoice_pdf(
+    session: Session, invoice: Invoice, *, as_of: dt.date | None = None, variant: str | None = None
+) -> bytes:
     """The invoice as a PDF. ``as_of`` decides the OVERDUE stamp (default: today).
 
     A draft renders with a DRAFT stamp and no number, for review before issuing.
+    ``variant="pdf/a-3b"`` makes the archival PDF a Factur-X file is built on (SPEC §16).
     """
     settings = get_settings(session)
     context = invoice_context(invoice, settings, as_of=as_of or dt.date.today())
-    return _write_pdf(render_html("invoice.html", context), settings, f"invoice:{invoice.public_token}")
+    return _write_pdf(render_html("invoice.html", context), settings, f"invoice:{invoice.public_token}", variant)
 
 
 # What a web request may render: about 600 printed rows of lines take WeasyPrint

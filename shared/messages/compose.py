@@ -47,6 +47,7 @@ from shared.lookups import get_settings
 from shared.messages.errors import PermanentDeliveryError
 from shared.messages.sms_length import sms_segments
 from shared.models import CreditNote, Invoice, Payment, QueuedMessage, Settings
+from shared.models.enums import EInvoiceFormat
 from shared.reports import client_statement
 from shared.services.clients import normalize_email, normalize_phone
 
@@ -370,6 +371,10 @@ def build_email_parts(
     filename = _attachment_name(row, context)
     document = {"receipt": "receipt", "statement": "statement", "credit_note": "credit note"}.get(row.kind, "invoice")
     context["attachment_note"] = f"The {document} is attached as {filename}."
+    pdf = _attachment(session, row, context) if attach else None
+    extra: list[tuple[str, str, bytes]] = []
+    if attach and row.kind in ("invoice", "credit_note"):
+        pdf, extra = _einvoice_attachments(session, row, pdf)
     return {
         "subject": context["subject"],
         "client_name": context["client_name"],
@@ -377,8 +382,43 @@ def build_email_parts(
         "text": environment.get_template(f"email/{row.kind}.txt").render(**context),
         "html": environment.get_template(f"email/{row.kind}.html").render(**context),
         "filename": filename,
-        "pdf": _attachment(session, row, context) if attach else None,
+        "pdf": pdf,
+        "extra": extra,
     }
+
+
+def _einvoice_attachments(
+    session: Session, row: QueuedMessage, pdf: bytes
+) -> tuple[bytes, list[tuple[str, str, bytes]]]:
+    """SPEC §16 ``einvoice_format``: the Factur-X PDF instead of the plain one, or the UBL file beside it.
+
+    The same for an invoice and a credit note. One that cannot be an e-invoice
+    (a client without a country, ...) still goes out with its plain PDF: the
+    e-mail is not held back for it.
+    """
+    from shared import einvoice
+    from shared.errors import DomainError
+
+    fmt = get_settings(session).einvoice_format
+    if fmt == EInvoiceFormat.NONE:
+        return pdf, []
+    try:
+        if row.kind == "credit_note":
+            document = _credit_note(row)
+            if fmt == EInvoiceFormat.FACTURX:
+                return einvoice.credit_note_facturx_pdf(session, document), []
+            xml = einvoice.credit_note_ubl(session, document)
+        else:
+            document = row.invoice
+            if document is None or not document.can_send:
+                return pdf, []
+            if fmt == EInvoiceFormat.FACTURX:
+                as_of = row.created_at.date() if row.created_at else None
+                return einvoice.invoice_facturx_pdf(session, document, as_of=as_of), []
+            xml = einvoice.invoice_ubl(session, document)
+    except DomainError:
+        return pdf, []
+    return pdf, [(einvoice.einvoice_filename(document, "ubl.xml"), "xml", xml)]
 
 
 def _address(name: str, addr_spec: str) -> Address:
@@ -409,6 +449,8 @@ def build_email(
     message.set_content(parts["text"])
     message.add_alternative(parts["html"], subtype="html")
     message.add_attachment(parts["pdf"], maintype="application", subtype="pdf", filename=parts["filename"])
+    for filename, subtype, data in parts.get("extra", ()):
+        message.add_attachment(data, maintype="application", subtype=subtype, filename=filename)
     return message
 
 

@@ -21,8 +21,11 @@ from shared.db import db, utcnow
 from shared.models.enums import (
     CREDIT_INCREASING_KINDS,
     CREDIT_MOVEMENT_KINDS,
+    DEFAULT_UNIT,
     PAYMENT_METHODS,
+    TAX_CATEGORIES,
     TAX_ROUNDING_MODES,
+    TaxCategory,
     one_of,
 )
 
@@ -97,6 +100,7 @@ class CreditNoteItem(db.Model):
         CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
         CheckConstraint("tax_rate >= 0", name="tax_rate_not_negative"),
         CheckConstraint("amount >= 0 AND tax >= 0", name="amounts_not_negative"),
+        CheckConstraint(one_of("tax_category", TAX_CATEGORIES), name="tax_category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,6 +112,12 @@ class CreditNoteItem(db.Model):
     tax_rate: Mapped[Decimal]
     amount: Mapped[Decimal]
     tax: Mapped[Decimal]
+    # SPEC §16, as on invoice lines: UN/ECE Rec. 20 unit, EN 16931 VAT category, exemption reason.
+    unit: Mapped[str] = mapped_column(String(3), default=DEFAULT_UNIT, server_default=DEFAULT_UNIT)
+    tax_category: Mapped[str] = mapped_column(
+        String(2), default=TaxCategory.STANDARD.value, server_default=TaxCategory.STANDARD.value
+    )
+    tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     credit_note: Mapped[CreditNote] = relationship(back_populates="items")
 

@@ -72,6 +72,40 @@ class StripePaymentStatus(StrEnum):
     NO_PAYMENT_REQUIRED = "no_payment_required"
 
 
+class TaxCategory(StrEnum):
+    """SPEC §16: the EN 16931 VAT category of a line (UNTDID 5305 codes); ``S`` only with a rate above 0."""
+
+    STANDARD = "S"
+    ZERO_RATED = "Z"
+    EXEMPT = "E"
+    REVERSE_CHARGE = "AE"
+    INTRA_COMMUNITY = "K"
+    EXPORT = "G"
+
+    @classmethod
+    def default_for(cls, rate) -> TaxCategory:
+        """``S`` when the rate is above 0, else ``Z`` (SPEC §16)."""
+        return cls.STANDARD if rate > 0 else cls.ZERO_RATED
+
+    @property
+    def needs_exemption_reason(self) -> bool:
+        """EN 16931 BR-E-10, BR-AE-10, BR-IC-10, BR-G-10: these categories state why no VAT is charged."""
+        return self in (TaxCategory.EXEMPT, TaxCategory.REVERSE_CHARGE, TaxCategory.INTRA_COMMUNITY, TaxCategory.EXPORT)
+
+    @property
+    def has_rate(self) -> bool:
+        """Only the standard category carries a rate above 0 (BR-S-05; BR-Z-05, BR-E-05, ... want 0)."""
+        return self is TaxCategory.STANDARD
+
+
+class EInvoiceFormat(StrEnum):
+    """SPEC §16 setting ``einvoice_format``: what the invoice e-mail carries besides (or instead of) the PDF."""
+
+    NONE = "none"
+    FACTURX = "facturx"
+    UBL = "ubl"
+
+
 ROLES = ("admin", "staff")
 CLIENT_TYPES = ("student", "individual", "corporate")
 INVOICE_STATES = tuple(InvoiceStatus)
@@ -103,6 +137,10 @@ RETRYABLE_MESSAGE_STATES = (MessageState.FAILED, MessageState.CANCELLED)
 ACTOR_TYPES = ("user", "api_key", "worker", "system", "public")
 API_SCOPES = ("read", "write", "admin")
 PAPER_SIZES = ("A4", "Letter")
+TAX_CATEGORIES = tuple(TaxCategory)
+EINVOICE_FORMATS = tuple(EInvoiceFormat)
+# UN/ECE Recommendation 20 "one" (a unit without a named measure): a line's default unit (SPEC §16).
+DEFAULT_UNIT = "C62"
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:

@@ -24,11 +24,14 @@ from shared import money
 from shared.db import db, utcnow
 from shared.models.enums import (
     CREDITABLE_INVOICE_STATES,
+    DEFAULT_UNIT,
     DISCOUNT_TYPES,
     INVOICE_STATES,
     LIVE_INVOICE_STATES,
+    TAX_CATEGORIES,
     TAX_ROUNDING_MODES,
     InvoiceStatus,
+    TaxCategory,
     one_of,
     sql_literal,
 )
@@ -342,6 +345,7 @@ class InvoiceLine(db.Model):
         CheckConstraint("tax_rate >= 0", name="tax_rate_not_negative"),
         CheckConstraint("amount >= 0 AND discount >= 0 AND tax >= 0", name="amounts_not_negative"),
         CheckConstraint("discount <= amount", name="discount_within_amount"),
+        CheckConstraint(one_of("tax_category", TAX_CATEGORIES), name="tax_category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -354,6 +358,12 @@ class InvoiceLine(db.Model):
     amount: Mapped[Decimal]
     discount: Mapped[Decimal]
     tax: Mapped[Decimal]
+    # SPEC §16: UN/ECE Rec. 20 unit, EN 16931 VAT category and, for E/AE/K/G, why no VAT is charged.
+    unit: Mapped[str] = mapped_column(String(3), default=DEFAULT_UNIT, server_default=DEFAULT_UNIT)
+    tax_category: Mapped[str] = mapped_column(
+        String(2), default=TaxCategory.STANDARD.value, server_default=TaxCategory.STANDARD.value
+    )
+    tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 

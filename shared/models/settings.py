@@ -6,7 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import db, utcnow
-from shared.models.enums import PAPER_SIZES, TAX_ROUNDING_MODES, one_of
+from shared.models.enums import EINVOICE_FORMATS, PAPER_SIZES, TAX_ROUNDING_MODES, EInvoiceFormat, one_of
 
 DEFAULT_REMINDER_OFFSETS = [-3, 0, 3]
 
@@ -22,6 +22,7 @@ class Settings(db.Model):
         CheckConstraint("reminder_repeat_days >= 0", name="repeat_not_negative"),
         CheckConstraint("reminder_max >= 0", name="max_not_negative"),
         CheckConstraint(one_of("paper_size", PAPER_SIZES), name="paper_size"),
+        CheckConstraint(one_of("einvoice_format", EINVOICE_FORMATS), name="einvoice_format"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -46,6 +47,15 @@ class Settings(db.Model):
     default_currency: Mapped[str] = mapped_column(String(3), default="NGN")
     # ISO 3166-1 alpha-2; "" until someone sets it (national phone numbers need it).
     country: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    # SPEC §16: the seller of an e-invoice (EN 16931 BT-31 and BG-5); "" until someone sets them.
+    vat_id: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    street: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    city: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # What the invoice e-mail carries (SPEC §16): the plain PDF, the Factur-X PDF, or the plain PDF and UBL.
+    einvoice_format: Mapped[str] = mapped_column(
+        String(10), default=EInvoiceFormat.NONE.value, server_default=EInvoiceFormat.NONE.value
+    )
     # An IANA zone name; times are stored in UTC and shown in this zone.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     paper_size: Mapped[str] = mapped_column(String(10), default="A4", server_default="A4")

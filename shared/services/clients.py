@@ -21,6 +21,7 @@ from shared.lookups import get_or_404, get_settings
 from shared.models import Client, Invoice
 from shared.models.enums import CLIENT_TYPES
 from shared.parsing import FieldErrors, clean_text
+from shared.regions import check_country
 from shared.transactions import unit_of_work
 
 # What a typed phone number may hold: ASCII digits, a leading + and the usual
@@ -84,16 +85,61 @@ def normalize_currency(value: Any, field: str) -> str | None:
     return code
 
 
+# VAT numbers are prefixed with the country's code, except Greece's, which use EL (EN 16931 BR-CO-09).
+VAT_PREFIX = {"GR": "EL"}
+_VAT_SEPARATORS = re.compile(r"[\s.\-/]")
+
+
+def normalize_vat_id(value: Any, field: str = "vat_id", *, country: str = "") -> str:
+    """A VAT id with its country prefix (``DE136695976``), checked with python-stdnum where the country has a rule.
+
+    The prefix typed wins over ``country`` (a company may hold a foreign VAT
+    number); without either the number is refused, since an e-invoice needs it
+    prefixed. Countries stdnum has no VAT rule for keep the number as typed.
+    """
+    from stdnum import get_cc_module
+    from stdnum.exceptions import ValidationError
+
+    text = _VAT_SEPARATORS.sub("", clean_text(value, field, max_length=limits.VAT_ID)).upper()
+    if not text:
+        return ""
+    prefixes = {prefix: code for code, prefix in VAT_PREFIX.items()}
+    typed = text[:2] if text[:2].isalpha() and text[2:3].isalnum() else ""
+    code = prefixes.get(typed, typed) if typed and (typed in prefixes or typed in _countries()) else country.upper()
+    if not code:
+        raise ValidationFailed.one(field, "needs its country prefix, such as DE136695976, or the country set first")
+    prefix = VAT_PREFIX.get(code, code)
+    module = get_cc_module(code.lower(), "vat")
+    if module is None:
+        return text if text.startswith(prefix) else prefix + text
+    try:
+        number = module.compact(module.validate(text))
+    except ValidationError as exc:
+        raise ValidationFailed.one(
+            field, f"is not a valid {code} VAT number ({exc.message.rstrip('.').lower()})"
+        ) from None
+    return number if number.startswith(prefix) else prefix + number
+
+
+def _countries() -> dict[str, str]:
+    from shared.regions import countries
+
+    return countries()
+
+
 def _flag(value: Any, field: str) -> bool:
     if isinstance(value, bool):
         return value
     raise ValidationFailed.one(field, "must be true or false")
 
 
-def _clean_client_fields(data: ClientInput | ClientChanges, prefix: str = "", *, country: str = "") -> dict[str, Any]:
+def _clean_client_fields(
+    data: ClientInput | ClientChanges, prefix: str = "", *, country: str = "", client_country: str = ""
+) -> dict[str, Any]:
     """Check the fields given (every field of a new client); collects every problem before refusing.
 
-    ``country`` is the company's (settings), for phone numbers typed the national way.
+    ``country`` is the company's (settings), for phone numbers typed the national way;
+    ``client_country`` the client's stored one, for a VAT id typed without its prefix.
     """
     values = given(data)
     errors = FieldErrors()
@@ -106,6 +152,10 @@ def _clean_client_fields(data: ClientInput | ClientChanges, prefix: str = "", *,
         "billing_address": lambda v, f: clean_text(v, f, max_length=limits.ADDRESS),
         "postal_address": lambda v, f: clean_text(v, f, max_length=limits.ADDRESS),
         "default_currency": normalize_currency,
+        "country": check_country,
+        "street": lambda v, f: clean_text(v, f, max_length=limits.STREET),
+        "city": lambda v, f: clean_text(v, f, max_length=limits.CITY),
+        "postal_code": lambda v, f: clean_text(v, f, max_length=limits.POSTAL_CODE),
         "sms_opt_in": _flag,
         "reminders_opt_out": _flag,
     }
@@ -113,6 +163,10 @@ def _clean_client_fields(data: ClientInput | ClientChanges, prefix: str = "", *,
         if name in values:
             with errors.collect():
                 cleaned[name] = check(values[name], prefix + name)
+    if "vat_id" in values:
+        with errors.collect():
+            vat_country = cleaned.get("country", client_country)
+            cleaned["vat_id"] = normalize_vat_id(values["vat_id"], prefix + "vat_id", country=vat_country)
     errors.raise_if_any()
     return cleaned
 
@@ -184,7 +238,7 @@ def _lock_email(session: Session, email: str) -> None:
 @unit_of_work
 def update_client(session: Session, *, actor: Actor, client_id: int, data: ClientChanges) -> Client:
     client = get_or_404(session, Client, client_id)
-    cleaned = _clean_client_fields(data, country=get_settings(session).country)
+    cleaned = _clean_client_fields(data, country=get_settings(session).country, client_country=client.country)
     _check_sms(cleaned, client)
     changed = {k: v for k, v in cleaned.items() if getattr(client, k) != v}
     for name, value in changed.items():

@@ -160,6 +160,10 @@ def _full_items(invoice: Invoice) -> list[dict[str, Any]]:
             "quantity": Decimal(1),
             "unit_price": line.amount - line.discount,
             "tax_rate": line.tax_rate,
+            # SPEC §16: a full credit note copies the lines' unit, VAT category and exemption reason.
+            "unit": line.unit,
+            "tax_category": line.tax_category,
+            "tax_exemption_reason": line.tax_exemption_reason,
         }
         for line in invoice.lines
     ]
@@ -290,6 +294,9 @@ def issue_credit_note(
                 quantity=item["quantity"],
                 unit_price=item["unit_price"],
                 tax_rate=item["tax_rate"],
+                unit=item["unit"],
+                tax_category=item["tax_category"],
+                tax_exemption_reason=item["tax_exemption_reason"],
                 amount=line.amount,
                 tax=line.tax,
             )

@@ -14,12 +14,13 @@ from shared.activity import record_activity
 from shared.actors import Actor, Notify
 from shared.db import utcnow
 from shared.documents.formatting import format_money
+from shared.einvoice.units import UNIT_CODES
 from shared.errors import Conflict, ValidationFailed
 from shared.inputs import DiscountInput, InvoiceChanges, InvoiceDraft, ItemInput, given
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import cancel_queued, queue_invoice_messages
 from shared.models import Client, Invoice, InvoiceLine, QueuedMessage, Settings
-from shared.models.enums import DISCOUNT_TYPES, InvoiceStatus
+from shared.models.enums import DEFAULT_UNIT, DISCOUNT_TYPES, TAX_CATEGORIES, InvoiceStatus, TaxCategory
 from shared.numbering import next_number
 from shared.parsing import LATEST_DATE, FieldErrors, clean_text, to_date, to_decimal
 from shared.services.clients import normalize_currency
@@ -59,6 +60,51 @@ def _clean_item(item: ItemInput | Any, index: int) -> dict[str, Any]:
                     raise ValidationFailed.one(field, f"must be more than {low} and at most {high:,}")
                 raise ValidationFailed.one(field, f"must be between {low} and {high:,}")
             cleaned[name] = value
+    errors.raise_if_any()
+    cleaned.update(_clean_einvoice_fields(item, prefix, cleaned["tax_rate"]))
+    return cleaned
+
+
+def _clean_einvoice_fields(item: ItemInput, prefix: str, rate: Decimal) -> dict[str, Any]:
+    """A line's unit, VAT category and exemption reason (SPEC §16), checked as EN 16931 will check them."""
+    errors = FieldErrors()
+    cleaned: dict[str, Any] = {}
+    with errors.collect():
+        unit = clean_text(item.unit, f"{prefix}.unit", max_length=limits.UNIT_CODE).upper() or DEFAULT_UNIT
+        if unit not in UNIT_CODES:
+            raise ValidationFailed.one(
+                f"{prefix}.unit",
+                "must be a UN/ECE Recommendation 20 unit code, such as C62 (one), HUR (hour) or KGM (kilogram)",
+            )
+        cleaned["unit"] = unit
+    category = TaxCategory.default_for(rate)
+    with errors.collect():
+        raw = clean_text(item.tax_category, f"{prefix}.tax_category", max_length=2)
+        if raw:
+            if raw not in TAX_CATEGORIES:
+                raise ValidationFailed.one(f"{prefix}.tax_category", f"must be one of {', '.join(TAX_CATEGORIES)}")
+            category = TaxCategory(raw)
+        if category.has_rate and rate <= 0:
+            raise ValidationFailed.one(f"{prefix}.tax_category", "S (standard rate) needs a tax rate above 0")
+        if not category.has_rate and rate != 0:
+            raise ValidationFailed.one(
+                f"{prefix}.tax_category", f"{category} charges no tax: its tax rate must be 0 (use S for a taxed line)"
+            )
+    cleaned["tax_category"] = category
+    with errors.collect():
+        reason = clean_text(
+            item.tax_exemption_reason, f"{prefix}.tax_exemption_reason", max_length=limits.TAX_EXEMPTION_REASON
+        )
+        if category.needs_exemption_reason and not reason:
+            raise ValidationFailed.one(
+                f"{prefix}.tax_exemption_reason", f"is required for tax category {category} (why no VAT is charged)"
+            )
+        if reason and not category.needs_exemption_reason:
+            raise ValidationFailed.one(
+                f"{prefix}.tax_exemption_reason",
+                "is only for tax categories E, AE, K and G (EN 16931 BR-S-10, BR-Z-10)",
+            )
+        cleaned["tax_exemption_reason"] = reason
     errors.raise_if_any()
     return cleaned
 
@@ -235,6 +281,9 @@ def _clean_changes(session: Session, changes: InvoiceChanges, invoice: Invoice) 
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "tax_rate": line.tax_rate,
+                "unit": line.unit,
+                "tax_category": line.tax_category,
+                "tax_exemption_reason": line.tax_exemption_reason,
             }
             for line in invoice.lines
         ]
@@ -265,6 +314,9 @@ def _apply(invoice: Invoice, cleaned: dict[str, Any]) -> None:
                 quantity=item["quantity"],
                 unit_price=item["unit_price"],
                 tax_rate=item["tax_rate"],
+                unit=item["unit"],
+                tax_category=item["tax_category"],
+                tax_exemption_reason=item["tax_exemption_reason"],
                 amount=line.amount,
                 discount=line.discount,
                 tax=line.tax,

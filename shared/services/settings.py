@@ -18,11 +18,11 @@ from shared.errors import ValidationFailed
 from shared.inputs import SettingsChanges, given
 from shared.lookups import get_settings
 from shared.models import Invoice, Settings
-from shared.models.enums import PAPER_SIZES, TAX_ROUNDING_MODES
+from shared.models.enums import EINVOICE_FORMATS, PAPER_SIZES, TAX_ROUNDING_MODES, EInvoiceFormat
 from shared.numbering import check_number_format
 from shared.parsing import FieldErrors, clean_text, to_whole
 from shared.regions import check_country, check_time_zone
-from shared.services.clients import normalize_currency, normalize_email
+from shared.services.clients import normalize_currency, normalize_email, normalize_vat_id
 from shared.services.users import change_password
 from shared.transactions import unit_of_work
 
@@ -84,11 +84,19 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
         "time_zone": check_time_zone,
         "iban": check_iban,
         "bic": check_bic,
+        "street": lambda v: clean_text(v, "street", max_length=limits.STREET),
+        "city": lambda v: clean_text(v, "city", max_length=limits.CITY),
+        "postal_code": lambda v: clean_text(v, "postal_code", max_length=limits.POSTAL_CODE),
+        "einvoice_format": _einvoice_format,
     }
     for name, check in checks.items():
         if name in data:
             with errors.collect():
                 cleaned[name] = check(data[name])
+    if "vat_id" in data:
+        with errors.collect():
+            country = cleaned.get("country", settings.country)
+            cleaned["vat_id"] = normalize_vat_id(data["vat_id"], "vat_id", country=country)
     if cleaned.get("invoice_number_format") and cleaned.get("invoice_number_format") == cleaned.get(
         "receipt_number_format"
     ):
@@ -156,6 +164,13 @@ def _required_currency(value: Any) -> str:
     if not code:
         raise ValidationFailed.one("default_currency", "is required")
     return code
+
+
+def _einvoice_format(value: Any) -> str:
+    value = value or EInvoiceFormat.NONE  # blank: no e-invoice in the e-mail
+    if value not in EINVOICE_FORMATS:
+        raise ValidationFailed.one("einvoice_format", f"must be one of {', '.join(EINVOICE_FORMATS)}")
+    return value
 
 
 def _paper_size(value: Any) -> str:
