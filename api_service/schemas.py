@@ -3,7 +3,7 @@
 Request models check shape only (types, required fields, unknown fields);
 every business rule (bounds, states, money) is checked by ``shared.services``
 with the same field paths. Response models document what the serializers in
-``api_service.serializers`` produce, and feed the OpenAPI document.
+``shared.representations`` produce, and feed the OpenAPI document.
 """
 
 from __future__ import annotations

@@ -275,3 +275,26 @@ class SettingsChanges(_FromMapping):
     reminder_offsets: Sequence[int] | str | None | _Unset = UNSET
     reminder_repeat_days: int | str | None | _Unset = UNSET
     reminder_max: int | str | None | _Unset = UNSET
+
+
+# ------------------------------------------------------------------ webhook endpoints (SPEC §15)
+
+
+@dataclass(frozen=True)
+class WebhookEndpointInput(_FromMapping):
+    """A new webhook endpoint: a URL; every event and enabled unless told."""
+
+    url: str | None = None
+    events: Sequence[str] | None = ("*",)
+    enabled: bool = True
+    description: str | None = ""
+
+
+@dataclass(frozen=True)
+class WebhookEndpointChanges(_FromMapping):
+    """Changes to a webhook endpoint: only the fields given change."""
+
+    url: str | None | _Unset = UNSET
+    events: Sequence[str] | None | _Unset = UNSET
+    enabled: bool | _Unset = UNSET
+    description: str | None | _Unset = UNSET

@@ -7,7 +7,6 @@ from sqlalchemy.orm import selectinload
 
 from api_service.resources.base import BaseResource, query_bool, query_choice, query_int
 from api_service.schemas import InvoiceIn, InvoicePatch, IssueIn, ReasonIn, SendIn
-from api_service.serializers import invoice_json
 from shared.db import db
 from shared.errors import ValidationFailed
 from shared.inputs import ClientInput, InvoiceChanges, InvoiceDraft
@@ -16,6 +15,7 @@ from shared.models import Invoice
 from shared.models.enums import INVOICE_STATES
 from shared.parsing import to_date
 from shared.queries import InvoiceFilters, invoices_matching
+from shared.representations import invoice_json
 from shared.services import (
     Notify,
     atomic,

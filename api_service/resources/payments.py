@@ -6,10 +6,10 @@ from sqlalchemy.orm import selectinload
 
 from api_service.resources.base import BaseResource, query_int
 from api_service.schemas import PaymentIn, ReasonIn
-from api_service.serializers import payment_json
 from shared.db import db
 from shared.inputs import PaymentInput
 from shared.models import Invoice, Payment, QueuedMessage
+from shared.representations import payment_json
 from shared.services import Notify, record_payment, void_payment
 
 
