@@ -3,7 +3,9 @@
 ``with WebhookReceiver() as receiver:`` serves at ``receiver.url``; set
 ``receiver.secret`` to the endpoint's secret. ``answers`` is a list of status
 codes to give in turn (then 200); ``hang`` makes it wait (without answering)
-until ``release`` is set, to time a sender out or hold it in flight.
+until ``release`` is set, to time a sender out; ``hang_at`` holds only the
+request that arrives ``hang_at``-th (1-based) that way, to catch a sender in flight.
+``arrivals`` lists the ``webhook-id`` of every request as it arrives, answered or not.
 """
 
 from __future__ import annotations
@@ -34,16 +36,21 @@ class WebhookReceiver:
     secret: str = ""
     answers: list[int] = field(default_factory=list)
     hang: bool = False
+    hang_at: int | None = None
     received: list[Received] = field(default_factory=list)
+    arrivals: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
         self.release = threading.Event()
         self.arrived = threading.Event()  # a request came in (set for each)
         self.in_flight: set[str] = set()
+        self.held: str | None = None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
+
             def log_message(self, *args) -> None:
                 pass
 
@@ -53,9 +60,13 @@ class WebhookReceiver:
                 event_id = headers.get("webhook-id", "")
                 with receiver.lock:
                     receiver.in_flight.add(event_id)
+                    receiver.arrivals.append(event_id)
+                    held = receiver.hang or receiver.hang_at == len(receiver.arrivals)
+                    if held:
+                        receiver.held = event_id
                 receiver.arrived.set()
-                if receiver.hang:
-                    receiver.release.wait(30)
+                if held:
+                    receiver.release.wait(60)
                 try:
                     Webhook(receiver.secret).verify(body, headers)
                     verified = True
