@@ -104,9 +104,19 @@ def webhook_detail(endpoint_id: int):
     )
 
 
-@bp.route("/settings/webhooks/<int:endpoint_id>/<any(rotate, delete):action>", methods=["GET", "POST"])
+@bp.route("/settings/webhooks/<int:endpoint_id>/rotate", methods=["GET", "POST"])
 @admin_required
-def webhook_confirm(endpoint_id: int, action: str):
+def webhook_rotate(endpoint_id: int):
+    return _confirmed(endpoint_id, "rotate")
+
+
+@bp.route("/settings/webhooks/<int:endpoint_id>/delete", methods=["GET", "POST"])
+@admin_required
+def webhook_delete(endpoint_id: int):
+    return _confirmed(endpoint_id, "delete")
+
+
+def _confirmed(endpoint_id: int, action: str):
     """Rotating the secret and deleting the endpoint are asked for twice: a page, then the button on it."""
     endpoint = get_or_404(db.session, WebhookEndpoint, endpoint_id, label="webhook endpoint")
     form = ConfirmForm()
