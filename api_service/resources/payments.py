@@ -8,16 +8,13 @@ from api_service.resources.base import BaseResource, query_int
 from api_service.schemas import PaymentIn, ReasonIn
 from shared.db import db
 from shared.inputs import PaymentInput
-from shared.models import Invoice, Payment, QueuedMessage
-from shared.representations import payment_json
+from shared.models import Invoice, Payment
+from shared.representations import payment_json, payment_snapshot
 from shared.services import Notify, record_payment, void_payment
 
 
 def respond(payment: Payment, status: int = 200):
-    rows = db.session.scalars(
-        select(QueuedMessage).where(QueuedMessage.payment_id == payment.id).order_by(QueuedMessage.id)
-    ).all()
-    return payment_json(payment, list(rows)), status
+    return payment_snapshot(db.session, payment), status
 
 
 def _listing(query):
