@@ -38,6 +38,14 @@ from api_service.resources.payments import (
     PaymentReceiptPdf,
     PaymentVoid,
 )
+from api_service.resources.webhooks import (
+    WebhookDeliveryRetry,
+    WebhookEndpointDeliveries,
+    WebhookEndpointItem,
+    WebhookEndpointList,
+    WebhookEndpointRotateSecret,
+    WebhookEndpointTest,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", static_folder="static", static_url_path="/static")
 
@@ -86,6 +94,12 @@ ROUTES = [
     (NotificationItem, "/notifications/<int:notification_id>", "notification"),
     (NotificationRetry, "/notifications/<int:notification_id>/retry", "notification_retry"),
     (NotificationCancel, "/notifications/<int:notification_id>/cancel", "notification_cancel"),
+    (WebhookEndpointList, "/webhook-endpoints", "webhook_endpoints"),
+    (WebhookEndpointItem, "/webhook-endpoints/<int:endpoint_id>", "webhook_endpoint"),
+    (WebhookEndpointRotateSecret, "/webhook-endpoints/<int:endpoint_id>/rotate-secret", "webhook_endpoint_rotate"),
+    (WebhookEndpointTest, "/webhook-endpoints/<int:endpoint_id>/test", "webhook_endpoint_test"),
+    (WebhookEndpointDeliveries, "/webhook-endpoints/<int:endpoint_id>/deliveries", "webhook_endpoint_deliveries"),
+    (WebhookDeliveryRetry, "/webhook-deliveries/<int:delivery_id>/retry", "webhook_delivery_retry"),
 ]
 
 for resource, path, endpoint in ROUTES:

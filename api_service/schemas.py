@@ -3,7 +3,7 @@
 Request models check shape only (types, required fields, unknown fields);
 every business rule (bounds, states, money) is checked by ``shared.services``
 with the same field paths. Response models document what the serializers in
-``api_service.serializers`` produce, and feed the OpenAPI document.
+``shared.representations`` produce, and feed the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from shared.models.enums import (
     MESSAGE_STATES,
     PAYMENT_METHODS,
     TAX_CATEGORIES,
+    WEBHOOK_DELIVERY_STATES,
+    WEBHOOK_EVENT_TYPES,
 )
 
 # Numbers arrive as JSON strings ("12.50") or JSON numbers parsed straight to
@@ -63,6 +65,15 @@ ExpenseTitle = _text(limits.EXPENSE_TITLE)
 ExpenseCategory = _text(limits.EXPENSE_CATEGORY)
 ExpensePayee = _text(limits.EXPENSE_PAYEE)
 ExpenseDescription = _text(limits.EXPENSE_DESCRIPTION)
+WebhookUrl = Annotated[
+    str, StringConstraints(max_length=limits.WEBHOOK_URL), Field(examples=["https://shop.example.com/hooks/invoicing"])
+]
+WebhookDescription = _text(limits.WEBHOOK_DESCRIPTION)
+WebhookEventName = Literal[("*", *WEBHOOK_EVENT_TYPES)]  # type: ignore[valid-type]
+WebhookEvents = Annotated[
+    list[WebhookEventName],
+    Field(min_length=1, max_length=20, description='Event types to send, or ["*"] for all', examples=[["*"]]),
+]
 DecisionNote = _text(limits.DECISION_NOTE)
 CountryCode = Annotated[str, StringConstraints(max_length=2), Field(examples=["DE"], description="ISO 3166-1 alpha-2")]
 VatId = Annotated[
@@ -303,6 +314,20 @@ class DecisionIn(Strict):
     note: DecisionNote = ""
 
 
+class WebhookEndpointIn(Strict):
+    url: WebhookUrl
+    events: WebhookEvents = ["*"]
+    enabled: StrictBool = True
+    description: WebhookDescription = ""
+
+
+class WebhookEndpointPatch(Strict):
+    url: WebhookUrl | None = None
+    events: WebhookEvents | None = None
+    enabled: StrictBool | None = None
+    description: WebhookDescription | None = None
+
+
 # ------------------------------------------------------------------ responses
 
 
@@ -507,6 +532,37 @@ class ExpenseOut(BaseModel):
     created_at: dt.datetime
 
 
+class WebhookEndpointOut(BaseModel):
+    id: int
+    url: str
+    events: list[str]
+    enabled: bool
+    description: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class WebhookEndpointWithSecretOut(WebhookEndpointOut):
+    secret: str = Field(
+        description="The signing secret (whsec_ + base64), shown only in this answer", examples=["whsec_MfKQ..."]
+    )
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: int
+    endpoint_id: int
+    event_id: str = Field(examples=["evt_8f14e45fceea167a5a36dedd4bea2543"])
+    event_type: str = Field(examples=["invoice.paid"])
+    state: Literal[WEBHOOK_DELIVERY_STATES]  # type: ignore[valid-type]
+    attempts: int
+    last_status: int | None = Field(description="The HTTP status of the last answer")
+    last_error: str | None
+    last_response: str | None = Field(description="The first 1 KB of the last answer's body")
+    next_attempt_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    created_at: dt.datetime
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
@@ -531,3 +587,5 @@ PaymentPage = page_of(PaymentOut)
 ExpensePage = page_of(ExpenseOut)
 CreditNotePage = page_of(CreditNoteOut)
 NotificationPage = page_of(NotificationOut)
+WebhookEndpointPage = page_of(WebhookEndpointOut)
+WebhookDeliveryPage = page_of(WebhookDeliveryOut)

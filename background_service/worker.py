@@ -1,6 +1,6 @@
 """The long-running worker: timers, wake-ups and a clean stop around ``shared.messages.delivery``.
 
-APScheduler is the clock: a queue drain every ``WORKER_POLL_SECONDS`` and a
+APScheduler is the clock: a drain of the message queue and the webhooks every ``WORKER_POLL_SECONDS`` and a
 reminder sweep every five minutes (both also once at start). On Postgres a
 ``LISTEN email_queue`` connection wakes the drain as soon as a service commits
 a new row, so a message leaves within a second or two instead of waiting for
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from shared.messages.delivery import drain_queue
 from shared.messages.queue import NOTIFY_CHANNEL
 from shared.messages.reminders import sweep_reminders
+from shared.webhooks.delivery import drain_webhooks
 
 log = logging.getLogger("background_service")
 
@@ -43,11 +44,23 @@ def worker_name() -> str:
     return f"worker {socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:4]}"
 
 
+def drain_everything(session: Session, config: Mapping[str, Any], *, owner: str, should_stop=lambda: False):
+    """The message queue, then the webhooks (SPEC §15), each until no due row is left; outcomes counted together."""
+    outcomes = drain_queue(session, owner=owner, config=config, should_stop=should_stop)
+    outcomes.update(
+        {
+            f"webhook {outcome}": n
+            for outcome, n in drain_webhooks(session, owner=owner, config=config, should_stop=should_stop).items()
+        }
+    )
+    return outcomes
+
+
 def run_once(engine: Engine, config: Mapping[str, Any], *, owner: str, should_stop=lambda: False) -> None:
-    """All work due now: the reminder sweep, then the queue until no due row is left."""
+    """All work due now: the reminder sweep, then the queue and the webhooks until no due row is left."""
     with Session(engine) as session:
         sweep_reminders(session, sms=config.get("SMS_BACKEND") != "disabled")
-        outcomes = drain_queue(session, owner=owner, config=config, should_stop=should_stop)
+        outcomes = drain_everything(session, config, owner=owner, should_stop=should_stop)
     if outcomes:
         log.info("queue drained: %s", ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items())))
 
@@ -82,8 +95,8 @@ class Worker:
             while not self.stopping.is_set():
                 try:
                     with Session(self.engine) as session:
-                        outcomes = drain_queue(
-                            session, owner=self.owner, config=self.config, should_stop=self.stopping.is_set
+                        outcomes = drain_everything(
+                            session, self.config, owner=self.owner, should_stop=self.stopping.is_set
                         )
                 except SQLAlchemyError as exc:
                     log.warning("queue drain stopped by a database error (%s); retrying on the next tick", _brief(exc))

@@ -17,11 +17,13 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///instance/invoicing.db"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 MAIL_BACKENDS = ("smtp", "file", "console")
 SMS_BACKENDS = ("twilio", "file", "console", "disabled")
 SMTP_SECURITY_MODES = ("none", "starttls", "ssl")
 APP_ENVS = ("development", "production", "testing")
+BOOLEANS = ("true", "false")
 
 
 class ConfigError(Exception):
@@ -33,14 +35,14 @@ class Setting:
     name: str
     default: str | None
     choices: tuple[str, ...] = ()
-    kind: str = "str"  # str | int
+    kind: str = "str"  # str | int | bool
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("APP_ENV", "development", APP_ENVS),
     Setting("DATABASE_URL", DEFAULT_DATABASE_URL),
     Setting("SECRET_KEY", None),
-    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+    Setting("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL),
     Setting("MAIL_BACKEND", "file", MAIL_BACKENDS),
     Setting("SMTP_HOST", "localhost"),
     Setting("SMTP_PORT", "25", kind="int"),
@@ -60,6 +62,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STRIPE_SECRET_KEY", ""),
     Setting("STRIPE_WEBHOOK_SECRET", ""),
     Setting("STRIPE_API_BASE", ""),
+    Setting("WEBHOOK_ALLOW_PRIVATE", "false", BOOLEANS, kind="bool"),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", "10", kind="int"),
 )
 
 INT_BOUNDS = {
@@ -67,6 +71,7 @@ INT_BOUNDS = {
     "WORKER_POLL_SECONDS": (1, 3600),
     "WORKER_LEASE_SECONDS": (5, 86400),
     "WORKER_MAX_ATTEMPTS": (1, 100),
+    "WEBHOOK_TIMEOUT_SECONDS": (1, 60),
 }
 
 
@@ -77,6 +82,8 @@ def _read(setting: Setting, environ: Mapping[str, str]) -> Any:
     if raw is None:
         return None
     raw = raw.strip()
+    if setting.kind == "bool":
+        raw = raw.lower()
     if setting.choices and raw not in setting.choices:
         raise ConfigError(f"{setting.name} must be one of {', '.join(setting.choices)} (got {raw!r})")
     if setting.kind == "int":
@@ -88,6 +95,8 @@ def _read(setting: Setting, environ: Mapping[str, str]) -> Any:
         if not low <= value <= high:
             raise ConfigError(f"{setting.name} must be between {low} and {high} (got {value})")
         return value
+    if setting.kind == "bool":
+        return raw == "true"
     return raw
 
 

@@ -356,3 +356,26 @@ class OnlinePaymentInput(_FromMapping):
     currency: str  # ISO code, upper case
     payment_intent: str  # the provider's payment reference, kept as the payment's reference
     paid_on: dt.date  # the event's day in UTC
+
+
+# ------------------------------------------------------------------ webhook endpoints (SPEC §15)
+
+
+@dataclass(frozen=True)
+class WebhookEndpointInput(_FromMapping):
+    """A new webhook endpoint: a URL; every event and enabled unless told."""
+
+    url: str | None = None
+    events: Sequence[str] | None = ("*",)
+    enabled: bool = True
+    description: str | None = ""
+
+
+@dataclass(frozen=True)
+class WebhookEndpointChanges(_FromMapping):
+    """Changes to a webhook endpoint: only the fields given change."""
+
+    url: str | None | _Unset = UNSET
+    events: Sequence[str] | None | _Unset = UNSET
+    enabled: bool | _Unset = UNSET
+    description: str | None | _Unset = UNSET

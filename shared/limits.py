@@ -68,3 +68,8 @@ USER_NAME = 200
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 API_KEY_NAME = 100
+
+# --- webhooks (SPEC §15) -------------------------------------------------------
+WEBHOOK_URL = 2000
+WEBHOOK_DESCRIPTION = 500
+WEBHOOK_RESPONSE_KEPT = 1024  # bytes of a receiver's answer kept on the delivery row

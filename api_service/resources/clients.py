@@ -5,10 +5,10 @@ from sqlalchemy import func, or_, select
 
 from api_service.resources.base import BaseResource
 from api_service.schemas import ClientIn, ClientPatch
-from api_service.serializers import client_detail_json, client_json
 from shared.db import db
 from shared.inputs import ClientChanges, ClientInput
 from shared.models import Client
+from shared.representations import client_detail_json, client_json
 from shared.services import create_client, delete_client, update_client
 from shared.services.credit_notes import client_credit_balances
 

@@ -9,18 +9,15 @@ from sqlalchemy.orm import selectinload
 from api_service.resources.base import BaseResource, query_int
 from api_service.resources.invoices import respond as invoice_response
 from api_service.schemas import ApplyCreditIn, CreditNoteIn, RefundIn
-from api_service.serializers import credit_note_json, refund_json
 from shared.db import db
 from shared.inputs import ApplyCreditInput, CreditNoteInput, RefundInput
-from shared.models import CreditNote, QueuedMessage
+from shared.models import CreditNote
+from shared.representations import credit_note_json, credit_note_snapshot, refund_json
 from shared.services import Notify, apply_client_credit, issue_credit_note, refund_client_credit
 
 
 def respond(note: CreditNote, status: int = 200):
-    rows = db.session.scalars(
-        select(QueuedMessage).where(QueuedMessage.credit_note_id == note.id).order_by(QueuedMessage.id)
-    ).all()
-    return credit_note_json(note, list(rows)), status
+    return credit_note_snapshot(db.session, note), status
 
 
 class CreditNoteList(BaseResource):

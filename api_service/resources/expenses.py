@@ -4,11 +4,11 @@ from sqlalchemy import select
 
 from api_service.resources.base import BaseResource, query_choice
 from api_service.schemas import DecisionIn, ExpenseIn, ExpensePatch
-from api_service.serializers import expense_json
 from shared.db import db
 from shared.inputs import ExpenseChanges, ExpenseInput
 from shared.models import Expense
 from shared.models.enums import EXPENSE_STATES
+from shared.representations import expense_json
 from shared.services import approve_expense, decline_expense, delete_expense, request_expense, update_expense
 
 

@@ -7,15 +7,14 @@ from sqlalchemy.orm import selectinload
 
 from api_service.resources.base import BaseResource, query_bool, query_choice, query_int
 from api_service.schemas import InvoiceIn, InvoicePatch, IssueIn, ReasonIn, SendIn
-from api_service.serializers import invoice_json
 from shared.db import db
 from shared.errors import ValidationFailed
 from shared.inputs import ClientInput, InvoiceChanges, InvoiceDraft
-from shared.messages.queue import messages_for_invoice
 from shared.models import Invoice
 from shared.models.enums import INVOICE_STATES
 from shared.parsing import to_date
 from shared.queries import InvoiceFilters, invoices_matching
+from shared.representations import invoice_json, invoice_snapshot
 from shared.services import (
     Notify,
     atomic,
@@ -30,7 +29,7 @@ from shared.services.invoices import create_invoice
 
 
 def respond(invoice: Invoice, status: int = 200):
-    return invoice_json(invoice, messages_for_invoice(db.session, invoice.id)), status
+    return invoice_snapshot(db.session, invoice), status
 
 
 def _query_date(name: str) -> dt.date | None:

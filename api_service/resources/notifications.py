@@ -4,10 +4,10 @@ from sqlalchemy import select
 
 from api_service.resources.base import BaseResource, query_choice, query_int
 from api_service.schemas import EmptyIn
-from api_service.serializers import notification_json
 from shared.db import db
 from shared.models import QueuedMessage
 from shared.models.enums import CHANNELS, MESSAGE_KINDS, MESSAGE_STATES
+from shared.representations import notification_json
 from shared.services import cancel_message, retry_message
 
 

@@ -6,18 +6,15 @@ from sqlalchemy.orm import selectinload
 
 from api_service.resources.base import BaseResource, query_int
 from api_service.schemas import PaymentIn, ReasonIn
-from api_service.serializers import payment_json
 from shared.db import db
 from shared.inputs import PaymentInput
-from shared.models import Invoice, Payment, QueuedMessage
+from shared.models import Invoice, Payment
+from shared.representations import payment_json, payment_snapshot
 from shared.services import Notify, record_payment, void_payment
 
 
 def respond(payment: Payment, status: int = 200):
-    rows = db.session.scalars(
-        select(QueuedMessage).where(QueuedMessage.payment_id == payment.id).order_by(QueuedMessage.id)
-    ).all()
-    return payment_json(payment, list(rows)), status
+    return payment_snapshot(db.session, payment), status
 
 
 def _listing(query):

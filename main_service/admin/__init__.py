@@ -25,4 +25,5 @@ from main_service.admin import (  # noqa: E402,F401
     setup,
     statements,
     users,
+    webhooks,
 )

@@ -13,7 +13,7 @@ from main_service.admin.forms import ConfirmForm, show_errors
 from main_service.admin.pagination import paginate
 from shared.db import db
 from shared.errors import DomainError
-from shared.models import QueuedMessage
+from shared.models import QueuedMessage, WebhookEndpoint
 from shared.models.enums import CHANNELS, MESSAGE_KINDS, MESSAGE_STATES
 from shared.services import cancel_message, retry_message
 
@@ -39,6 +39,7 @@ def delivery():
         filters=filters,
         choices={"state": MESSAGE_STATES, "channel": CHANNELS, "kind": MESSAGE_KINDS},
         confirm=ConfirmForm(),
+        webhook_endpoints=db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id).limit(10)).all(),
     )
 
 

@@ -20,10 +20,12 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from shared import limits
 from shared.actors import Notify
@@ -44,13 +46,17 @@ from shared.inputs import (
     PaymentInput,
     RefundInput,
     SettingsChanges,
+    WebhookEndpointChanges,
+    WebhookEndpointInput,
 )
 from shared.models.enums import (
+    ALL_WEBHOOK_EVENTS,
     CLIENT_TYPES,
     PAPER_SIZES,
     PAYMENT_METHODS,
     ROLES,
     TAX_ROUNDING_MODES,
+    WEBHOOK_EVENT_TYPES,
     EInvoiceFormat,
     TaxCategory,
 )
@@ -582,6 +588,42 @@ class ApiKeyForm(FlaskForm):
         choices=[("read", "Read only"), ("write", "Read and write"), ("admin", "Admin (also decides expenses)")],
         default="write",
     )
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class WebhookEndpointForm(FlaskForm):
+    url = StringField("URL (https:// recommended)", validators=[DataRequired(), Length(max=limits.WEBHOOK_URL)])
+    events = CheckboxesField(
+        "Events",
+        choices=[
+            (ALL_WEBHOOK_EVENTS, "All events, including ones added later"),
+            *[(t, t) for t in WEBHOOK_EVENT_TYPES],
+        ],
+        default=[ALL_WEBHOOK_EVENTS],
+    )
+    enabled = BooleanField("Enabled", default=True)
+    description = StringField("Description", validators=[Optional(), Length(max=limits.WEBHOOK_DESCRIPTION)])
+
+    def _entered(self) -> dict:
+        return {
+            "url": self.url.data or "",
+            "events": list(self.events.data or []),
+            "enabled": bool(self.enabled.data),
+            "description": self.description.data or "",
+        }
+
+    def to_input(self) -> WebhookEndpointInput:
+        return WebhookEndpointInput(**self._entered())
+
+    def to_changes(self) -> WebhookEndpointChanges:
+        """The editor shows every field, so every field is given."""
+        return WebhookEndpointChanges(**self._entered())
 
 
 FIELD_ALIASES = {

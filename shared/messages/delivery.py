@@ -47,8 +47,10 @@ from shared.messages import (
 )
 from shared.messages.compose import build_email, build_sms, check_recipient
 from shared.models import QueuedMessage
-from shared.models.enums import MessageState
+from shared.models.enums import MessageState, WebhookEventType
+from shared.representations import notification_json
 from shared.transactions import atomic
+from shared.webhooks.events import emit_event
 
 log = logging.getLogger("shared.messages.delivery")
 
@@ -103,11 +105,109 @@ def retry_delay(attempt: int, *, rng: random.Random | None = None) -> dt.timedel
     return dt.timedelta(seconds=ceiling * (0.75 + 0.25 * (rng or _random).random()))
 
 
-def _due(now: dt.datetime):
-    return or_(
-        and_(QueuedMessage.state == MessageState.QUEUED, QueuedMessage.next_attempt_at <= now),
-        and_(QueuedMessage.state == MessageState.SENDING, QueuedMessage.lease_expires_at < now),
-    )
+@dataclass(frozen=True)
+class LeasedQueue:
+    """A table the worker drains under leases: its model and the states a row waits and works in.
+
+    The e-mail and SMS queue and the webhook deliveries (``shared.webhooks.delivery``)
+    share the claim, the lease and the hand-back below; each says how it gives up on a row.
+    """
+
+    model: Any
+    waiting: str
+    working: str
+
+    def due(self, now: dt.datetime):
+        model = self.model
+        return or_(
+            and_(model.state == self.waiting, model.next_attempt_at <= now),
+            and_(model.state == self.working, model.lease_expires_at < now),
+        )
+
+
+def claim_due_rows(
+    session: Session,
+    queue: LeasedQueue,
+    *,
+    owner: str,
+    give_up: Callable[[Session, Any, str, dt.datetime], None],
+    limit: int = BATCH_SIZE,
+    lease_seconds: int = 120,
+    max_attempts: int = 8,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Lease up to ``limit`` due rows of ``queue`` to ``owner`` and commit; returns their ids.
+
+    Rows whose earlier worker vanished (working, lease expired) are taken
+    again, unless they already used every attempt: ``give_up`` ends those
+    instead of letting workers that keep dying on them try forever.
+    """
+    now = now or utcnow()
+    model = queue.model
+    with atomic(session):
+        candidates = session.execute(
+            select(model.id, model.state, model.attempts)
+            .where(queue.due(now))
+            .order_by(model.next_attempt_at, model.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        exhausted = [c.id for c in candidates if c.state == queue.working and c.attempts >= max_attempts]
+        claimed = [c.id for c in candidates if c.id not in exhausted]
+        for row_id in exhausted:
+            row = session.get(model, row_id)
+            give_up(
+                session,
+                row,
+                f"gave up after {row.attempts} attempts: the worker sending it stopped (lease expired)",
+                now,
+            )
+        if claimed:
+            session.execute(
+                update(model)
+                .where(model.id.in_(claimed))
+                .values(
+                    state=queue.working,
+                    lease_owner=owner,
+                    lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
+                    attempts=model.attempts + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+    return claimed
+
+
+def release_rows(session: Session, queue: LeasedQueue, row_ids: list[int], *, owner: str) -> int:
+    """Hand back claimed rows not yet attempted (a worker shutting down), uncounted."""
+    if not row_ids:
+        return 0
+    model = queue.model
+    with atomic(session):
+        result = session.execute(
+            update(model)
+            .where(model.id.in_(row_ids), model.state == queue.working, model.lease_owner == owner)
+            .values(
+                state=queue.waiting,
+                lease_owner=None,
+                lease_expires_at=None,
+                attempts=model.attempts - 1,
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return result.rowcount or 0
+
+
+def leased_row(session: Session, queue: LeasedQueue, row_id: int, owner: str) -> Any | None:
+    """The row, locked, if ``owner`` still holds its lease; else None (another worker has it now)."""
+    row = session.get(queue.model, row_id, with_for_update=True, populate_existing=True)
+    if row is None or row.state != queue.working or row.lease_owner != owner:
+        return None
+    return row
+
+
+MESSAGES = LeasedQueue(QueuedMessage, waiting=MessageState.QUEUED, working=MessageState.SENDING)
 
 
 def claim_due_messages(
@@ -119,72 +219,26 @@ def claim_due_messages(
     max_attempts: int = 8,
     now: dt.datetime | None = None,
 ) -> list[int]:
-    """Lease up to ``limit`` due rows to ``owner`` and commit; returns their ids.
-
-    Rows whose earlier worker vanished (``sending``, lease expired) are taken
-    again, unless they already used every attempt: those fail instead of
-    being tried forever by workers that keep dying on them.
-    """
-    now = now or utcnow()
-    with atomic(session):
-        candidates = session.execute(
-            select(QueuedMessage.id, QueuedMessage.state, QueuedMessage.attempts)
-            .where(_due(now))
-            .order_by(QueuedMessage.next_attempt_at, QueuedMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        exhausted = [c.id for c in candidates if c.state == MessageState.SENDING and c.attempts >= max_attempts]
-        claimed = [c.id for c in candidates if c.id not in exhausted]
-        for row_id in exhausted:
-            row = session.get(QueuedMessage, row_id)
-            error = f"gave up after {row.attempts} attempts: the worker sending it stopped (lease expired)"
-            _fail(session, row, error, owner=owner, now=now)
-        if claimed:
-            session.execute(
-                update(QueuedMessage)
-                .where(QueuedMessage.id.in_(claimed))
-                .values(
-                    state=MessageState.SENDING,
-                    lease_owner=owner,
-                    lease_expires_at=now + dt.timedelta(seconds=lease_seconds),
-                    attempts=QueuedMessage.attempts + 1,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-    return claimed
+    """Lease up to ``limit`` due ``email_queue`` rows to ``owner`` and commit; returns their ids."""
+    return claim_due_rows(
+        session,
+        MESSAGES,
+        owner=owner,
+        give_up=lambda session, row, error, now: _fail(session, row, error, owner=owner, now=now),
+        limit=limit,
+        lease_seconds=lease_seconds,
+        max_attempts=max_attempts,
+        now=now,
+    )
 
 
 def release_claims(session: Session, row_ids: list[int], *, owner: str) -> int:
-    """Hand back claimed rows not yet attempted (a worker shutting down), uncounted."""
-    if not row_ids:
-        return 0
-    with atomic(session):
-        result = session.execute(
-            update(QueuedMessage)
-            .where(
-                QueuedMessage.id.in_(row_ids),
-                QueuedMessage.state == MessageState.SENDING,
-                QueuedMessage.lease_owner == owner,
-            )
-            .values(
-                state=MessageState.QUEUED,
-                lease_owner=None,
-                lease_expires_at=None,
-                attempts=QueuedMessage.attempts - 1,
-                updated_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
-        )
-    return result.rowcount or 0
+    """Hand back claimed messages not yet attempted (a worker shutting down), uncounted."""
+    return release_rows(session, MESSAGES, row_ids, owner=owner)
 
 
 def _still_leased(session: Session, row_id: int, owner: str) -> QueuedMessage | None:
-    row = session.get(QueuedMessage, row_id, with_for_update=True, populate_existing=True)
-    if row is None or row.state != MessageState.SENDING or row.lease_owner != owner:
-        return None
-    return row
+    return leased_row(session, MESSAGES, row_id, owner)
 
 
 def _no_longer_wanted(row: QueuedMessage) -> str | None:
@@ -248,6 +302,7 @@ def _close(
 
 def _fail(session: Session, row: QueuedMessage, error: str, *, owner: str, now: dt.datetime) -> None:
     _close(session, row, MessageState.FAILED, "delivery_failed", error, owner=owner, now=now)
+    emit_event(session, WebhookEventType.MESSAGE_FAILED, lambda: notification_json(row))
 
 
 def _cancel(session: Session, row: QueuedMessage, reason: str, *, owner: str, now: dt.datetime) -> None:

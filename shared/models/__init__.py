@@ -12,6 +12,7 @@ from shared.models.payments import Payment
 from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings
 from shared.models.users import SignInThrottle, User
+from shared.models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "Activity",
@@ -35,4 +36,7 @@ __all__ = [
     "SignInThrottle",
     "StripeEvent",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

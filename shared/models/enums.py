@@ -56,6 +56,30 @@ class CreditMovementKind(StrEnum):
     REFUND = "refund"  # credit paid back to the client: credit goes down
 
 
+class WebhookDeliveryState(StrEnum):
+    """SPEC §15: ``pending -> delivering -> delivered``, or ``failed`` after the last attempt."""
+
+    PENDING = "pending"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class WebhookEventType(StrEnum):
+    """SPEC §15: what an outgoing webhook can tell; ``webhook.test`` is the admin's "send test event"."""
+
+    INVOICE_CREATED = "invoice.created"
+    INVOICE_ISSUED = "invoice.issued"
+    INVOICE_PAID = "invoice.paid"
+    INVOICE_VOIDED = "invoice.voided"
+    PAYMENT_RECORDED = "payment.recorded"
+    PAYMENT_VOIDED = "payment.voided"
+    CREDIT_NOTE_ISSUED = "credit_note.issued"
+    QUOTE_ACCEPTED = "quote.accepted"
+    MESSAGE_FAILED = "message.failed"
+    TEST = "webhook.test"
+
+
 class ExpenseStatus(StrEnum):
     """SPEC §5.5: ``pending -> approved | declined``."""
 
@@ -134,6 +158,12 @@ MESSAGE_STATES = tuple(MessageState)
 WAITING_MESSAGE_STATES = (MessageState.QUEUED, MessageState.SENDING)
 # What staff may put back in the queue (SPEC §5.6 "retry a failed one").
 RETRYABLE_MESSAGE_STATES = (MessageState.FAILED, MessageState.CANCELLED)
+WEBHOOK_DELIVERY_STATES = tuple(WebhookDeliveryState)
+# What an endpoint may subscribe to (the test event is sent on request only); "*" is every one of them.
+WEBHOOK_EVENT_TYPES = tuple(t for t in WebhookEventType if t != WebhookEventType.TEST)
+ALL_WEBHOOK_EVENTS = "*"
+# What staff may send now (SPEC §15 "sends a failed or pending one now").
+RETRYABLE_WEBHOOK_STATES = (WebhookDeliveryState.FAILED, WebhookDeliveryState.PENDING)
 ACTOR_TYPES = ("user", "api_key", "worker", "system", "public")
 API_SCOPES = ("read", "write", "admin")
 PAPER_SIZES = ("A4", "Letter")

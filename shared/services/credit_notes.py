@@ -38,12 +38,14 @@ from shared.models import (
     QueuedMessage,
     Refund,
 )
-from shared.models.enums import CREDIT_INCREASING_KINDS, PAYMENT_METHODS, CreditMovementKind
+from shared.models.enums import CREDIT_INCREASING_KINDS, PAYMENT_METHODS, CreditMovementKind, WebhookEventType
 from shared.numbering import next_number
 from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
+from shared.representations import credit_note_snapshot, invoice_snapshot
 from shared.services.clients import normalize_currency
 from shared.services.invoices import clean_items
 from shared.transactions import unit_of_work
+from shared.webhooks.events import emit_event
 
 ZERO = Decimal(0)
 
@@ -330,15 +332,19 @@ def issue_credit_note(
             invoice_id=invoice.id,
         )
     messages = queue_credit_note_messages(session, note, notify, actor=actor) if notify.email else []
+    emit_event(session, WebhookEventType.CREDIT_NOTE_ISSUED, lambda: credit_note_snapshot(session, note))
     return note, messages
 
 
 def _settle(session: Session, invoice: Invoice, amount: Decimal) -> None:
     """Credit ``amount`` against the invoice's balance and re-derive its state; reminders stop at balance 0."""
+    was_paid = invoice.is_paid
     invoice.amount_credited = invoice.amount_credited + amount
     invoice.status = invoice.derived_status
     if invoice.balance_due <= 0:
         cancel_queued(session, invoice.id, ("reminder",), "invoice settled by credit")
+    if invoice.is_paid and not was_paid:  # payments and credit together settled it
+        emit_event(session, WebhookEventType.INVOICE_PAID, lambda: invoice_snapshot(session, invoice))
 
 
 # ---------------------------------------------------------------- applying and refunding credit

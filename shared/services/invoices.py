@@ -20,11 +20,20 @@ from shared.inputs import DiscountInput, InvoiceChanges, InvoiceDraft, ItemInput
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import cancel_queued, queue_invoice_messages
 from shared.models import Client, Invoice, InvoiceLine, QueuedMessage, Settings
-from shared.models.enums import DEFAULT_UNIT, DISCOUNT_TYPES, TAX_CATEGORIES, InvoiceStatus, TaxCategory
+from shared.models.enums import (
+    DEFAULT_UNIT,
+    DISCOUNT_TYPES,
+    TAX_CATEGORIES,
+    InvoiceStatus,
+    TaxCategory,
+    WebhookEventType,
+)
 from shared.numbering import next_number
 from shared.parsing import LATEST_DATE, FieldErrors, clean_text, to_date, to_decimal
+from shared.representations import invoice_snapshot
 from shared.services.clients import normalize_currency
 from shared.transactions import unit_of_work
+from shared.webhooks.events import emit_event
 
 
 def new_public_token() -> str:
@@ -402,6 +411,7 @@ def create_invoice(
         client_id=invoice.client_id,
         summary=f"Draft created for {format_money(invoice.total, invoice.currency)}",
     )
+    emit_event(session, WebhookEventType.INVOICE_CREATED, lambda: invoice_snapshot(session, invoice))
     if not issue:
         return invoice, []
     return invoice, _record_issue(session, actor, invoice, notify)
@@ -475,7 +485,11 @@ def _record_issue(session: Session, actor: Actor, invoice: Invoice, notify: Noti
         client_id=invoice.client_id,
         summary=f"Issued as {invoice.number} for {total}",
     )
-    return queue_invoice_messages(session, invoice, notify, actor=actor) if notify else []
+    messages = queue_invoice_messages(session, invoice, notify, actor=actor) if notify else []
+    emit_event(session, WebhookEventType.INVOICE_ISSUED, lambda: invoice_snapshot(session, invoice))
+    if invoice.is_paid:  # a total of 0 is paid the moment it is issued
+        emit_event(session, WebhookEventType.INVOICE_PAID, lambda: invoice_snapshot(session, invoice))
+    return messages
 
 
 @unit_of_work
@@ -528,6 +542,7 @@ def void_invoice(session: Session, *, actor: Actor, invoice_id: int, reason: str
     record_activity(
         session, actor, "voided", invoice, invoice_id=invoice.id, client_id=invoice.client_id, summary=summary
     )
+    emit_event(session, WebhookEventType.INVOICE_VOIDED, lambda: invoice_snapshot(session, invoice))
     return invoice
 
 

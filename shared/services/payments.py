@@ -16,10 +16,12 @@ from shared.inputs import PaymentInput
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import cancel_queued, queue_receipt_messages
 from shared.models import Invoice, Payment, QueuedMessage
-from shared.models.enums import PAYMENT_METHODS
+from shared.models.enums import PAYMENT_METHODS, WebhookEventType
 from shared.numbering import next_number
 from shared.parsing import FieldErrors, clean_text, to_date, to_decimal
+from shared.representations import invoice_snapshot, payment_snapshot
 from shared.transactions import unit_of_work
+from shared.webhooks.events import emit_event
 
 
 @unit_of_work
@@ -116,6 +118,9 @@ def record_payment(
         details={"payment_id": payment.id},
     )
     messages = queue_receipt_messages(session, payment, notify, actor=actor) if notify else []
+    emit_event(session, WebhookEventType.PAYMENT_RECORDED, lambda: payment_snapshot(session, payment))
+    if invoice.is_paid:
+        emit_event(session, WebhookEventType.INVOICE_PAID, lambda: invoice_snapshot(session, invoice))
     return payment, messages
 
 
@@ -145,4 +150,5 @@ def void_payment(session: Session, *, actor: Actor, payment_id: int, reason: str
         + (f": {reason}" if reason else ""),
         details={"payment_id": payment.id},
     )
+    emit_event(session, WebhookEventType.PAYMENT_VOIDED, lambda: payment_snapshot(session, payment))
     return payment

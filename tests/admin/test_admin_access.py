@@ -19,6 +19,10 @@ ADMIN_ONLY = {
     "admin.api_keys",
     "admin.api_key_revoke",
     "admin.expense_decide",
+    "admin.webhooks",
+    "admin.webhook_rotate",
+    "admin.webhook_delete",
+    "admin.webhook_test",
 }
 SAMPLE_VALUES = {
     "action": "retry",

@@ -24,7 +24,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from shared.db import db
-from shared.inputs import ClientInput, CreditNoteInput, ExpenseInput, InvoiceDraft, PaymentInput
+from shared.inputs import ClientInput, CreditNoteInput, ExpenseInput, InvoiceDraft, PaymentInput, WebhookEndpointInput
+from shared.models.enums import WebhookDeliveryState
 from shared.services import (
     Actor,
     Notify,
@@ -39,6 +40,7 @@ from shared.services import (
     request_expense,
 )
 from shared.services.settings import set_logo
+from shared.services.webhooks import create_webhook_endpoint, send_test_event
 from support import Browser, csrf_from
 
 LOGO = base64.b64decode(
@@ -117,6 +119,12 @@ def seed(session) -> None:
     archived = create_client(session, actor=actor, data=ClientInput(name="Archived Client"))
     archive_client(session, actor=actor, client_id=archived.id)
     set_logo(session, actor=actor, data=LOGO)
+    admin = Actor.system("fuzz seed", is_admin=True)
+    endpoint = create_webhook_endpoint(
+        session, actor=admin, data=WebhookEndpointInput(url="https://203.0.113.10/hooks"), allow_private=True
+    )
+    send_test_event(session, actor=admin, endpoint_id=endpoint.id).state = WebhookDeliveryState.FAILED  # a Retry button
+    session.commit()
 
 
 # ---------------------------------------------------------------- crawling the admin
@@ -283,9 +291,23 @@ VALID_BODIES = {
     ("post", "/payments/{payment_id}/void"): {"reason": "mistake"},
     ("post", "/expenses/{expense_id}/approve"): {"note": "ok"},
     ("post", "/expenses/{expense_id}/decline"): {"note": "no"},
+    ("post", "/webhook-endpoints"): {
+        "url": "https://203.0.113.10/hooks",
+        "events": ["invoice.paid"],
+        "description": "x",
+    },
+    ("patch", "/webhook-endpoints/{endpoint_id}"): {"url": "https://203.0.113.10/v2", "enabled": False},
 }
 # The seed's issued invoice is 1 and its draft 2: edits go to the draft, money to the issued one.
-IDS = {"client_id": 1, "invoice_id": 2, "expense_id": 1, "payment_id": 1, "notification_id": 1}
+IDS = {
+    "client_id": 1,
+    "invoice_id": 2,
+    "expense_id": 1,
+    "payment_id": 1,
+    "notification_id": 1,
+    "endpoint_id": 1,
+    "delivery_id": 1,
+}
 ISSUED = ("/payments", "/send", "/void")
 
 

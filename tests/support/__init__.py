@@ -7,6 +7,7 @@ modules import without path edits:
 - ``support.processes``: a clean environment, free ports, polling, a worker process;
 - ``support.delivery``: an SMTP server, Twilio, worker settings and PDF text;
 - ``support.servers``: a WSGI app on a real port, in a thread;
+- ``support.webhooks``: a webhook receiver that verifies each delivery with ``standardwebhooks``;
 - ``support.openapi``: the API's OpenAPI document loaded for schemathesis;
 - ``support.tcp_proxy``: a loopback proxy a test can cut, to take a database away;
 - ``support.figures``: the counts the resilience suite prints at the end.

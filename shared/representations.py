@@ -1,15 +1,35 @@
-"""Turn models into the JSON shapes of SPEC §7 (documented in ``schemas``)."""
+"""The JSON shapes of SPEC §7: what the API answers, and what a webhook event carries as ``data`` (SPEC §15).
+
+One home for both, so an event's ``data`` is exactly what the API's GET
+returned for the object when the event happened. The API documents these
+shapes in ``api_service.schemas``; it imports the functions from here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from flask import current_app
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shared import money
-from shared.models import Client, ClientCredit, CreditNote, Expense, Invoice, Payment, QueuedMessage, Refund
-from shared.models.enums import MessageState
+from shared.config import DEFAULT_PUBLIC_BASE_URL
+from shared.messages.queue import messages_for_invoice
+from shared.models import (
+    Client,
+    ClientCredit,
+    CreditNote,
+    Expense,
+    Invoice,
+    Payment,
+    QueuedMessage,
+    Refund,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from shared.models.enums import MessageState, WebhookDeliveryState
 
 
 def _plain(value: Decimal, min_places: int = 0) -> str:
@@ -23,6 +43,16 @@ def _plain(value: Decimal, min_places: int = 0) -> str:
 
 def _time(value: dt.datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def public_base_url() -> str:
+    """The base of public links: the running app's ``PUBLIC_BASE_URL`` (SPEC §3).
+
+    A use case run outside any app (a script, a unit test) gets the default.
+    """
+    if has_app_context():
+        return current_app.config.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL
+    return DEFAULT_PUBLIC_BASE_URL
 
 
 def notification_json(row: QueuedMessage) -> dict:
@@ -82,7 +112,7 @@ def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt
     def amount(value: Decimal) -> str:
         return money.format_amount(value, currency)
 
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = public_base_url()
     discount = None
     if invoice.discount_type:
         places = exponent if invoice.discount_type == "fixed" else 0
@@ -252,4 +282,71 @@ def refund_json(refund: Refund) -> dict:
         "note": refund.note,
         "client": {"id": refund.client.id, "name": refund.client.name},
         "created_at": _time(refund.created_at),
+    }
+
+
+# ------------------------------------------------------------------ what GET returns for one object
+
+
+def invoice_snapshot(session: Session, invoice: Invoice) -> dict:
+    """``GET /invoices/{id}``: the invoice with every message queued for it."""
+    session.flush()
+    return invoice_json(invoice, messages_for_invoice(session, invoice.id))
+
+
+def payment_messages(session: Session, payment: Payment) -> list[QueuedMessage]:
+    return list(
+        session.scalars(select(QueuedMessage).where(QueuedMessage.payment_id == payment.id).order_by(QueuedMessage.id))
+    )
+
+
+def payment_snapshot(session: Session, payment: Payment) -> dict:
+    """``GET /payments/{id}``: the payment with its receipt's messages."""
+    session.flush()
+    return payment_json(payment, payment_messages(session, payment))
+
+
+def credit_note_snapshot(session: Session, note: CreditNote) -> dict:
+    """``GET /credit-notes/{id}``: the credit note with the messages queued for it."""
+    session.flush()
+    rows = session.scalars(
+        select(QueuedMessage).where(QueuedMessage.credit_note_id == note.id).order_by(QueuedMessage.id)
+    )
+    return credit_note_json(note, list(rows))
+
+
+# ------------------------------------------------------------------ webhooks (SPEC §15)
+
+
+def webhook_endpoint_json(endpoint: WebhookEndpoint, *, secret: bool = False) -> dict:
+    """An endpoint; its signing ``secret`` only in the answer that made it (create, rotate)."""
+    shown = {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": list(endpoint.events),
+        "enabled": endpoint.enabled,
+        "description": endpoint.description,
+        "created_at": _time(endpoint.created_at),
+        "updated_at": _time(endpoint.updated_at),
+    }
+    if secret:
+        shown["secret"] = endpoint.secret
+    return shown
+
+
+def webhook_delivery_json(delivery: WebhookDelivery) -> dict:
+    waiting = delivery.state == WebhookDeliveryState.PENDING
+    return {
+        "id": delivery.id,
+        "endpoint_id": delivery.endpoint_id,
+        "event_id": delivery.event.event_id,
+        "event_type": delivery.event.type,
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+        "last_response": delivery.last_response,
+        "next_attempt_at": _time(delivery.next_attempt_at) if waiting else None,
+        "delivered_at": _time(delivery.delivered_at),
+        "created_at": _time(delivery.created_at),
     }
