@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shared import money
 from shared.db import Fixed4
-from shared.models import Activity, Client, Expense, Invoice, Payment, QueuedMessage
+from shared.models import Activity, Client, Expense, Invoice, Payment, QueuedMessage, RecurringInvoice
 from shared.models.enums import LIVE_INVOICE_STATES
 
 # ---------------------------------------------------------------- the invoice list
@@ -92,7 +92,7 @@ def client_balances(session: Session, client_id: int) -> list[Balance]:
 
 # ---------------------------------------------------------------- timelines (SPEC §5.7)
 
-Subject = Invoice | Client | Payment | Expense
+Subject = Invoice | Client | Payment | Expense | RecurringInvoice
 
 
 def _about(subject: Subject) -> ColumnElement[bool]:
@@ -117,6 +117,8 @@ def _about(subject: Subject) -> ColumnElement[bool]:
         )
     if isinstance(subject, Expense):
         return and_(Activity.subject_type == "expense", Activity.subject_id == subject.id)
+    if isinstance(subject, RecurringInvoice):
+        return and_(Activity.subject_type == RecurringInvoice.activity_subject, Activity.subject_id == subject.id)
     raise TypeError(f"no timeline for {type(subject).__name__}")
 
 

@@ -7,6 +7,7 @@ from shared.models.expenses import Expense
 from shared.models.invoices import Invoice, InvoiceLine
 from shared.models.messages import QueuedMessage
 from shared.models.payments import Payment
+from shared.models.recurring import RecurringInvoice
 from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings
 from shared.models.users import SignInThrottle, User
@@ -24,6 +25,7 @@ __all__ = [
     "Payment",
     "PaymentRollup",
     "QueuedMessage",
+    "RecurringInvoice",
     "Settings",
     "SignInThrottle",
     "User",

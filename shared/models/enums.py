@@ -50,6 +50,31 @@ class ExpenseStatus(StrEnum):
     DECLINED = "declined"
 
 
+class RecurringInterval(StrEnum):
+    """SPEC §12: the unit of a recurring invoice's schedule (``interval_count`` of them between runs)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class RecurringMode(StrEnum):
+    """SPEC §12: what a run leaves behind: ``send`` issues and e-mails, ``issue`` only issues, ``draft`` a draft."""
+
+    SEND = "send"
+    ISSUE = "issue"
+    DRAFT = "draft"
+
+
+class RecurringStatus(StrEnum):
+    """SPEC §12: ``active`` runs on schedule, ``paused`` does not, ``ended`` has no run date left."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
 ROLES = ("admin", "staff")
 CLIENT_TYPES = ("student", "individual", "corporate")
 INVOICE_STATES = tuple(InvoiceStatus)
@@ -71,6 +96,9 @@ RETRYABLE_MESSAGE_STATES = (MessageState.FAILED, MessageState.CANCELLED)
 ACTOR_TYPES = ("user", "api_key", "worker", "system", "public")
 API_SCOPES = ("read", "write", "admin")
 PAPER_SIZES = ("A4", "Letter")
+RECURRING_INTERVALS = tuple(RecurringInterval)
+RECURRING_MODES = tuple(RecurringMode)
+RECURRING_STATES = tuple(RecurringStatus)
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:
