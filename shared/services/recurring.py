@@ -328,7 +328,12 @@ def pause_recurring_invoice(session: Session, *, actor: Actor, recurring_id: int
         raise Conflict(f"this recurring invoice is {template.status}; only an active one is paused")
     template.status = RecurringStatus.PAUSED
     record_activity(
-        session, actor, "paused", template, client_id=template.client_id, summary="Paused: no run is made until resumed"
+        session,
+        actor,
+        "paused",  # not a state: the activity verb
+        template,
+        client_id=template.client_id,
+        summary="Paused: no run is made until resumed",
     )
     return template
 
