@@ -134,3 +134,15 @@ def recent_activity(session: Session, *, limit: int) -> list[Activity]:
     """The newest ``limit`` entries of every timeline."""
     query = select(Activity).order_by(Activity.id.desc()).limit(limit).options(selectinload(Activity.invoice))
     return list(session.scalars(query))
+
+
+def next_recurring_runs(session: Session, *, limit: int) -> list[RecurringInvoice]:
+    """The active recurring invoices whose runs come first (the dashboard's "next runs"), with their clients."""
+    query = (
+        select(RecurringInvoice)
+        .options(selectinload(RecurringInvoice.client))
+        .where(RecurringInvoice.is_active)
+        .order_by(RecurringInvoice.next_run_on, RecurringInvoice.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
