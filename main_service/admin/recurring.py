@@ -20,7 +20,7 @@ from shared.documents.formatting import format_quantity, format_rate, format_uni
 from shared.errors import DomainError
 from shared.lookups import get_or_404, get_settings
 from shared.models import RecurringInvoice
-from shared.models.enums import RECURRING_STATES
+from shared.models.enums import RECURRING_STATES, RecurringMode
 from shared.queries import timeline
 from shared.services.recurring import (
     create_recurring_invoice,
@@ -33,6 +33,17 @@ from shared.services.recurring import (
 )
 
 LABEL = "recurring invoice"
+MODE_WORDS = {
+    RecurringMode.SEND: "issued and e-mailed",
+    RecurringMode.ISSUE: "issued, not e-mailed",
+    RecurringMode.DRAFT: "left as a draft",
+}
+
+
+@bp.app_template_filter("recurring_mode")
+def recurring_mode(mode: str) -> str:
+    """What each run of a recurring invoice leaves behind, in words."""
+    return MODE_WORDS.get(mode, mode)
 
 
 @bp.get("/recurring-invoices")
