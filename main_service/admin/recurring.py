@@ -174,13 +174,22 @@ def recurring_invoice_detail(recurring_id: int):
     )
 
 
-@bp.post("/recurring-invoices/<int:recurring_id>/<any(pause, resume):change>")
+@bp.post("/recurring-invoices/<int:recurring_id>/pause")
 @login_required
-def recurring_invoice_pause_resume(recurring_id: int, change: str):
+def recurring_invoice_pause(recurring_id: int):
+    return _pause_or_resume(recurring_id, pause_recurring_invoice)
+
+
+@bp.post("/recurring-invoices/<int:recurring_id>/resume")
+@login_required
+def recurring_invoice_resume(recurring_id: int):
+    return _pause_or_resume(recurring_id, resume_recurring_invoice)
+
+
+def _pause_or_resume(recurring_id: int, change):
     if ConfirmForm().validate_on_submit():
-        act = pause_recurring_invoice if change == "pause" else resume_recurring_invoice
         try:
-            template = act(db.session, actor=actor(), recurring_id=recurring_id)
+            template = change(db.session, actor=actor(), recurring_id=recurring_id)
         except DomainError as exc:
             show_errors(None, exc)
         else:

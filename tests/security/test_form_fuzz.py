@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from shared.db import db
-from shared.inputs import ClientInput, ExpenseInput, InvoiceDraft, PaymentInput
+from shared.inputs import ClientInput, ExpenseInput, InvoiceDraft, PaymentInput, RecurringInvoiceInput
 from shared.services import (
     Actor,
     Notify,
@@ -37,6 +37,7 @@ from shared.services import (
     record_payment,
     request_expense,
 )
+from shared.services.recurring import create_recurring_invoice, pause_recurring_invoice
 from shared.services.settings import set_logo
 from support import Browser, csrf_from
 
@@ -108,6 +109,15 @@ def seed(session) -> None:
     archived = create_client(session, actor=actor, data=ClientInput(name="Archived Client"))
     archive_client(session, actor=actor, client_id=archived.id)
     set_logo(session, actor=actor, data=LOGO)
+    for _ in range(2):  # recurring invoices far in the future: one active, one paused (for pause and resume)
+        recurring = create_recurring_invoice(
+            session,
+            actor=actor,
+            data=RecurringInvoiceInput.from_mapping(
+                {"client_id": client.id, "items": items, "start_date": "2099-01-31", "mode": "issue"}
+            ),
+        )
+    pause_recurring_invoice(session, actor=actor, recurring_id=recurring.id)
 
 
 # ---------------------------------------------------------------- crawling the admin
@@ -265,9 +275,22 @@ VALID_BODIES = {
     ("post", "/payments/{payment_id}/void"): {"reason": "mistake"},
     ("post", "/expenses/{expense_id}/approve"): {"note": "ok"},
     ("post", "/expenses/{expense_id}/decline"): {"note": "no"},
+    ("post", "/recurring-invoices"): {
+        "client_id": 1,
+        "currency": "USD",
+        "items": [{"description": "Rent", "quantity": "1", "unit_price": "10.00", "tax_rate": "0"}],
+        "interval": "week",
+        "interval_count": 2,
+        "start_date": "2099-01-05",
+        "end_date": "2099-12-31",
+        "max_runs": 3,
+        "payment_terms_days": 7,
+        "mode": "draft",
+    },
+    ("patch", "/recurring-invoices/{recurring_id}"): {"interval": "month", "end_date": "2099-06-30"},
 }
 # The seed's issued invoice is 1 and its draft 2: edits go to the draft, money to the issued one.
-IDS = {"client_id": 1, "invoice_id": 2, "expense_id": 1, "payment_id": 1, "notification_id": 1}
+IDS = {"client_id": 1, "invoice_id": 2, "expense_id": 1, "payment_id": 1, "notification_id": 1, "recurring_id": 1}
 ISSUED = ("/payments", "/send", "/void")
 
 
