@@ -13,7 +13,7 @@ from shared.inputs import RecurringInvoiceChanges, RecurringInvoiceInput
 from shared.models import Activity, Invoice, QueuedMessage, RecurringInvoice
 from shared.models.enums import InvoiceStatus, RecurringStatus
 from shared.queries import timeline
-from shared.services import Actor, archive_client
+from shared.services import Actor, archive_client, delete_client
 from shared.services.recurring import (
     delete_recurring_invoice,
     invoices_made,
@@ -225,3 +225,11 @@ def test_the_editor_preview_shows_the_next_five_dates(session):
         D(2026, 4, 30),
         D(2026, 5, 31),
     ]
+
+
+@pytest.mark.backends("sqlite")
+def test_a_client_with_a_recurring_invoice_is_not_deleted(session, actor, make_client, make_recurring):
+    client = make_client()
+    make_recurring(client=client, start_date="2099-01-01")
+    with pytest.raises(Conflict, match="has recurring invoices"):
+        delete_client(session, actor=actor, client_id=client.id)
