@@ -38,6 +38,12 @@ from api_service.resources.payments import (
     PaymentReceiptPdf,
     PaymentVoid,
 )
+from api_service.resources.recurring import (
+    RecurringInvoiceItem,
+    RecurringInvoiceList,
+    RecurringInvoicePause,
+    RecurringInvoiceResume,
+)
 from api_service.resources.webhooks import (
     WebhookDeliveryRetry,
     WebhookEndpointDeliveries,
@@ -90,6 +96,10 @@ ROUTES = [
     (ExpenseItem, "/expenses/<int:expense_id>", "expense"),
     (ExpenseApprove, "/expenses/<int:expense_id>/approve", "expense_approve"),
     (ExpenseDecline, "/expenses/<int:expense_id>/decline", "expense_decline"),
+    (RecurringInvoiceList, "/recurring-invoices", "recurring_invoices"),
+    (RecurringInvoiceItem, "/recurring-invoices/<int:recurring_id>", "recurring_invoice"),
+    (RecurringInvoicePause, "/recurring-invoices/<int:recurring_id>/pause", "recurring_invoice_pause"),
+    (RecurringInvoiceResume, "/recurring-invoices/<int:recurring_id>/resume", "recurring_invoice_resume"),
     (NotificationList, "/notifications", "notifications"),
     (NotificationItem, "/notifications/<int:notification_id>", "notification"),
     (NotificationRetry, "/notifications/<int:notification_id>/retry", "notification_retry"),

@@ -23,6 +23,9 @@ from shared.models.enums import (
     MESSAGE_KINDS,
     MESSAGE_STATES,
     PAYMENT_METHODS,
+    RECURRING_INTERVALS,
+    RECURRING_MODES,
+    RECURRING_STATES,
     TAX_CATEGORIES,
     WEBHOOK_DELIVERY_STATES,
     WEBHOOK_EVENT_TYPES,
@@ -107,6 +110,12 @@ Currency = Annotated[
 ClientType = Literal[CLIENT_TYPES]  # type: ignore[valid-type]
 InvoiceStatus = Literal[INVOICE_STATES]  # type: ignore[valid-type]
 PaymentMethod = Literal[PAYMENT_METHODS]  # type: ignore[valid-type]
+RecurringIntervalName = Literal[RECURRING_INTERVALS]  # type: ignore[valid-type]
+RecurringModeName = Literal[RECURRING_MODES]  # type: ignore[valid-type]
+RecurringStatusName = Literal[RECURRING_STATES]  # type: ignore[valid-type]
+IntervalCount = Annotated[StrictInt, Field(ge=1, le=366)]
+MaxRuns = Annotated[StrictInt, Field(ge=1, le=100_000, description="How many invoices to make at most.")]
+TermsDays = Annotated[StrictInt, Field(ge=0, le=365, description="Due date = run date + these days.")]
 
 
 class Strict(BaseModel):
@@ -306,6 +315,63 @@ class RefundIn(Strict):
     note: PaymentNote = ""
 
 
+class RecurringInvoiceIn(Strict):
+    client_id: StrictInt = Field(examples=[12])
+    currency: Currency | None = None
+    items: Annotated[list[ItemIn], Field(max_length=limits.MAX_LINES)]
+    discount: DiscountIn | None = None
+    notes: InvoiceNotes | None = None
+    purchase_order: PurchaseOrder | None = None
+    interval: RecurringIntervalName = "month"
+    interval_count: IntervalCount = 1
+    start_date: DateIn | None = None
+    end_date: DateIn | None = None
+    max_runs: MaxRuns | None = None
+    payment_terms_days: TermsDays | None = None
+    mode: Annotated[
+        RecurringModeName, Field(description="send: issue and e-mail; issue: issue only; draft: a draft to review.")
+    ] = "send"
+    backfill: Annotated[
+        StrictBool, Field(description="Also make the runs dated before today when start_date is in the past.")
+    ] = False
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": 12,
+                    "currency": "NGN",
+                    "items": [
+                        {"description": "School fees", "quantity": "1", "unit_price": "150000.00", "tax_rate": "0"}
+                    ],
+                    "interval": "month",
+                    "interval_count": 1,
+                    "start_date": "2026-01-31",
+                    "max_runs": 12,
+                    "mode": "send",
+                }
+            ]
+        },
+    )
+
+
+class RecurringInvoicePatch(Strict):
+    client_id: StrictInt | None = None
+    currency: Currency | None = None
+    items: Annotated[list[ItemIn], Field(max_length=limits.MAX_LINES)] | None = None
+    discount: DiscountIn | None = None
+    notes: InvoiceNotes | None = None
+    purchase_order: PurchaseOrder | None = None
+    interval: RecurringIntervalName | None = None
+    interval_count: IntervalCount | None = None
+    start_date: DateIn | None = None
+    end_date: Annotated[DateIn | None, Field(description="null removes the end date.")] = None
+    max_runs: Annotated[MaxRuns | None, Field(description="null removes the cap.")] = None
+    payment_terms_days: TermsDays | None = None
+    mode: RecurringModeName | None = None
+
+
 class EmptyIn(Strict):
     """Actions that take no fields still refuse unknown ones."""
 
@@ -429,6 +495,49 @@ class InvoiceOut(BaseModel):
     created_at: dt.datetime
     notifications: list[NotificationOut]
     links: InvoiceLinks
+    recurring_invoice_id: int | None = Field(description="The recurring invoice that made it, if any.")
+
+
+class RecurringItemOut(BaseModel):
+    description: str
+    quantity: DecimalOut
+    unit_price: DecimalOut
+    tax_rate: DecimalOut
+
+
+class MadeInvoiceOut(BaseModel):
+    id: int
+    number: str | None
+    status: InvoiceStatus
+    issue_date: dt.date
+    total: AmountOut
+
+
+class RecurringInvoiceOut(BaseModel):
+    id: int
+    client_id: int
+    client: dict
+    currency: str
+    items: list[RecurringItemOut]
+    discount: DiscountOut | None
+    notes: str
+    purchase_order: str
+    total: AmountOut
+    interval: RecurringIntervalName
+    interval_count: int
+    start_date: dt.date
+    end_date: dt.date | None
+    max_runs: int | None
+    payment_terms_days: int
+    mode: RecurringModeName
+    status: RecurringStatusName
+    next_run_on: dt.date | None
+    upcoming_runs: list[dt.date] = Field(description="The next five run dates (fewer near the end).")
+    runs: int = Field(description="How many invoices it has made.")
+    last_invoice: MadeInvoiceOut | None
+    last_error: str | None = Field(description="Why the due run could not be made, until a run succeeds.")
+    created_at: dt.datetime
+    links: dict[str, str]
 
 
 class PaymentInvoiceOut(BaseModel):
@@ -589,3 +698,4 @@ CreditNotePage = page_of(CreditNoteOut)
 NotificationPage = page_of(NotificationOut)
 WebhookEndpointPage = page_of(WebhookEndpointOut)
 WebhookDeliveryPage = page_of(WebhookDeliveryOut)
+RecurringInvoicePage = page_of(RecurringInvoiceOut)

@@ -1,7 +1,8 @@
 """The long-running worker: timers, wake-ups and a clean stop around ``shared.messages.delivery``.
 
-APScheduler is the clock: a drain of the message queue and the webhooks every ``WORKER_POLL_SECONDS`` and a
-reminder sweep every five minutes (both also once at start). On Postgres a
+APScheduler is the clock: a drain of the message queue and the webhooks every ``WORKER_POLL_SECONDS``
+and a sweep every five minutes (both also once at start) that makes the recurring
+invoices' due runs and queues the reminders. On Postgres a
 ``LISTEN email_queue`` connection wakes the drain as soon as a service commits
 a new row, so a message leaves within a second or two instead of waiting for
 the next tick. The work itself is in ``shared.messages.delivery`` and ``shared.messages.reminders``.
@@ -25,9 +26,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from shared.actors import Actor
 from shared.messages.delivery import drain_queue
 from shared.messages.queue import NOTIFY_CHANNEL
 from shared.messages.reminders import sweep_reminders
+from shared.services.recurring import make_due_runs
 from shared.webhooks.delivery import drain_webhooks
 
 log = logging.getLogger("background_service")
@@ -57,8 +60,9 @@ def drain_everything(session: Session, config: Mapping[str, Any], *, owner: str,
 
 
 def run_once(engine: Engine, config: Mapping[str, Any], *, owner: str, should_stop=lambda: False) -> None:
-    """All work due now: the reminder sweep, then the queue and the webhooks until no due row is left."""
+    """All work due now: the recurring invoices' due runs, the reminder sweep, then the queue and the webhooks until no due row is left."""
     with Session(engine) as session:
+        make_due_runs(session, actor=Actor.worker(owner), should_stop=should_stop)
         sweep_reminders(session, sms=config.get("SMS_BACKEND") != "disabled")
         outcomes = drain_everything(session, config, owner=owner, should_stop=should_stop)
     if outcomes:
@@ -112,13 +116,20 @@ class Worker:
                 self._draining = False
 
     def sweep(self) -> None:
+        """The scheduled work: the recurring invoices' due runs (SPEC §12), then the reminders (SPEC §8)."""
+        made = 0
+        try:
+            with Session(self.engine) as session:
+                made = make_due_runs(session, actor=Actor.worker(self.owner), should_stop=self.stopping.is_set)
+        except SQLAlchemyError as exc:
+            log.warning("recurring invoices stopped by a database error (%s); retrying later", _brief(exc))
         try:
             with Session(self.engine) as session:
                 queued = sweep_reminders(session, sms=self.config.get("SMS_BACKEND") != "disabled")
         except SQLAlchemyError as exc:
             log.warning("reminder sweep stopped by a database error (%s); retrying later", _brief(exc))
             return
-        if queued:
+        if queued or made:
             self.wake()
 
     def wake(self) -> None:

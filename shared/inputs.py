@@ -379,3 +379,68 @@ class WebhookEndpointChanges(_FromMapping):
     events: Sequence[str] | None | _Unset = UNSET
     enabled: bool | _Unset = UNSET
     description: str | None | _Unset = UNSET
+
+
+# ------------------------------------------------------------------ recurring invoices (SPEC §12)
+
+
+@dataclass(frozen=True)
+class RecurringInvoiceInput:
+    """A new recurring invoice: a client, at least one line; the schedule has defaults (monthly from today)."""
+
+    client_id: int | str | None = None
+    items: Sequence[ItemInput] | None = None
+    currency: str | None = None  # the client's default, then the company's
+    discount: DiscountInput | None = None
+    notes: str | None = ""
+    purchase_order: str | None = ""
+    interval: str | None = "month"
+    interval_count: int | str | None = 1
+    start_date: Date | None = None  # today
+    end_date: Date | None = None
+    max_runs: int | str | None = None
+    payment_terms_days: int | str | None = None  # the company's
+    mode: str | None = "send"
+    backfill: bool = False  # make the runs dated before today too
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> RecurringInvoiceInput:
+        """Build from a JSON-like mapping (API body, fixtures); unknown fields are refused."""
+        errors: dict[str, list[str]] = {}
+        made = _build(cls, data, errors=errors)
+        made = dataclasses.replace(made, items=_items(made.items, errors), discount=_discount(made.discount, errors))
+        if errors:
+            raise ValidationFailed(errors)
+        return made
+
+
+@dataclass(frozen=True)
+class RecurringInvoiceChanges:
+    """Changes to a recurring invoice: only the fields given change, for the runs not made yet."""
+
+    client_id: int | str | None | _Unset = UNSET
+    items: Sequence[ItemInput] | None | _Unset = UNSET
+    currency: str | None | _Unset = UNSET
+    discount: DiscountInput | None | _Unset = UNSET
+    notes: str | None | _Unset = UNSET
+    purchase_order: str | None | _Unset = UNSET
+    interval: str | None | _Unset = UNSET
+    interval_count: int | str | None | _Unset = UNSET
+    start_date: Date | None | _Unset = UNSET
+    end_date: Date | None | _Unset = UNSET
+    max_runs: int | str | None | _Unset = UNSET
+    payment_terms_days: int | str | None | _Unset = UNSET
+    mode: str | None | _Unset = UNSET
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> RecurringInvoiceChanges:
+        """Build from a JSON-like mapping of the fields to change; unknown fields are refused."""
+        errors: dict[str, list[str]] = {}
+        changes = _build(cls, data, errors=errors)
+        if changes.items is not UNSET:
+            changes = dataclasses.replace(changes, items=_items(changes.items, errors))
+        if changes.discount is not UNSET:
+            changes = dataclasses.replace(changes, discount=_discount(changes.discount, errors))
+        if errors:
+            raise ValidationFailed(errors)
+        return changes

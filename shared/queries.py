@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shared import money
 from shared.db import Fixed4
-from shared.models import Activity, Client, Expense, Invoice, Payment, QueuedMessage
+from shared.models import Activity, Client, Expense, Invoice, Payment, QueuedMessage, RecurringInvoice
 from shared.models.enums import LIVE_INVOICE_STATES
 
 # ---------------------------------------------------------------- the invoice list
@@ -92,7 +92,7 @@ def client_balances(session: Session, client_id: int) -> list[Balance]:
 
 # ---------------------------------------------------------------- timelines (SPEC §5.7)
 
-Subject = Invoice | Client | Payment | Expense
+Subject = Invoice | Client | Payment | Expense | RecurringInvoice
 
 
 def _about(subject: Subject) -> ColumnElement[bool]:
@@ -117,6 +117,8 @@ def _about(subject: Subject) -> ColumnElement[bool]:
         )
     if isinstance(subject, Expense):
         return and_(Activity.subject_type == "expense", Activity.subject_id == subject.id)
+    if isinstance(subject, RecurringInvoice):
+        return and_(Activity.subject_type == RecurringInvoice.activity_subject, Activity.subject_id == subject.id)
     raise TypeError(f"no timeline for {type(subject).__name__}")
 
 
@@ -131,4 +133,16 @@ def timeline(session: Session, subject: Subject, *, limit: int | None = None) ->
 def recent_activity(session: Session, *, limit: int) -> list[Activity]:
     """The newest ``limit`` entries of every timeline."""
     query = select(Activity).order_by(Activity.id.desc()).limit(limit).options(selectinload(Activity.invoice))
+    return list(session.scalars(query))
+
+
+def next_recurring_runs(session: Session, *, limit: int) -> list[RecurringInvoice]:
+    """The active recurring invoices whose runs come first (the dashboard's "next runs"), with their clients."""
+    query = (
+        select(RecurringInvoice)
+        .options(selectinload(RecurringInvoice.client))
+        .where(RecurringInvoice.is_active)
+        .order_by(RecurringInvoice.next_run_on, RecurringInvoice.id)
+        .limit(limit)
+    )
     return list(session.scalars(query))

@@ -25,6 +25,7 @@ from shared.models import (
     Invoice,
     Payment,
     QueuedMessage,
+    RecurringInvoice,
     Refund,
     WebhookDelivery,
     WebhookEndpoint,
@@ -165,6 +166,7 @@ def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt
             "facturx": f"/api/v1/invoices/{invoice.id}/facturx.pdf" if invoice.can_send else None,
             "ubl": f"/api/v1/invoices/{invoice.id}/ubl.xml" if invoice.can_send else None,
         },
+        "recurring_invoice_id": invoice.recurring_invoice_id,
     }
 
 
@@ -282,6 +284,57 @@ def refund_json(refund: Refund) -> dict:
         "note": refund.note,
         "client": {"id": refund.client.id, "name": refund.client.name},
         "created_at": _time(refund.created_at),
+    }
+
+
+def recurring_invoice_json(template: RecurringInvoice, last: Invoice | None) -> dict:
+    currency = template.currency
+    exponent = money.currency_exponent(currency)
+    discount = None
+    if template.discount_type:
+        places = exponent if template.discount_type == "fixed" else 0
+        discount = {"type": template.discount_type, "value": _plain(template.discount_value, places)}
+    return {
+        "id": template.id,
+        "client_id": template.client_id,
+        "client": {"id": template.client.id, "name": template.client.name},
+        "currency": currency,
+        "items": [
+            {
+                "description": item["description"],
+                "quantity": _plain(Decimal(item["quantity"])),
+                "unit_price": _plain(Decimal(item["unit_price"]), exponent),
+                "tax_rate": _plain(Decimal(item["tax_rate"])),
+            }
+            for item in template.items
+        ],
+        "discount": discount,
+        "notes": template.notes,
+        "purchase_order": template.purchase_order,
+        "total": money.format_amount(template.total, currency),
+        "interval": template.interval,
+        "interval_count": template.interval_count,
+        "start_date": template.start_date.isoformat(),
+        "end_date": template.end_date.isoformat() if template.end_date else None,
+        "max_runs": template.max_runs,
+        "payment_terms_days": template.payment_terms_days,
+        "mode": template.mode,
+        "status": template.status,
+        "next_run_on": template.next_run_on.isoformat() if template.next_run_on else None,
+        "upcoming_runs": [day.isoformat() for day in template.upcoming_runs(5)],
+        "runs": template.runs,
+        "last_invoice": {
+            "id": last.id,
+            "number": last.number,
+            "status": last.status,
+            "issue_date": last.issue_date.isoformat(),
+            "total": money.format_amount(last.total, last.currency),
+        }
+        if last is not None
+        else None,
+        "last_error": template.last_error,
+        "created_at": _time(template.created_at),
+        "links": {"self": f"/api/v1/recurring-invoices/{template.id}"},
     }
 
 

@@ -130,6 +130,7 @@ STATE_WORDS = sorted(
         "draft", "open", "partially_paid", "paid", "void",
         "queued", "sending", "sent", "failed", "cancelled",
         "pending", "approved", "declined",
+        "paused", "ended",
     }
 )  # fmt: skip
 _LITERAL = re.compile(r"""(?<![\w.-])(['"])({})\1""".format("|".join(STATE_WORDS)))

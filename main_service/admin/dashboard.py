@@ -15,7 +15,7 @@ from shared import reports
 from shared.db import db
 from shared.models import Invoice, QueuedMessage
 from shared.models.enums import WAITING_MESSAGE_STATES, MessageState
-from shared.queries import recent_activity
+from shared.queries import next_recurring_runs, recent_activity
 
 ATTENTION_STATES = (*WAITING_MESSAGE_STATES, MessageState.FAILED)  # the delivery queue line of the dashboard
 
@@ -48,6 +48,7 @@ def dashboard():
         .limit(8)
     ).all()
     recent = recent_activity(session, limit=12)
+    next_runs = next_recurring_runs(session, limit=6)
     return render_template(
         "admin/dashboard.html",
         currency=currency,
@@ -66,5 +67,6 @@ def dashboard():
         failed_state=MessageState.FAILED.value,
         overdue_list=overdue_list,
         recent=recent,
+        next_runs=next_runs,
         today=today,
     )

@@ -44,6 +44,8 @@ from shared.inputs import (
     InvoiceDraft,
     ItemInput,
     PaymentInput,
+    RecurringInvoiceChanges,
+    RecurringInvoiceInput,
     RefundInput,
     SettingsChanges,
     WebhookEndpointChanges,
@@ -54,10 +56,12 @@ from shared.models.enums import (
     CLIENT_TYPES,
     PAPER_SIZES,
     PAYMENT_METHODS,
+    RECURRING_INTERVALS,
     ROLES,
     TAX_ROUNDING_MODES,
     WEBHOOK_EVENT_TYPES,
     EInvoiceFormat,
+    RecurringMode,
     TaxCategory,
 )
 from shared.parsing import NUL_MESSAGE, to_grouped_decimal
@@ -281,6 +285,76 @@ class InvoiceForm(FlaskForm):
                 for line in (self.lines.entries[index].form for index in self.item_rows)
             ],
         }
+
+
+RECURRING_MODE_CHOICES = [
+    (RecurringMode.SEND.value, "Issue and e-mail each invoice"),
+    (RecurringMode.ISSUE.value, "Issue each invoice, do not e-mail it"),
+    (RecurringMode.DRAFT.value, "Leave a draft to review and send by hand"),
+]
+
+
+class RecurringInvoiceForm(FlaskForm):
+    """A recurring invoice (SPEC §12): the lines of an invoice and a schedule."""
+
+    client_id = SelectField("Client", coerce=str, validators=[DataRequired()])
+    currency = SelectField(
+        "Currency", choices=[("", "Client's or company default")] + [(c, c) for c in COMMON_CURRENCIES], default=""
+    )
+    purchase_order = StringField("Purchase order", validators=[Optional(), Length(max=limits.PURCHASE_ORDER)])
+    notes = TextAreaField("Notes to the client", validators=[Optional(), Length(max=limits.INVOICE_NOTES)])
+    discount_type = InvoiceForm.discount_type
+    discount_value = AmountField("Discount value")
+    lines = FieldList(FormField(LineForm), min_entries=1, max_entries=limits.MAX_LINES)
+    interval_count = StringField("Every", default="1", render_kw={"inputmode": "numeric"})
+    interval = SelectField("Interval", choices=[(i, f"{i}(s)") for i in RECURRING_INTERVALS], default="month")
+    start_date = StringField("First run", render_kw={"type": "date"})
+    end_date = StringField("Last run on or before (optional)", render_kw={"type": "date"})
+    max_runs = StringField("At most this many invoices (optional)", render_kw={"inputmode": "numeric"})
+    payment_terms_days = StringField("Payment terms (days after each run)", render_kw={"inputmode": "numeric"})
+    mode = SelectField("Each run", choices=RECURRING_MODE_CHOICES, default=RecurringMode.SEND.value)
+    backfill = BooleanField("Also make the runs dated before today (backfill)")
+
+    def _entered(self) -> dict:
+        # As the invoice editor: wholly blank rows are left out, and item_rows maps items.N to its row.
+        self.item_rows = [
+            index
+            for index, line in enumerate(entry.form for entry in self.lines.entries)
+            if (line.description.data or "").strip() or line.unit_price.data not in (None, "")
+        ]
+        return {
+            "client_id": self.client_id.data or None,
+            "items": [
+                ItemInput(
+                    description=line.description.data or "",
+                    quantity=line.quantity.data,
+                    unit_price=line.unit_price.data,
+                    tax_rate=line.tax_rate.data if line.tax_rate.data not in (None, "") else "0",
+                )
+                for line in (self.lines.entries[index].form for index in self.item_rows)
+            ],
+            "discount": DiscountInput(type=self.discount_type.data, value=self.discount_value.data or "0")
+            if self.discount_type.data
+            else None,
+            "notes": self.notes.data or "",
+            "purchase_order": self.purchase_order.data or "",
+            "interval": self.interval.data,
+            "interval_count": (self.interval_count.data or "").strip(),
+            "start_date": self.start_date.data or None,
+            "end_date": self.end_date.data or None,
+            "max_runs": (self.max_runs.data or "").strip() or None,
+            "payment_terms_days": (self.payment_terms_days.data or "").strip() or None,
+            "mode": self.mode.data,
+        }
+
+    def to_input(self) -> RecurringInvoiceInput:
+        return RecurringInvoiceInput(
+            **self._entered(), currency=self.currency.data or None, backfill=bool(self.backfill.data)
+        )
+
+    def to_changes(self) -> RecurringInvoiceChanges:
+        """The editor shows every field, so every field is given; the currency only when chosen."""
+        return RecurringInvoiceChanges(**self._entered(), currency=self.currency.data or UNSET)
 
 
 def offer_channels(

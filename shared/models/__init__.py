@@ -9,6 +9,7 @@ from shared.models.invoices import Invoice, InvoiceLine
 from shared.models.messages import QueuedMessage
 from shared.models.online_payments import StripeEvent
 from shared.models.payments import Payment
+from shared.models.recurring import RecurringInvoice
 from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings
 from shared.models.users import SignInThrottle, User
@@ -31,6 +32,7 @@ __all__ = [
     "Payment",
     "PaymentRollup",
     "QueuedMessage",
+    "RecurringInvoice",
     "Refund",
     "Settings",
     "SignInThrottle",

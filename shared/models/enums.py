@@ -130,6 +130,31 @@ class EInvoiceFormat(StrEnum):
     UBL = "ubl"
 
 
+class RecurringInterval(StrEnum):
+    """SPEC §12: the unit of a recurring invoice's schedule (``interval_count`` of them between runs)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class RecurringMode(StrEnum):
+    """SPEC §12: what a run leaves behind: ``send`` issues and e-mails, ``issue`` only issues, ``draft`` a draft."""
+
+    SEND = "send"
+    ISSUE = "issue"
+    DRAFT = "draft"
+
+
+class RecurringStatus(StrEnum):
+    """SPEC §12: ``active`` runs on schedule, ``paused`` does not, ``ended`` has no run date left."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
 ROLES = ("admin", "staff")
 CLIENT_TYPES = ("student", "individual", "corporate")
 INVOICE_STATES = tuple(InvoiceStatus)
@@ -171,6 +196,9 @@ TAX_CATEGORIES = tuple(TaxCategory)
 EINVOICE_FORMATS = tuple(EInvoiceFormat)
 # UN/ECE Recommendation 20 "one" (a unit without a named measure): a line's default unit (SPEC §16).
 DEFAULT_UNIT = "C62"
+RECURRING_INTERVALS = tuple(RecurringInterval)
+RECURRING_MODES = tuple(RecurringMode)
+RECURRING_STATES = tuple(RecurringStatus)
 
 
 def one_of(column: str, values: tuple[str, ...]) -> str:

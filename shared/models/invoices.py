@@ -80,6 +80,8 @@ class Invoice(db.Model):
         Index("ix_invoices_client_id", "client_id"),
         Index("ix_invoices_issue_date", "issue_date"),
         Index("ix_invoices_created_at", "created_at"),
+        # SPEC §12: each run of a recurring invoice is made once.
+        UniqueConstraint("recurring_invoice_id", "recurring_run_on", name="uq_invoices_recurring_run"),
         # Reports: one currency at a time, by issue date (tax) or live balances by due date (aging).
         Index("ix_invoices_currency_issue_date", "currency", "issue_date"),
         Index("ix_invoices_status_currency_due_date", "status", "currency", "due_date"),
@@ -131,6 +133,9 @@ class Invoice(db.Model):
     # The day the reminder sweep must next look at this invoice; NULL: not worked out yet (shared/reminders.py).
     next_reminder_on: Mapped[dt.date | None] = mapped_column(Date)
     viewed_at: Mapped[dt.datetime | None]
+    # The recurring invoice (SPEC §12) that made this one, and the run date it was made for.
+    recurring_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_invoices.id", ondelete="SET NULL"))
+    recurring_run_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -18,7 +18,7 @@ from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.inputs import ClientChanges, ClientInput, given
 from shared.lookups import get_or_404, get_settings
-from shared.models import Client, Invoice
+from shared.models import Client, Invoice, RecurringInvoice
 from shared.models.enums import CLIENT_TYPES
 from shared.parsing import FieldErrors, clean_text
 from shared.regions import check_country
@@ -283,5 +283,10 @@ def delete_client(session: Session, *, actor: Actor, client_id: int) -> None:
     has_invoices = session.execute(select(Invoice.id).where(Invoice.client_id == client.id).limit(1)).first()
     if has_invoices:
         raise Conflict(f"client {client.name} has invoices; archive the client instead of deleting it")
+    has_recurring = session.execute(
+        select(RecurringInvoice.id).where(RecurringInvoice.client_id == client.id).limit(1)
+    ).first()
+    if has_recurring:
+        raise Conflict(f"client {client.name} has recurring invoices; delete them first, or archive the client")
     record_activity(session, actor, "deleted", client, summary=f"Client {client.name} deleted")
     session.delete(client)

@@ -24,7 +24,15 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from shared.db import db
-from shared.inputs import ClientInput, CreditNoteInput, ExpenseInput, InvoiceDraft, PaymentInput, WebhookEndpointInput
+from shared.inputs import (
+    ClientInput,
+    CreditNoteInput,
+    ExpenseInput,
+    InvoiceDraft,
+    PaymentInput,
+    RecurringInvoiceInput,
+    WebhookEndpointInput,
+)
 from shared.models.enums import WebhookDeliveryState
 from shared.services import (
     Actor,
@@ -39,6 +47,7 @@ from shared.services import (
     record_payment,
     request_expense,
 )
+from shared.services.recurring import create_recurring_invoice, pause_recurring_invoice
 from shared.services.settings import set_logo
 from shared.services.webhooks import create_webhook_endpoint, send_test_event
 from support import Browser, csrf_from
@@ -119,6 +128,15 @@ def seed(session) -> None:
     archived = create_client(session, actor=actor, data=ClientInput(name="Archived Client"))
     archive_client(session, actor=actor, client_id=archived.id)
     set_logo(session, actor=actor, data=LOGO)
+    for _ in range(2):  # recurring invoices far in the future: one active, one paused (for pause and resume)
+        recurring = create_recurring_invoice(
+            session,
+            actor=actor,
+            data=RecurringInvoiceInput.from_mapping(
+                {"client_id": client.id, "items": items, "start_date": "2099-01-31", "mode": "issue"}
+            ),
+        )
+    pause_recurring_invoice(session, actor=actor, recurring_id=recurring.id)
     admin = Actor.system("fuzz seed", is_admin=True)
     endpoint = create_webhook_endpoint(
         session, actor=admin, data=WebhookEndpointInput(url="https://203.0.113.10/hooks"), allow_private=True
@@ -297,6 +315,19 @@ VALID_BODIES = {
         "description": "x",
     },
     ("patch", "/webhook-endpoints/{endpoint_id}"): {"url": "https://203.0.113.10/v2", "enabled": False},
+    ("post", "/recurring-invoices"): {
+        "client_id": 1,
+        "currency": "USD",
+        "items": [{"description": "Rent", "quantity": "1", "unit_price": "10.00", "tax_rate": "0"}],
+        "interval": "week",
+        "interval_count": 2,
+        "start_date": "2099-01-05",
+        "end_date": "2099-12-31",
+        "max_runs": 3,
+        "payment_terms_days": 7,
+        "mode": "draft",
+    },
+    ("patch", "/recurring-invoices/{recurring_id}"): {"interval": "month", "end_date": "2099-06-30"},
 }
 # The seed's issued invoice is 1 and its draft 2: edits go to the draft, money to the issued one.
 IDS = {
@@ -307,6 +338,7 @@ IDS = {
     "notification_id": 1,
     "endpoint_id": 1,
     "delivery_id": 1,
+    "recurring_id": 1,
 }
 ISSUED = ("/payments", "/send", "/void")
 
