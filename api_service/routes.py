@@ -29,6 +29,15 @@ from api_service.resources.payments import (
     PaymentReceiptPdf,
     PaymentVoid,
 )
+from api_service.resources.quotes import (
+    QuoteAccept,
+    QuoteConvert,
+    QuoteDecline,
+    QuoteItem,
+    QuoteList,
+    QuotePdf,
+    QuoteSend,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", static_folder="static", static_url_path="/static")
 
@@ -63,6 +72,13 @@ ROUTES = [
     (ExpenseItem, "/expenses/<int:expense_id>", "expense"),
     (ExpenseApprove, "/expenses/<int:expense_id>/approve", "expense_approve"),
     (ExpenseDecline, "/expenses/<int:expense_id>/decline", "expense_decline"),
+    (QuoteList, "/quotes", "quotes"),
+    (QuoteItem, "/quotes/<int:quote_id>", "quote"),
+    (QuoteSend, "/quotes/<int:quote_id>/send", "quote_send"),
+    (QuoteAccept, "/quotes/<int:quote_id>/accept", "quote_accept"),
+    (QuoteDecline, "/quotes/<int:quote_id>/decline", "quote_decline"),
+    (QuoteConvert, "/quotes/<int:quote_id>/convert", "quote_convert"),
+    (QuotePdf, "/quotes/<int:quote_id>/pdf", "quote_pdf"),
     (NotificationList, "/notifications", "notifications"),
     (NotificationItem, "/notifications/<int:notification_id>", "notification"),
     (NotificationRetry, "/notifications/<int:notification_id>/retry", "notification_retry"),

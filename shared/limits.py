@@ -29,6 +29,9 @@ MAX_TAX_RATE = Decimal("100")
 MAX_DISCOUNT_PERCENT = Decimal("100")
 MAX_AMOUNT = Decimal("1000000000000")  # each line amount, the invoice total, an expense
 VOID_REASON = 500
+QUOTE_ACCEPTED_BY = 200  # the name the client types to accept a quote
+QUOTE_DECLINE_REASON = 2000
+QUOTE_VALID_DAYS = 30  # SPEC §13: valid_until defaults to the issue date + 30 days
 
 # --- payments (SPEC §5.3) ----------------------------------------------------
 PAYMENT_REFERENCE = 200

@@ -10,7 +10,7 @@ from shared.actors import Actor, Notify
 from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404
-from shared.models import Client, Invoice, Payment, QueuedMessage
+from shared.models import Client, Invoice, Payment, QueuedMessage, Quote
 from shared.models.enums import MessageState
 from shared.transactions import unit_of_work
 
@@ -79,6 +79,33 @@ def queue_invoice_messages(
 def queue_receipt_messages(session: Session, payment: Payment, notify: Notify, *, actor: Actor) -> list[QueuedMessage]:
     """Queue a payment's receipt to the client on the chosen channels."""
     return _queue(session, payment.invoice, notify, actor=actor, kind="receipt", payment_id=payment.id)
+
+
+def queue_quote_messages(session: Session, quote: Quote, notify: Notify, *, actor: Actor) -> list[QueuedMessage]:
+    """Queue a quote (with its PDF and a link to its public page) to the client by e-mail."""
+    rows = [
+        QueuedMessage(
+            kind="quote",
+            channel=channel,
+            recipient=recipient,
+            quote_id=quote.id,
+            client_id=quote.client_id,
+            requested_by=actor.label[:200],
+        )
+        for channel, recipient in _recipients(quote.billed_to, notify)
+    ]
+    session.add_all(rows)
+    if rows:
+        notify_workers(session)
+    return rows
+
+
+def messages_for_quote(session: Session, quote_id: int) -> list[QueuedMessage]:
+    return list(
+        session.execute(
+            select(QueuedMessage).where(QueuedMessage.quote_id == quote_id).order_by(QueuedMessage.id)
+        ).scalars()
+    )
 
 
 @unit_of_work

@@ -7,6 +7,7 @@ from shared.models.expenses import Expense
 from shared.models.invoices import Invoice, InvoiceLine
 from shared.models.messages import QueuedMessage
 from shared.models.payments import Payment
+from shared.models.quotes import Quote, QuoteLine
 from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings
 from shared.models.users import SignInThrottle, User
@@ -23,6 +24,8 @@ __all__ = [
     "NumberCounter",
     "Payment",
     "PaymentRollup",
+    "Quote",
+    "QuoteLine",
     "QueuedMessage",
     "Settings",
     "SignInThrottle",

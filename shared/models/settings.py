@@ -36,6 +36,9 @@ class Settings(db.Model):
     logo_mime: Mapped[str | None] = mapped_column(String(40))
     invoice_number_format: Mapped[str] = mapped_column(String(60), default="INV-{year}-{seq:05d}")
     receipt_number_format: Mapped[str] = mapped_column(String(60), default="RCT-{year}-{seq:05d}")
+    quote_number_format: Mapped[str] = mapped_column(
+        String(60), default="QUO-{year}-{seq:05d}", server_default="QUO-{year}-{seq:05d}"
+    )
     default_currency: Mapped[str] = mapped_column(String(3), default="NGN")
     # ISO 3166-1 alpha-2; "" until someone sets it (national phone numbers need it).
     country: Mapped[str] = mapped_column(String(2), default="", server_default="")

@@ -26,12 +26,32 @@ from shared.services.invoices import (
     void_invoice,
 )
 from shared.services.payments import record_payment, void_payment
+from shared.services.quotes import (
+    accept_quote,
+    convert_quote,
+    create_quote,
+    decline_quote,
+    delete_quote,
+    quote_preview_totals,
+    record_quote_viewed,
+    send_quote,
+    update_quote,
+)
 from shared.services.users import create_api_key, create_user, revoke_api_key
 from shared.transactions import atomic
 
 __all__ = [
     "Actor",
     "Notify",
+    "accept_quote",
+    "convert_quote",
+    "create_quote",
+    "decline_quote",
+    "delete_quote",
+    "quote_preview_totals",
+    "record_quote_viewed",
+    "send_quote",
+    "update_quote",
     "approve_expense",
     "archive_client",
     "atomic",
