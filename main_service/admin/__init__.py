@@ -18,6 +18,7 @@ from main_service.admin import (  # noqa: E402,F401
     expenses,
     invoices,
     payments,
+    quotes,
     reports,
     settings,
     setup,
