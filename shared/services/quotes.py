@@ -370,7 +370,14 @@ def convert_quote(
     quote.invoice = invoice
     quote.converted_at = utcnow()
     made = f"invoice {invoice.number}" if invoice.number else f"draft invoice {invoice.id}"
-    _record(session, actor, "converted", quote, f"Converted to {made}", invoice_id=invoice.id)
+    _record(
+        session,
+        actor,
+        "converted",
+        quote,
+        f"Quote {quote.number or quote.id} converted to {made}",
+        invoice_id=invoice.id,
+    )
     return quote, invoice, rows
 
 

@@ -61,6 +61,9 @@ def _new_sent_quote(admin: Browser, admin_app, client_id: int) -> Quote:
     quote_id = int(re.search(r"/quotes/(\d+)/review", review_url).group(1))
     review = admin.get(review_url).get_data(as_text=True)
     assert "Review quote before sending" in review and "QUO-" in review and "29,025.00" in review
+    picture = admin.get(f"/admin/quotes/{quote_id}/pages/1.png")
+    assert picture.status_code == 200 and picture.mimetype == "image/png"
+    assert admin.get(f"/admin/quotes/{quote_id}/pages/2.png").status_code == 404
     sent = admin.post_form(review_url, {"email": "y"}, to=f"/admin/quotes/{quote_id}/send")
     assert sent.status_code == 302
     return _quote(admin_app, quote_id)
