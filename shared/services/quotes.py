@@ -174,16 +174,6 @@ def _draft_or_conflict(session: Session, quote_id: int) -> Quote:
     return quote
 
 
-def quote_preview_totals(session: Session, *, data: QuoteDraft) -> money.Totals:
-    """The §5.1 figures of a quote's lines as typed (the editor's live totals); nothing is written."""
-    from shared.services.invoices import preview_totals
-
-    return preview_totals(
-        session,
-        data=InvoiceDraft(client_id=data.client_id, items=data.items, currency=data.currency, discount=data.discount),
-    )
-
-
 @unit_of_work
 def create_quote(session: Session, *, actor: Actor, data: QuoteDraft) -> Quote:
     """Save a new draft quote: no number yet, freely edited and deleted."""
