@@ -38,6 +38,15 @@ from api_service.resources.payments import (
     PaymentReceiptPdf,
     PaymentVoid,
 )
+from api_service.resources.quotes import (
+    QuoteAccept,
+    QuoteConvert,
+    QuoteDecline,
+    QuoteItem,
+    QuoteList,
+    QuotePdf,
+    QuoteSend,
+)
 from api_service.resources.recurring import (
     RecurringInvoiceItem,
     RecurringInvoiceList,
@@ -100,6 +109,13 @@ ROUTES = [
     (RecurringInvoiceItem, "/recurring-invoices/<int:recurring_id>", "recurring_invoice"),
     (RecurringInvoicePause, "/recurring-invoices/<int:recurring_id>/pause", "recurring_invoice_pause"),
     (RecurringInvoiceResume, "/recurring-invoices/<int:recurring_id>/resume", "recurring_invoice_resume"),
+    (QuoteList, "/quotes", "quotes"),
+    (QuoteItem, "/quotes/<int:quote_id>", "quote"),
+    (QuoteSend, "/quotes/<int:quote_id>/send", "quote_send"),
+    (QuoteAccept, "/quotes/<int:quote_id>/accept", "quote_accept"),
+    (QuoteDecline, "/quotes/<int:quote_id>/decline", "quote_decline"),
+    (QuoteConvert, "/quotes/<int:quote_id>/convert", "quote_convert"),
+    (QuotePdf, "/quotes/<int:quote_id>/pdf", "quote_pdf"),
     (NotificationList, "/notifications", "notifications"),
     (NotificationItem, "/notifications/<int:notification_id>", "notification"),
     (NotificationRetry, "/notifications/<int:notification_id>/retry", "notification_retry"),

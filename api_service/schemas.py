@@ -23,6 +23,7 @@ from shared.models.enums import (
     MESSAGE_KINDS,
     MESSAGE_STATES,
     PAYMENT_METHODS,
+    QUOTE_STATES,
     RECURRING_INTERVALS,
     RECURRING_MODES,
     RECURRING_STATES,
@@ -61,6 +62,8 @@ PurchaseOrder = _text(limits.PURCHASE_ORDER)
 InvoiceNotes = _text(limits.INVOICE_NOTES)
 LineDescription = _text(limits.LINE_DESCRIPTION)
 Reason = _text(limits.VOID_REASON)
+AcceptedBy = _text(limits.QUOTE_ACCEPTED_BY)
+DeclineReason = _text(limits.QUOTE_DECLINE_REASON)
 PaymentReference = _text(limits.PAYMENT_REFERENCE)
 PaymentNote = _text(limits.PAYMENT_NOTE)
 PaymentInternalNote = _text(limits.PAYMENT_INTERNAL_NOTE)
@@ -116,6 +119,7 @@ RecurringStatusName = Literal[RECURRING_STATES]  # type: ignore[valid-type]
 IntervalCount = Annotated[StrictInt, Field(ge=1, le=366)]
 MaxRuns = Annotated[StrictInt, Field(ge=1, le=100_000, description="How many invoices to make at most.")]
 TermsDays = Annotated[StrictInt, Field(ge=0, le=365, description="Due date = run date + these days.")]
+QuoteStatus = Literal[QUOTE_STATES]  # type: ignore[valid-type]
 
 
 class Strict(BaseModel):
@@ -236,6 +240,68 @@ class SendIn(Strict):
 
 class ReasonIn(Strict):
     reason: Reason = ""
+
+
+class QuoteIn(Strict):
+    client_id: StrictInt = Field(examples=[12])
+    currency: Currency | None = None
+    issue_date: DateIn | None = None
+    valid_until: Annotated[DateIn | None, Field(description="Default: the issue date + 30 days.")] = None
+    purchase_order: PurchaseOrder | None = Field(None, examples=["PO-778"])
+    notes: InvoiceNotes | None = None
+    discount: DiscountIn | None = None
+    items: Annotated[list[ItemIn], Field(max_length=limits.MAX_LINES)]
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "client_id": 12,
+                    "currency": "NGN",
+                    "valid_until": "2026-12-25",
+                    "discount": {"type": "percent", "value": "10"},
+                    "items": [
+                        {"description": "Consulting", "quantity": "2", "unit_price": "15000.00", "tax_rate": "7.5"}
+                    ],
+                }
+            ]
+        },
+    )
+
+
+class QuotePatch(Strict):
+    client_id: StrictInt | None = None
+    currency: Currency | None = None
+    issue_date: DateIn | None = None
+    valid_until: DateIn | None = None
+    purchase_order: PurchaseOrder | None = None
+    notes: InvoiceNotes | None = None
+    discount: DiscountIn | None = None
+    items: Annotated[list[ItemIn], Field(max_length=limits.MAX_LINES)] | None = None
+
+
+class QuoteNotifyIn(Strict):
+    email: StrictBool = True
+
+
+class QuoteSendIn(Strict):
+    notify: QuoteNotifyIn = QuoteNotifyIn()
+
+
+class AcceptIn(Strict):
+    name: Annotated[AcceptedBy, Field(description="The name of the person who accepted, as they gave it.")] = Field(
+        examples=["Adaeze Okafor"]
+    )
+
+
+class DeclineIn(Strict):
+    reason: DeclineReason = ""
+
+
+class ConvertIn(Strict):
+    issue: StrictBool = True
+    notify: NotifyIn | None = None
 
 
 class PaymentIn(Strict):
@@ -408,6 +474,7 @@ class NotificationOut(BaseModel):
     sent_at: dt.datetime | None
     invoice_id: int | None
     payment_id: int | None
+    quote_id: int | None
     next_attempt_at: dt.datetime | None
     created_at: dt.datetime
 
@@ -672,6 +739,44 @@ class WebhookDeliveryOut(BaseModel):
     created_at: dt.datetime
 
 
+class QuoteLinks(BaseModel):
+    pdf: str
+    public: str | None = Field(description="The client's page, where it is accepted or declined; null for a draft.")
+    invoice: str | None
+
+
+class QuoteOut(BaseModel):
+    id: int
+    number: str | None
+    status: QuoteStatus
+    client: ClientOut
+    billed_to: dict
+    currency: str
+    issue_date: dt.date
+    valid_until: dt.date
+    purchase_order: str
+    notes: str
+    discount: DiscountOut | None
+    tax_rounding: Literal["line", "document"]
+    items: list[ItemOut]
+    subtotal: AmountOut
+    discount_total: AmountOut
+    tax_total: AmountOut
+    total: AmountOut
+    sent_at: dt.datetime | None
+    accepted_by: str | None
+    accepted_at: dt.datetime | None
+    accepted_ip: str | None
+    declined_at: dt.datetime | None
+    declined_reason: str | None
+    invoice_id: int | None
+    converted_at: dt.datetime | None
+    viewed_at: dt.datetime | None
+    created_at: dt.datetime
+    notifications: list[NotificationOut]
+    links: QuoteLinks
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
@@ -695,6 +800,7 @@ InvoicePage = page_of(InvoiceOut)
 PaymentPage = page_of(PaymentOut)
 ExpensePage = page_of(ExpenseOut)
 CreditNotePage = page_of(CreditNoteOut)
+QuotePage = page_of(QuoteOut)
 NotificationPage = page_of(NotificationOut)
 WebhookEndpointPage = page_of(WebhookEndpointOut)
 WebhookDeliveryPage = page_of(WebhookDeliveryOut)

@@ -1,21 +1,23 @@
-"""The client's public invoice page, reached by an unguessable link: /i/<token>."""
+"""The client's public pages, reached by unguessable links: invoices at /i/<token>, quotes at /q/<token>."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from main_service import CONTENT_SECURITY_POLICY
+from main_service.admin.forms import AcceptQuoteForm, DeclineQuoteForm
 from shared import stripe_checkout
 from shared.config import online_payment_enabled
 from shared.db import db
 from shared.documents.payment_qr import payment_qr_svg
+from shared.errors import DomainError
 from shared.lookups import get_settings
-from shared.models import Invoice
-from shared.services import record_invoice_viewed
+from shared.models import Invoice, Quote
+from shared.services import Actor, accept_quote, decline_quote, record_invoice_viewed, record_quote_viewed
 
 log = logging.getLogger(__name__)
 
@@ -117,3 +119,86 @@ def invoice_logo(token: str):
             "X-Robots-Tag": "noindex, nofollow",
         },
     )
+
+
+# ---------------------------------------------------------------- quotes (SPEC §13): /q/<token>
+
+
+def _quote_for(token: str) -> Quote:
+    if not (20 <= len(token) <= 64) or not all(ch.isalnum() or ch in "-_" for ch in token):
+        abort(404)
+    quote = db.session.scalars(select(Quote).where(Quote.public_token == token)).one_or_none()
+    if quote is None or quote.is_draft:
+        abort(404)
+    return quote
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _quote_page(quote: Quote, token: str, accept: AcceptQuoteForm, decline: DeclineQuoteForm, status: int = 200):
+    page = render_template(
+        "public/quote.html",
+        quote=quote,
+        settings=get_settings(db.session),
+        token=token,
+        accept_form=accept,
+        decline_form=decline,
+    )
+    return _private(Response(page, status=status))
+
+
+@bp.get("/q/<token>")
+def quote_page(token: str):
+    quote = _quote_for(token)
+    quote = record_quote_viewed(db.session, quote_id=quote.id, by_staff=current_user.is_authenticated)
+    return _quote_page(quote, token, AcceptQuoteForm(formdata=None), DeclineQuoteForm(formdata=None))
+
+
+@bp.post("/q/<token>/accept")
+def quote_accept(token: str):
+    quote = _quote_for(token)
+    form = AcceptQuoteForm()
+    if form.validate_on_submit():
+        try:
+            accept_quote(
+                db.session, actor=Actor.public(), quote_id=quote.id, name=form.name.data, ip=request.remote_addr
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash("Thank you: the quote is accepted. We will be in touch.", "success")
+            return redirect(url_for("public.quote_page", token=token))
+    return _quote_page(db.session.get(Quote, quote.id), token, form, DeclineQuoteForm(formdata=None), 422)
+
+
+@bp.post("/q/<token>/decline")
+def quote_decline(token: str):
+    quote = _quote_for(token)
+    form = DeclineQuoteForm()
+    if form.validate_on_submit():
+        try:
+            decline_quote(db.session, actor=Actor.public(), quote_id=quote.id, reason=form.reason.data or "")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash("The quote is declined. Thank you for letting us know.", "success")
+            return redirect(url_for("public.quote_page", token=token))
+    return _quote_page(db.session.get(Quote, quote.id), token, AcceptQuoteForm(formdata=None), form, 422)
+
+
+@bp.get("/q/<token>.pdf")
+def quote_pdf(token: str):
+    from shared import documents
+
+    quote = _quote_for(token)
+    pdf = documents.render_quote_pdf_on_request(db.session, quote)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{documents.pdf_filename(quote)}"'
+    return _private(response)

@@ -157,6 +157,59 @@ class InvoiceChanges:
         return changes
 
 
+@dataclass(frozen=True)
+class QuoteDraft:
+    """A new quote: a client, at least one line; the rest have defaults (SPEC §13)."""
+
+    client_id: int | str | None = None
+    items: Sequence[ItemInput] | None = None
+    currency: str | None = None  # the client's default, then the company's
+    issue_date: Date | None = None  # today
+    valid_until: Date | None = None  # issue date + 30 days
+    purchase_order: str | None = ""
+    notes: str | None = ""
+    discount: DiscountInput | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> QuoteDraft:
+        """Build from a JSON-like mapping (API body, fixtures); unknown fields are refused."""
+        errors: dict[str, list[str]] = {}
+        draft = _build(cls, data, errors=errors)
+        draft = dataclasses.replace(
+            draft, items=_items(draft.items, errors), discount=_discount(draft.discount, errors)
+        )
+        if errors:
+            raise ValidationFailed(errors)
+        return draft
+
+
+@dataclass(frozen=True)
+class QuoteChanges:
+    """Changes to a draft quote: only the fields given change."""
+
+    client_id: int | str | None | _Unset = UNSET
+    items: Sequence[ItemInput] | None | _Unset = UNSET
+    currency: str | None | _Unset = UNSET
+    issue_date: Date | None | _Unset = UNSET
+    valid_until: Date | None | _Unset = UNSET
+    purchase_order: str | None | _Unset = UNSET
+    notes: str | None | _Unset = UNSET
+    discount: DiscountInput | None | _Unset = UNSET
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> QuoteChanges:
+        """Build from a JSON-like mapping of the fields to change; unknown fields are refused."""
+        errors: dict[str, list[str]] = {}
+        changes = _build(cls, data, errors=errors)
+        if changes.items is not UNSET:
+            changes = dataclasses.replace(changes, items=_items(changes.items, errors))
+        if changes.discount is not UNSET:
+            changes = dataclasses.replace(changes, discount=_discount(changes.discount, errors))
+        if errors:
+            raise ValidationFailed(errors)
+        return changes
+
+
 class _FromMapping:
     """``from_mapping`` for the flat inputs: unknown fields refused, each under its path."""
 
@@ -283,6 +336,7 @@ class SettingsChanges(_FromMapping):
     invoice_number_format: str | None | _Unset = UNSET
     receipt_number_format: str | None | _Unset = UNSET
     credit_note_number_format: str | None | _Unset = UNSET
+    quote_number_format: str | None | _Unset = UNSET
     default_currency: str | None | _Unset = UNSET
     country: str | None | _Unset = UNSET
     vat_id: str | None | _Unset = UNSET

@@ -36,6 +36,9 @@ STREET = 200
 CITY = 100
 POSTAL_CODE = 20
 CREDIT_NOTE_REASON = 500  # SPEC §11 "reason (required, 1–500 characters)"
+QUOTE_ACCEPTED_BY = 200  # the name the client types to accept a quote
+QUOTE_DECLINE_REASON = 2000
+QUOTE_VALID_DAYS = 30  # SPEC §13: valid_until defaults to the issue date + 30 days
 
 # --- payments (SPEC §5.3) ----------------------------------------------------
 PAYMENT_REFERENCE = 200

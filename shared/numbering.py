@@ -20,7 +20,7 @@ from shared import limits
 from shared.errors import ValidationFailed
 from shared.models import NumberCounter
 
-SERIES = ("invoice", "receipt", "credit_note")
+SERIES = ("invoice", "receipt", "credit_note", "quote")
 _ALLOWED_FIELDS = {"year", "seq"}
 MAX_FORMAT_LENGTH = limits.NUMBER_FORMAT  # the settings columns' width
 MAX_NUMBER_LENGTH = 40

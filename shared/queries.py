@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from shared import money
 from shared.db import Fixed4
-from shared.models import Activity, Client, Expense, Invoice, Payment, QueuedMessage, RecurringInvoice
+from shared.models import Activity, Client, Expense, Invoice, Payment, QueuedMessage, Quote, RecurringInvoice
 from shared.models.enums import LIVE_INVOICE_STATES
 
 # ---------------------------------------------------------------- the invoice list
@@ -92,7 +92,7 @@ def client_balances(session: Session, client_id: int) -> list[Balance]:
 
 # ---------------------------------------------------------------- timelines (SPEC §5.7)
 
-Subject = Invoice | Client | Payment | Expense | RecurringInvoice
+Subject = Invoice | Client | Payment | Expense | RecurringInvoice | Quote
 
 
 def _about(subject: Subject) -> ColumnElement[bool]:
@@ -114,6 +114,13 @@ def _about(subject: Subject) -> ColumnElement[bool]:
                 Activity.details["payment_id"].as_integer() == subject.id,
                 and_(Activity.subject_type == "notification", Activity.subject_id.in_(receipt_messages)),
             ),
+        )
+    if isinstance(subject, Quote):
+        # Its own entries (sent, accepted, converted, ...) and those of its e-mails (delivered, failed).
+        quote_messages = select(QueuedMessage.id).where(QueuedMessage.quote_id == subject.id)
+        return or_(
+            and_(Activity.subject_type == "quote", Activity.subject_id == subject.id),
+            and_(Activity.subject_type == "notification", Activity.subject_id.in_(quote_messages)),
         )
     if isinstance(subject, Expense):
         return and_(Activity.subject_type == "expense", Activity.subject_id == subject.id)
@@ -144,5 +151,27 @@ def next_recurring_runs(session: Session, *, limit: int) -> list[RecurringInvoic
         .where(RecurringInvoice.is_active)
         .order_by(RecurringInvoice.next_run_on, RecurringInvoice.id)
         .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def quotes_matching(*, status: str | None = None, client_id: int | None = None) -> Select[tuple[Quote]]:
+    """The quote list and its filters (one meaning for admin and API); ``expired`` is the derived state."""
+    query = select(Quote)
+    if status is not None:
+        query = query.where(Quote.shown_status == status)
+    if client_id is not None:
+        query = query.where(Quote.client_id == client_id)
+    return query
+
+
+def open_quotes(session: Session, *, limit: int) -> list[Quote]:
+    """Quotes waiting on the client or on staff (the dashboard), soonest to lapse first."""
+    query = (
+        select(Quote)
+        .where(Quote.is_open)
+        .order_by(Quote.valid_until, Quote.id)
+        .limit(limit)
+        .options(selectinload(Quote.client))
     )
     return list(session.scalars(query))

@@ -25,6 +25,7 @@ from shared.models import (
     Invoice,
     Payment,
     QueuedMessage,
+    Quote,
     RecurringInvoice,
     Refund,
     WebhookDelivery,
@@ -68,6 +69,7 @@ def notification_json(row: QueuedMessage) -> dict:
         "sent_at": _time(row.sent_at),
         "invoice_id": row.invoice_id,
         "payment_id": row.payment_id,
+        "quote_id": row.quote_id,
         "next_attempt_at": _time(row.next_attempt_at) if row.state == MessageState.QUEUED else None,
         "created_at": _time(row.created_at),
     }
@@ -103,6 +105,73 @@ def client_detail_json(client: Client, credits: list[ClientCredit]) -> dict:
             {"currency": credit.currency, "amount": money.format_amount(credit.balance, credit.currency)}
             for credit in credits
         ],
+    }
+
+
+def _discount(document: Invoice | Quote) -> dict | None:
+    if not document.discount_type:
+        return None
+    places = money.currency_exponent(document.currency) if document.discount_type == "fixed" else 0
+    return {"type": document.discount_type, "value": _plain(document.discount_value, places)}
+
+
+def _items(document: Invoice | Quote) -> list[dict]:
+    currency = document.currency
+    exponent = money.currency_exponent(currency)
+    return [
+        {
+            "position": line.position,
+            "description": line.description,
+            "quantity": _plain(line.quantity),
+            "unit_price": _plain(line.unit_price, exponent),
+            "tax_rate": _plain(line.tax_rate),
+            "amount": money.format_amount(line.amount, currency),
+            "discount": money.format_amount(line.discount, currency),
+            "tax": money.format_amount(line.tax, currency),
+        }
+        for line in document.lines
+    ]
+
+
+def quote_json(quote: Quote, notifications: list[QueuedMessage], today: dt.date | None = None) -> dict:
+    def amount(name: str) -> str:
+        return money.format_amount(getattr(quote, name), quote.currency)
+
+    base = public_base_url()
+    return {
+        "id": quote.id,
+        "number": quote.number,
+        "status": quote.status_on(today or dt.date.today()),
+        "client": client_json(quote.client),
+        "billed_to": quote.billed_to,
+        "currency": quote.currency,
+        "issue_date": quote.issue_date.isoformat(),
+        "valid_until": quote.valid_until.isoformat(),
+        "purchase_order": quote.purchase_order,
+        "notes": quote.notes,
+        "discount": _discount(quote),
+        "tax_rounding": quote.tax_rounding,
+        "items": _items(quote),
+        "subtotal": amount("subtotal"),
+        "discount_total": amount("discount_total"),
+        "tax_total": amount("tax_total"),
+        "total": amount("total"),
+        "sent_at": _time(quote.sent_at),
+        "accepted_by": quote.accepted_by,
+        "accepted_at": _time(quote.accepted_at),
+        "accepted_ip": quote.accepted_ip,
+        "declined_at": _time(quote.declined_at),
+        "declined_reason": quote.declined_reason,
+        "invoice_id": quote.invoice_id,
+        "converted_at": _time(quote.converted_at),
+        "viewed_at": _time(quote.viewed_at),
+        "created_at": _time(quote.created_at),
+        "notifications": [notification_json(row) for row in notifications],
+        "links": {
+            "pdf": f"/api/v1/quotes/{quote.id}/pdf",
+            "public": f"{base}/q/{quote.public_token}" if not quote.is_draft else None,
+            "invoice": f"/api/v1/invoices/{quote.invoice_id}" if quote.invoice_id else None,
+        },
     }
 
 

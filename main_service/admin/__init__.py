@@ -20,6 +20,7 @@ from main_service.admin import (  # noqa: E402,F401
     expenses,
     invoices,
     payments,
+    quotes,
     recurring,
     reports,
     settings,

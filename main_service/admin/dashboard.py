@@ -15,7 +15,7 @@ from shared import reports
 from shared.db import db
 from shared.models import Invoice, QueuedMessage
 from shared.models.enums import WAITING_MESSAGE_STATES, MessageState
-from shared.queries import next_recurring_runs, recent_activity
+from shared.queries import next_recurring_runs, open_quotes, recent_activity
 
 ATTENTION_STATES = (*WAITING_MESSAGE_STATES, MessageState.FAILED)  # the delivery queue line of the dashboard
 
@@ -68,5 +68,6 @@ def dashboard():
         overdue_list=overdue_list,
         recent=recent,
         next_runs=next_runs,
+        open_quotes=open_quotes(session, limit=8),
         today=today,
     )

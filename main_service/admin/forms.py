@@ -44,6 +44,8 @@ from shared.inputs import (
     InvoiceDraft,
     ItemInput,
     PaymentInput,
+    QuoteChanges,
+    QuoteDraft,
     RecurringInvoiceChanges,
     RecurringInvoiceInput,
     RefundInput,
@@ -173,6 +175,18 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=limits.VOID_REASON)])
 
 
+class AcceptQuoteForm(FlaskForm):
+    """The client accepts a quote on its public page by typing their name (SPEC §13)."""
+
+    name = StringField(
+        "Your full name", validators=[DataRequired("type your name to accept"), Length(max=limits.QUOTE_ACCEPTED_BY)]
+    )
+
+
+class DeclineQuoteForm(FlaskForm):
+    reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=limits.QUOTE_DECLINE_REASON)])
+
+
 class ClientForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=limits.CLIENT_NAME)])
     client_type = SelectField("Type", choices=[(t, label(t)) for t in CLIENT_TYPES], default="individual")
@@ -246,6 +260,8 @@ class InvoiceForm(FlaskForm):
     )
     discount_value = AmountField("Discount value")
     lines = FieldList(FormField(LineForm), min_entries=1, max_entries=limits.MAX_LINES)
+    # The editor (admin/invoices/_editor.html) shows these date fields after the currency.
+    DATE_FIELDS = ("issue_date", "due_date")
 
     def to_draft(self) -> InvoiceDraft:
         """The new invoice as entered; no currency chosen means the client's or the company's."""
@@ -265,8 +281,7 @@ class InvoiceForm(FlaskForm):
         ]
         return {
             "client_id": self.client_id.data or None,
-            "issue_date": self.issue_date.data or None,
-            "due_date": self.due_date.data or None,
+            **{name: self[name].data or None for name in self.DATE_FIELDS},
             "purchase_order": self.purchase_order.data or "",
             "notes": self.notes.data or "",
             "discount": DiscountInput(type=self.discount_type.data, value=self.discount_value.data or "0")
@@ -355,6 +370,29 @@ class RecurringInvoiceForm(FlaskForm):
     def to_changes(self) -> RecurringInvoiceChanges:
         """The editor shows every field, so every field is given; the currency only when chosen."""
         return RecurringInvoiceChanges(**self._entered(), currency=self.currency.data or UNSET)
+
+
+class QuoteForm(InvoiceForm):
+    """The invoice editor's fields with ``valid_until`` in place of the due date (SPEC §13)."""
+
+    due_date = None
+    valid_until = StringField("Valid until", render_kw={"type": "date"})
+    DATE_FIELDS = ("issue_date", "valid_until")
+
+    def to_quote(self) -> QuoteDraft:
+        return QuoteDraft(**self._entered(), currency=self.currency.data or None)
+
+    def to_quote_changes(self) -> QuoteChanges:
+        return QuoteChanges(**self._entered(), currency=self.currency.data or UNSET)
+
+
+class ConvertForm(FlaskForm):
+    issue = BooleanField("Issue the invoice now (it takes its number)", default=True)
+    email = BooleanField("E-mail the invoice to the client", default=True)
+
+
+class QuoteSendForm(FlaskForm):
+    email = BooleanField("E-mail with the PDF attached and a link to accept", default=True)
 
 
 def offer_channels(
@@ -540,6 +578,9 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
     credit_note_number_format = StringField(
         "Credit note number format", validators=[Optional(), Length(max=limits.NUMBER_FORMAT)]
     )
+    quote_number_format = StringField(
+        "Quote number format", validators=[DataRequired(), Length(max=limits.NUMBER_FORMAT)]
+    )
     default_currency = SelectField("Default currency", choices=[(c, c) for c in COMMON_CURRENCIES])
     country = SelectField("Country", choices=country_choices, default="")
     time_zone = SelectField("Time zone", choices=time_zone_choices, default="UTC")
@@ -592,6 +633,7 @@ class SettingsForm(CompanyPlaceFields, FlaskForm):
         "bic",
         "invoice_number_format",
         "receipt_number_format",
+        "quote_number_format",
         "default_currency",
         "country",
         "time_zone",

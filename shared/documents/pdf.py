@@ -35,7 +35,7 @@ from shared.documents.fetcher import ASSETS_DIR, ASSETS_URL, LOGO_URL, DocumentU
 from shared.documents.payment_qr import beneficiary, payment_qr_svg
 from shared.errors import Conflict
 from shared.lookups import get_settings
-from shared.models import Client, CreditNote, Invoice, Payment, Settings
+from shared.models import Client, CreditNote, Invoice, Payment, Quote, Settings
 from shared.reports import Statement, StatementEntry, client_statement
 
 # The company's paper setting (shared.models.enums.PAPER_SIZES) as a CSS @page size.
@@ -130,7 +130,7 @@ def invoice_stamp(invoice: Invoice, as_of: dt.date) -> Stamp | None:
     return None
 
 
-def _discount_label(invoice: Invoice) -> str:
+def _discount_label(invoice: Invoice | Quote) -> str:
     if invoice.discount_type == "percent" and invoice.discount_value is not None:
         return f"Discount ({formatting.format_rate(invoice.discount_value)})"
     return "Discount"
@@ -170,15 +170,13 @@ def figure_column_width(values: list[str], minimum_mm: float) -> str:
     return f"{max(minimum_mm, needed):.1f}mm"
 
 
-def invoice_context(invoice: Invoice, settings: Settings, *, as_of: dt.date) -> dict[str, Any]:
-    """Everything the invoice template shows, formatted, from the stored rows only."""
-    currency = invoice.currency
+def _lines_and_totals(document: Invoice | Quote) -> dict[str, Any]:
+    """The lines table and the §5.1 totals of an invoice or a quote, formatted from the stored figures."""
+    currency = document.currency
 
     def show(name: str) -> str:
-        return formatting.format_money(invoice.amount(name), currency)
+        return formatting.format_money(document.amount(name), currency)
 
-    created, modified = _document_times(invoice)
-    title = f"Invoice {invoice.number}" if invoice.number else "Draft invoice"
     lines = [
         {
             "position": line.position,
@@ -188,19 +186,10 @@ def invoice_context(invoice: Invoice, settings: Settings, *, as_of: dt.date) -> 
             "tax_rate": formatting.format_rate(line.tax_rate),
             "amount": formatting.format_number(line.amount, currency),
         }
-        for line in invoice.lines
+        for line in document.lines
     ]
     return {
-        "kind": "invoice",
-        "title": title,
-        "created": _w3c(created),
-        "modified": _w3c(modified),
-        "company": _company(settings),
-        "client": invoice.billed_to,
-        "invoice": invoice,
-        "number": invoice.number,
-        "stamp": invoice_stamp(invoice, as_of),
-        "payment_qr": payment_qr_svg(invoice, settings),
+        "currency": currency,
         "lines": lines,
         # Minimums: the (uppercase, letter-spaced) headers' widths.
         "columns": {
@@ -212,26 +201,86 @@ def invoice_context(invoice: Invoice, settings: Settings, *, as_of: dt.date) -> 
         },
         "totals": {
             "subtotal": show("subtotal"),
-            "discount": show("discount_total") if invoice.discount_total > 0 else None,
-            "discount_label": _discount_label(invoice),
+            "discount": show("discount_total") if document.discount_total > 0 else None,
+            "discount_label": _discount_label(document),
             "tax": show("tax_total"),
             "tax_by_rate": [
                 {"label": f"Tax {formatting.format_rate(r.rate)}", "amount": formatting.format_money(r.tax, currency)}
-                for r in invoice.tax_by_rate
+                for r in document.tax_by_rate
             ]
-            if invoice.shows_tax_by_rate
+            if document.shows_tax_by_rate
             else [],
             "total": show("total"),
-            "amount_paid": show("amount_paid"),
-            # SPEC §11: credits applied (credit notes and client credit) show on the invoice when there are any.
-            "amount_credited": show("amount_credited") if invoice.amount_credited > 0 else None,
-            "balance_due": formatting.format_money(invoice.balance_due, currency),
         },
+    }
+
+
+def quote_stamp(quote: Quote, as_of: dt.date) -> Stamp | None:
+    if quote.is_draft:
+        return Stamp("DRAFT", "muted")
+    if quote.is_expired_on(as_of):
+        return Stamp("EXPIRED", "muted")
+    if quote.is_declined:
+        return Stamp("DECLINED", "bad")
+    if quote.is_accepted or quote.is_invoiced:
+        return Stamp("ACCEPTED", "good")
+    return None
+
+
+def quote_context(quote: Quote, settings: Settings, *, as_of: dt.date) -> dict[str, Any]:
+    """Everything the quote template shows, formatted, from the stored rows only."""
+    created = quote.sent_at or quote.created_at
+    events = [created, quote.accepted_at, quote.declined_at, quote.updated_at if quote.is_draft else None]
+    acceptance = None
+    if quote.accepted_at is not None:
+        acceptance = f"Accepted by {quote.accepted_by} on {formatting.format_date(quote.accepted_at.date())}."
+    elif quote.declined_at is not None:
+        acceptance = "Declined" + (f": {quote.declined_reason}" if quote.declined_reason else ".")
+    return {
+        "kind": "quote",
+        "title": f"Quote {quote.number}" if quote.number else "Draft quote",
+        "created": _w3c(created),
+        "modified": _w3c(max(t for t in events if t is not None)),
+        "company": _company(settings),
+        "client": quote.billed_to,
+        "quote": quote,
+        "number": quote.number,
+        "stamp": quote_stamp(quote, as_of),
+        "acceptance": acceptance,
+        **_lines_and_totals(quote),
+    }
+
+
+def invoice_context(invoice: Invoice, settings: Settings, *, as_of: dt.date) -> dict[str, Any]:
+    """Everything the invoice template shows, formatted, from the stored rows only."""
+    currency = invoice.currency
+    created, modified = _document_times(invoice)
+    context = {
+        "kind": "invoice",
+        "title": f"Invoice {invoice.number}" if invoice.number else "Draft invoice",
+        "created": _w3c(created),
+        "modified": _w3c(modified),
+        "company": _company(settings),
+        "client": invoice.billed_to,
+        "invoice": invoice,
+        "number": invoice.number,
+        "stamp": invoice_stamp(invoice, as_of),
+        "payment_qr": payment_qr_svg(invoice, settings),
+        **_lines_and_totals(invoice),
         "credit_notes": [
             {"number": note.number, "date": note.issue_date, "amount": formatting.format_money(note.total, currency)}
             for note in invoice.credit_notes
         ],
     }
+    totals = context["totals"]
+    totals["amount_paid"] = formatting.format_money(invoice.amount("amount_paid"), currency)
+    # SPEC §11: credits applied (credit notes and client credit) show on the invoice when there are any.
+    if invoice.amount_credited > 0:
+        totals["amount_credited"] = formatting.format_money(invoice.amount("amount_credited"), currency)
+    else:
+        totals["amount_credited"] = None
+    totals["balance_due"] = formatting.format_money(invoice.balance_due, currency)
+    return context
 
 
 def credit_note_context(note: CreditNote, settings: Settings) -> dict[str, Any]:
@@ -473,7 +522,7 @@ class DocumentTooLong(Conflict):
     """The document is too long to render inside a web request (HTTP 409, with where to get it)."""
 
 
-def printed_rows(invoice: Invoice) -> int:
+def printed_rows(invoice: Invoice | Quote) -> int:
     """An estimate of the rows the invoice's lines take on paper: a line's description wraps."""
     return sum(
         sum(max(1, -(-len(part) // _DESCRIPTION_CHARS_PER_ROW)) for part in line.description.split("\n"))
@@ -481,11 +530,12 @@ def printed_rows(invoice: Invoice) -> int:
     )
 
 
-def check_renders_on_request(invoice: Invoice) -> None:
-    """Refuse, with the reason and the way round it, an invoice too long to render in a request."""
+def check_renders_on_request(invoice: Invoice | Quote) -> None:
+    """Refuse, with the reason and the way round it, an invoice (or quote) too long to render in a request."""
     rows = printed_rows(invoice)
     if rows > MAX_ROWS_ON_REQUEST:
-        name = f"Invoice {invoice.number}" if invoice.number else "This draft invoice"
+        what = "Quote" if isinstance(invoice, Quote) else "Invoice"
+        name = f"{what} {invoice.number}" if invoice.number else f"This draft {what.lower()}"
         raise DocumentTooLong(
             f"{name} is too long to render on request (about {rows:,} printed rows of lines; the limit is "
             f"{MAX_ROWS_ON_REQUEST:,}). Its PDF is attached to the e-mail the invoice is sent with, which is "
@@ -501,6 +551,19 @@ def render_invoice_pdf_on_request(session: Session, invoice: Invoice) -> bytes:
     """
     check_renders_on_request(invoice)
     return render_invoice_pdf(session, invoice)
+
+
+def render_quote_pdf(session: Session, quote: Quote, *, as_of: dt.date | None = None) -> bytes:
+    """The quote as a PDF, titled QUOTE. ``as_of`` decides the EXPIRED stamp (default: today)."""
+    settings = get_settings(session)
+    context = quote_context(quote, settings, as_of=as_of or dt.date.today())
+    return _write_pdf(render_html("quote.html", context), settings, f"quote:{quote.public_token}")
+
+
+def render_quote_pdf_on_request(session: Session, quote: Quote) -> bytes:
+    """:func:`render_quote_pdf` for a web request, bounded like the invoice's."""
+    check_renders_on_request(quote)
+    return render_quote_pdf(session, quote)
 
 
 def render_receipt_pdf(session: Session, payment: Payment) -> bytes:
@@ -525,12 +588,14 @@ def statement_filename(client: Client, as_of: dt.date) -> str:
     return f"statement-{name}-{as_of.isoformat()}.pdf"
 
 
-def pdf_filename(document: Invoice | Payment | CreditNote) -> str:
+def pdf_filename(document: Invoice | Payment | CreditNote | Quote) -> str:
     """``INV-2026-00001.pdf``, ``RCT-2026-00001.pdf``, ``CN-2026-00001.pdf``, ``draft-invoice-12.pdf``: file-name safe."""
     if isinstance(document, Payment):
         name = document.receipt_number
     elif document.number:
         name = document.number
+    elif isinstance(document, Quote):
+        name = f"draft-quote-{document.id}"
     else:
         name = f"draft-invoice-{document.id}"
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") + ".pdf"

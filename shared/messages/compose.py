@@ -1,7 +1,8 @@
 """What a queued row says: the e-mail (text, HTML, PDF) or the SMS text (SPEC §8).
 
 Kinds: ``invoice``, ``receipt``, ``reminder`` and ``credit_note`` name an invoice; ``statement``
-names a client and carries the statement of account as of the day it was queued.
+names a client and carries the statement of account as of the day it was queued;
+``quote`` names a quote and links to its public page (``/q/<token>``).
 
 Built at send time from the stored rows, so a reminder shows the balance as it
 is when it leaves. Every figure is formatted from ``Invoice.amount(...)`` and
@@ -30,6 +31,7 @@ from shared.documents import (
     pdf_filename,
     render_credit_note_pdf,
     render_invoice_pdf,
+    render_quote_pdf,
     render_receipt_pdf,
     render_statement_pdf,
     statement_filename,
@@ -46,7 +48,7 @@ from shared.errors import ValidationFailed
 from shared.lookups import get_settings
 from shared.messages.errors import PermanentDeliveryError
 from shared.messages.sms_length import sms_segments
-from shared.models import CreditNote, Invoice, Payment, QueuedMessage, Settings
+from shared.models import CreditNote, Invoice, Payment, QueuedMessage, Quote, Settings
 from shared.models.enums import EInvoiceFormat
 from shared.reports import client_statement
 from shared.services.clients import normalize_email, normalize_phone
@@ -120,6 +122,36 @@ def check_recipient(channel: str, recipient: str | None) -> None:
 
 def public_link(config: Mapping[str, Any], invoice: Invoice) -> str:
     return f"{config['PUBLIC_BASE_URL'].rstrip('/')}/i/{invoice.public_token}"
+
+
+def quote_link(config: Mapping[str, Any], quote: Quote) -> str:
+    """The client's page of a quote, where it is accepted or declined."""
+    return f"{config['PUBLIC_BASE_URL'].rstrip('/')}/q/{quote.public_token}"
+
+
+def _quote_context(session: Session, row: QueuedMessage, config: Mapping[str, Any], *, money=format_money) -> dict:
+    quote = row.quote
+    if quote is None or quote.number is None:
+        raise PermanentDeliveryError(f"quote message {row.id} names no sent quote")
+    settings = get_settings(session)
+    currency = quote.currency
+    return {
+        "kind": "quote",
+        "company": _company(settings),
+        "company_name": _one_line(settings.company_name),
+        "client_name": _one_line(quote.billed_to.get("name")) or "customer",
+        "number": quote.number,
+        "quote": quote,
+        "issue_date": format_date(quote.issue_date),
+        "valid_until": format_date(quote.valid_until),
+        "total": money(quote.amount("total"), currency),
+        "tax_by_rate": [(f"Tax {format_rate(r.rate)}", money(r.tax, currency)) for r in quote.tax_by_rate]
+        if quote.shows_tax_by_rate
+        else [],
+        "link": quote_link(config, quote),
+        "show_instructions": False,
+        "receipt": None,
+    }
 
 
 def reminder_timing(due_date: dt.date, today: dt.date) -> tuple[str, int]:
@@ -201,6 +233,8 @@ def message_context(
     """The facts every template of ``row.kind`` may show, already formatted."""
     if row.kind == "statement":
         return _statement_context(session, row, today=today, money=money)
+    if row.kind == "quote":
+        return _quote_context(session, row, config, money=money)
     invoice = row.invoice
     if invoice is None or invoice.number is None:
         raise PermanentDeliveryError(f"message {row.id} names no issued invoice")
@@ -275,6 +309,13 @@ def _facts(context: dict[str, Any]) -> list[tuple[str, str]]:
             facts.append(("Held as credit", note["to_credit"]))
         facts.append(("Invoice balance due", context["balance_due"]))
         return facts
+    if context["kind"] == "quote":
+        return [
+            ("Quote number", context["number"]),
+            *context["tax_by_rate"],
+            ("Quote total", context["total"]),
+            ("Valid until", context["valid_until"]),
+        ]
     if context["kind"] == "receipt":
         receipt = context["receipt"]
         return [
@@ -296,6 +337,8 @@ def email_subject(context: dict[str, Any]) -> str:
     if context["kind"] == "statement":
         return f"Statement of account from {context['company_name']}, {context['statement_date']}"
     number, company = context["number"], context["company_name"]
+    if context["kind"] == "quote":
+        return f"Quote {number} from {company}"
     if context["kind"] == "invoice":
         return f"Invoice {number} from {company}"
     if context["kind"] == "receipt":
@@ -326,6 +369,8 @@ def _attachment_name(row: QueuedMessage, context: dict[str, Any]) -> str:
         return statement_filename(context["client"], context["as_of"])
     if row.kind == "credit_note":
         return pdf_filename(_credit_note(row))
+    if row.kind == "quote":
+        return pdf_filename(context["quote"])
     return pdf_filename(_payment(row) if row.kind == "receipt" else row.invoice)
 
 
@@ -336,6 +381,8 @@ def _attachment(session: Session, row: QueuedMessage, context: dict[str, Any]) -
         return render_receipt_pdf(session, _payment(row))
     if row.kind == "credit_note":
         return render_credit_note_pdf(session, _credit_note(row))
+    if row.kind == "quote":
+        return render_quote_pdf(session, context["quote"], as_of=row.created_at.date() if row.created_at else None)
     # The stamp (OVERDUE or not) is decided as of the day the row was queued,
     # so every retry of this row attaches byte-identical PDFs.
     as_of = row.created_at.date() if row.created_at else None
@@ -344,6 +391,8 @@ def _attachment(session: Session, row: QueuedMessage, context: dict[str, Any]) -
 
 def link_label(config: Mapping[str, Any], kind: str) -> str:
     """The words on the link to the public page: never a promise of online payment it cannot keep."""
+    if kind == "quote":
+        return "View and accept the quote online"
     if kind in ("invoice", "reminder") and online_payment_enabled(config):
         return "View and pay online"
     return "View the invoice online"
@@ -369,7 +418,9 @@ def build_email_parts(
     context["subject"] = email_subject(context)
     context["button"] = link_label(config, row.kind)
     filename = _attachment_name(row, context)
-    document = {"receipt": "receipt", "statement": "statement", "credit_note": "credit note"}.get(row.kind, "invoice")
+    document = {"receipt": "receipt", "statement": "statement", "credit_note": "credit note", "quote": "quote"}.get(
+        row.kind, "invoice"
+    )
     context["attachment_note"] = f"The {document} is attached as {filename}."
     pdf = _attachment(session, row, context) if attach else None
     extra: list[tuple[str, str, bytes]] = []
@@ -466,7 +517,7 @@ def build_sms(
     first, since a text saying money was received must say who received it.
     """
     now = now or utcnow()
-    if row.kind in ("statement", "credit_note"):
+    if row.kind in ("statement", "credit_note", "quote"):
         raise PermanentDeliveryError(f"{row.kind.replace('_', ' ')}s are sent by e-mail only")
     context = message_context(session, row, config, today=now.date(), money=format_money_code)
     template = environment.get_template(f"sms/{row.kind}.txt")

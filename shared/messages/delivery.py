@@ -270,6 +270,7 @@ def _describe(row: QueuedMessage) -> str:
         "receipt": "Receipt",
         "reminder": "Reminder",
         "statement": "Statement of account",
+        "quote": "Quote",
     }.get(row.kind, row.kind.capitalize())
     if row.kind == "receipt" and row.payment is not None:
         what = f"Receipt {row.payment.receipt_number}"
@@ -417,6 +418,8 @@ def _document_number(row: QueuedMessage) -> str:
         return row.credit_note.number
     if row.invoice is not None and row.invoice.number:
         return row.invoice.number
+    if row.kind == "quote" and row.quote is not None and row.quote.number:
+        return row.quote.number
     if row.kind == "statement" and row.client_id is not None:
         return f"statement:client-{row.client_id}"
     return "-"

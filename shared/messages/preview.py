@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 from shared.documents import pdf_filename
 from shared.lookups import get_settings
 from shared.messages.compose import build_email_parts, build_sms
-from shared.models import Invoice
+from shared.models import Invoice, Quote
 from shared.numbering import peek_number
 
 
 class _Numbered:
-    """A draft seen with the number it would get if issued now; nothing is written."""
+    """A draft (invoice or quote) seen with the number it would get if issued or sent now; nothing is written."""
 
-    def __init__(self, invoice: Invoice, number: str) -> None:
+    def __init__(self, invoice: Invoice | Quote, number: str) -> None:
         self._invoice = invoice
         self.number = number
 
@@ -58,4 +58,27 @@ def preview_invoice_messages(session: Session, invoice: Invoice, config: Mapping
         "html": parts["html"],
         "attachment": pdf_filename(invoice) if invoice.number else f"{number}.pdf",
         "sms": build_sms(session, sms_row, config, now=today),
+    }
+
+
+def preview_quote_message(session: Session, quote: Quote, config: Mapping[str, Any]) -> dict[str, Any]:
+    """Subject and text body of the quote e-mail, built by the worker's own code, before anything is queued."""
+    number = quote.number
+    quote_view: Any = quote
+    if number is None:
+        settings = get_settings(session)
+        number = peek_number(session, "quote", quote.issue_date.year, settings.quote_number_format)
+        quote_view = _Numbered(quote, number)
+    client = quote.billed_to
+    row = SimpleNamespace(
+        id=0, kind="quote", channel="email", recipient=client.get("email") or "", quote=quote_view, created_at=None
+    )
+    parts = build_email_parts(session, row, config, now=dt.datetime.now(dt.UTC), attach=False)
+    return {
+        "number": number,
+        "email_to": client.get("email"),
+        "subject": parts["subject"],
+        "text": parts["text"],
+        "html": parts["html"],
+        "attachment": pdf_filename(quote) if quote.number else f"{number}.pdf",
     }

@@ -10,7 +10,7 @@ from shared.actors import Actor, Notify
 from shared.db import utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404
-from shared.models import Client, CreditNote, Invoice, Payment, QueuedMessage
+from shared.models import Client, CreditNote, Invoice, Payment, QueuedMessage, Quote
 from shared.models.enums import MessageState
 from shared.transactions import unit_of_work
 
@@ -88,6 +88,33 @@ def queue_credit_note_messages(
     if notify.sms:
         raise ValidationFailed.one("notify.sms", "credit notes are sent by e-mail only")
     return _queue(session, credit_note.invoice, notify, actor=actor, kind="credit_note", credit_note_id=credit_note.id)
+
+
+def queue_quote_messages(session: Session, quote: Quote, notify: Notify, *, actor: Actor) -> list[QueuedMessage]:
+    """Queue a quote (with its PDF and a link to its public page) to the client by e-mail."""
+    rows = [
+        QueuedMessage(
+            kind="quote",
+            channel=channel,
+            recipient=recipient,
+            quote_id=quote.id,
+            client_id=quote.client_id,
+            requested_by=actor.label[:200],
+        )
+        for channel, recipient in _recipients(quote.billed_to, notify)
+    ]
+    session.add_all(rows)
+    if rows:
+        notify_workers(session)
+    return rows
+
+
+def messages_for_quote(session: Session, quote_id: int) -> list[QueuedMessage]:
+    return list(
+        session.execute(
+            select(QueuedMessage).where(QueuedMessage.quote_id == quote_id).order_by(QueuedMessage.id)
+        ).scalars()
+    )
 
 
 @unit_of_work

@@ -9,6 +9,7 @@ from shared.models.invoices import Invoice, InvoiceLine
 from shared.models.messages import QueuedMessage
 from shared.models.online_payments import StripeEvent
 from shared.models.payments import Payment
+from shared.models.quotes import Quote, QuoteLine
 from shared.models.recurring import RecurringInvoice
 from shared.models.rollups import InvoiceRollup, PaymentRollup
 from shared.models.settings import NumberCounter, Settings
@@ -31,6 +32,8 @@ __all__ = [
     "NumberCounter",
     "Payment",
     "PaymentRollup",
+    "Quote",
+    "QuoteLine",
     "QueuedMessage",
     "RecurringInvoice",
     "Refund",

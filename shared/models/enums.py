@@ -155,6 +155,21 @@ class RecurringStatus(StrEnum):
     ENDED = "ended"
 
 
+class QuoteStatus(StrEnum):
+    """SPEC §13: ``draft -> sent -> accepted | declined | expired``, and ``accepted -> invoiced``.
+
+    ``expired`` is never stored: a ``sent`` quote past its ``valid_until`` reads
+    as expired (``Quote.is_expired``), so the database holds the other five.
+    """
+
+    DRAFT = "draft"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    INVOICED = "invoiced"
+
+
 ROLES = ("admin", "staff")
 CLIENT_TYPES = ("student", "individual", "corporate")
 INVOICE_STATES = tuple(InvoiceStatus)
@@ -176,7 +191,12 @@ PAYMENT_STATES = tuple(PaymentState)
 DISCOUNT_TYPES = ("percent", "fixed")
 PAYMENT_METHODS = ("cash", "bank_transfer", "card", "online", "cheque", "mobile_money")
 EXPENSE_STATES = tuple(ExpenseStatus)
-MESSAGE_KINDS = ("invoice", "receipt", "reminder", "statement", "credit_note")
+QUOTE_STATES = tuple(QuoteStatus)
+# What a quote row holds: expired is derived on read from sent and valid_until.
+STORED_QUOTE_STATES = tuple(s for s in QuoteStatus if s != QuoteStatus.EXPIRED)
+# Waiting for the client or for staff: what the dashboard lists as open quotes.
+OPEN_QUOTE_STATES = (QuoteStatus.SENT, QuoteStatus.ACCEPTED)
+MESSAGE_KINDS = ("invoice", "receipt", "reminder", "statement", "credit_note", "quote")
 CHANNELS = ("email", "sms")
 MESSAGE_STATES = tuple(MessageState)
 # A message still on its way: the worker has it or will take it.

@@ -35,6 +35,7 @@ class QueuedMessage(db.Model):
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_email_queue_state_next_attempt_at", "state", "next_attempt_at"),
         Index("ix_email_queue_invoice_id", "invoice_id"),
+        Index("ix_email_queue_quote_id", "quote_id"),
         Index("ix_email_queue_created_at", "created_at"),
     )
 
@@ -46,6 +47,7 @@ class QueuedMessage(db.Model):
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"))
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     credit_note_id: Mapped[int | None] = mapped_column(ForeignKey("credit_notes.id", ondelete="CASCADE"))
+    quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id", ondelete="CASCADE"))
     reminder_stage: Mapped[int | None]
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     state: Mapped[str] = mapped_column(String(20), default=MessageState.QUEUED.value)
@@ -65,6 +67,7 @@ class QueuedMessage(db.Model):
     payment = relationship("Payment")
     client = relationship("Client")
     credit_note = relationship("CreditNote")
+    quote = relationship("Quote")
 
     @hybrid_property
     def is_waiting(self) -> bool:

@@ -44,6 +44,9 @@ class Settings(db.Model):
     credit_note_number_format: Mapped[str] = mapped_column(
         String(60), default="CN-{year}-{seq:05d}", server_default="CN-{year}-{seq:05d}"
     )
+    quote_number_format: Mapped[str] = mapped_column(
+        String(60), default="QUO-{year}-{seq:05d}", server_default="QUO-{year}-{seq:05d}"
+    )
     default_currency: Mapped[str] = mapped_column(String(3), default="NGN")
     # ISO 3166-1 alpha-2; "" until someone sets it (national phone numbers need it).
     country: Mapped[str] = mapped_column(String(2), default="", server_default="")

@@ -33,6 +33,16 @@ from shared.services.invoices import (
 )
 from shared.services.online_payments import record_online_payment
 from shared.services.payments import record_payment, void_payment
+from shared.services.quotes import (
+    accept_quote,
+    convert_quote,
+    create_quote,
+    decline_quote,
+    delete_quote,
+    record_quote_viewed,
+    send_quote,
+    update_quote,
+)
 from shared.services.users import create_api_key, create_user, revoke_api_key
 from shared.transactions import atomic
 
@@ -40,6 +50,14 @@ __all__ = [
     "Actor",
     "Notify",
     "apply_client_credit",
+    "accept_quote",
+    "convert_quote",
+    "create_quote",
+    "decline_quote",
+    "delete_quote",
+    "record_quote_viewed",
+    "send_quote",
+    "update_quote",
     "approve_expense",
     "archive_client",
     "atomic",

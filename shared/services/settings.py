@@ -73,6 +73,7 @@ def update_settings(session: Session, *, actor: Actor, data: SettingsChanges) ->
         "invoice_number_format": lambda v: check_number_format(v, "invoice_number_format"),
         "receipt_number_format": lambda v: check_number_format(v, "receipt_number_format"),
         "credit_note_number_format": lambda v: check_number_format(v, "credit_note_number_format"),
+        "quote_number_format": lambda v: check_number_format(v, "quote_number_format"),
         "default_currency": lambda v: _required_currency(v),
         "payment_terms_days": lambda v: _whole(v, "payment_terms_days", 0, 365),
         "tax_rounding": _tax_rounding,

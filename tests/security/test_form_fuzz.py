@@ -30,6 +30,7 @@ from shared.inputs import (
     ExpenseInput,
     InvoiceDraft,
     PaymentInput,
+    QuoteDraft,
     RecurringInvoiceInput,
     WebhookEndpointInput,
 )
@@ -41,11 +42,13 @@ from shared.services import (
     create_api_key,
     create_client,
     create_draft,
+    create_quote,
     create_user,
     issue_credit_note,
     issue_invoice,
     record_payment,
     request_expense,
+    send_quote,
 )
 from shared.services.recurring import create_recurring_invoice, pause_recurring_invoice
 from shared.services.settings import set_logo
@@ -128,6 +131,14 @@ def seed(session) -> None:
     archived = create_client(session, actor=actor, data=ClientInput(name="Archived Client"))
     archive_client(session, actor=actor, client_id=archived.id)
     set_logo(session, actor=actor, data=LOGO)
+    # Quote 1 stays a draft (its editor and review page); quote 2 is sent (its convert form).
+    for _ in range(2):
+        quote = create_quote(
+            session,
+            actor=actor,
+            data=QuoteDraft.from_mapping({"client_id": client.id, "currency": "NGN", "items": items}),
+        )
+    send_quote(session, actor=actor, quote_id=quote.id)
     for _ in range(2):  # recurring invoices far in the future: one active, one paused (for pause and resume)
         recurring = create_recurring_invoice(
             session,
@@ -214,7 +225,8 @@ def crawl(browser: Browser) -> tuple[list[str], dict[tuple[str, str], dict]]:
             forms.setdefault((form["method"], action), form["fields"])
         for href in parser.links:
             link = urlsplit(href).path
-            if link.startswith("/admin/") and not link.endswith((".pdf", ".csv")) and link not in seen:
+            # The client's quote page (linked from a sent quote) holds the accept and decline forms.
+            if link.startswith(("/admin/", "/q/")) and not link.endswith((".pdf", ".csv")) and link not in seen:
                 queue.append(link)
     return sorted(seen), forms
 
@@ -328,6 +340,19 @@ VALID_BODIES = {
         "mode": "draft",
     },
     ("patch", "/recurring-invoices/{recurring_id}"): {"interval": "month", "end_date": "2099-06-30"},
+    ("post", "/quotes"): {
+        "client_id": 1,
+        "currency": "USD",
+        "issue_date": "2026-01-05",
+        "valid_until": "2026-02-05",
+        "discount": {"type": "percent", "value": "5"},
+        "items": [{"description": "Work", "quantity": "1", "unit_price": "10.00", "tax_rate": "7.5"}],
+    },
+    ("patch", "/quotes/{quote_id}"): {"valid_until": "2026-12-31", "notes": "n"},
+    ("post", "/quotes/{quote_id}/send"): {"notify": {"email": True}},
+    ("post", "/quotes/{quote_id}/accept"): {"name": "Ada"},
+    ("post", "/quotes/{quote_id}/decline"): {"reason": "no"},
+    ("post", "/quotes/{quote_id}/convert"): {"issue": True, "notify": {"email": False, "sms": False}},
 }
 # The seed's issued invoice is 1 and its draft 2: edits go to the draft, money to the issued one.
 IDS = {
@@ -339,6 +364,7 @@ IDS = {
     "endpoint_id": 1,
     "delivery_id": 1,
     "recurring_id": 1,
+    "quote_id": 1,
 }
 ISSUED = ("/payments", "/send", "/void")
 
