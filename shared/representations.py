@@ -125,6 +125,9 @@ def _items(document: Invoice | Quote) -> list[dict]:
             "quantity": _plain(line.quantity),
             "unit_price": _plain(line.unit_price, exponent),
             "tax_rate": _plain(line.tax_rate),
+            "unit": line.unit,
+            "tax_category": line.tax_category,
+            "tax_exemption_reason": line.tax_exemption_reason,
             "amount": money.format_amount(line.amount, currency),
             "discount": money.format_amount(line.discount, currency),
             "tax": money.format_amount(line.tax, currency),
@@ -201,22 +204,7 @@ def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt
         "notes": invoice.notes,
         "discount": discount,
         "tax_rounding": invoice.tax_rounding,
-        "items": [
-            {
-                "position": line.position,
-                "description": line.description,
-                "quantity": _plain(line.quantity),
-                "unit_price": _plain(line.unit_price, exponent),
-                "tax_rate": _plain(line.tax_rate),
-                "unit": line.unit,
-                "tax_category": line.tax_category,
-                "tax_exemption_reason": line.tax_exemption_reason,
-                "amount": amount(line.amount),
-                "discount": amount(line.discount),
-                "tax": amount(line.tax),
-            }
-            for line in invoice.lines
-        ],
+        "items": _items(invoice),
         "subtotal": amount(invoice.subtotal),
         "discount_total": amount(invoice.discount_total),
         "tax_total": amount(invoice.tax_total),

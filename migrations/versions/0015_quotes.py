@@ -100,6 +100,12 @@ def upgrade():
         sa.Column("amount", shared.db.Fixed4(), nullable=False),
         sa.Column("discount", shared.db.Fixed4(), nullable=False),
         sa.Column("tax", shared.db.Fixed4(), nullable=False),
+        sa.Column("unit", sa.String(length=3), server_default="C62", nullable=False),
+        sa.Column("tax_category", sa.String(length=2), server_default="S", nullable=False),
+        sa.Column("tax_exemption_reason", sa.String(length=300), server_default="", nullable=False),
+        sa.CheckConstraint(
+            "tax_category IN ('S', 'Z', 'E', 'AE', 'K', 'G')", name=op.f("ck_quote_lines_tax_category")
+        ),
         sa.CheckConstraint(
             "amount >= 0 AND discount >= 0 AND tax >= 0", name=op.f("ck_quote_lines_amounts_not_negative")
         ),

@@ -12,11 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shared import money
 from shared.db import db, utcnow
 from shared.models.enums import (
+    DEFAULT_UNIT,
     DISCOUNT_TYPES,
     OPEN_QUOTE_STATES,
     STORED_QUOTE_STATES,
+    TAX_CATEGORIES,
     TAX_ROUNDING_MODES,
     QuoteStatus,
+    TaxCategory,
     one_of,
     sql_literal,
 )
@@ -218,6 +221,7 @@ class QuoteLine(db.Model):
         CheckConstraint("tax_rate >= 0", name="tax_rate_not_negative"),
         CheckConstraint("amount >= 0 AND discount >= 0 AND tax >= 0", name="amounts_not_negative"),
         CheckConstraint("discount <= amount", name="discount_within_amount"),
+        CheckConstraint(one_of("tax_category", TAX_CATEGORIES), name="tax_category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -230,5 +234,11 @@ class QuoteLine(db.Model):
     amount: Mapped[Decimal]
     discount: Mapped[Decimal]
     tax: Mapped[Decimal]
+    # SPEC §16, as on invoice lines: the invoice a quote becomes keeps them.
+    unit: Mapped[str] = mapped_column(String(3), default=DEFAULT_UNIT, server_default=DEFAULT_UNIT)
+    tax_category: Mapped[str] = mapped_column(
+        String(2), default=TaxCategory.STANDARD.value, server_default=TaxCategory.STANDARD.value
+    )
+    tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     quote: Mapped[Quote] = relationship(back_populates="lines")

@@ -121,6 +121,9 @@ def _clean_changes(session: Session, data: QuoteChanges, quote: Quote) -> dict[s
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "tax_rate": line.tax_rate,
+                "unit": line.unit,
+                "tax_category": line.tax_category,
+                "tax_exemption_reason": line.tax_exemption_reason,
             }
             for line in quote.lines
         ]
@@ -152,6 +155,9 @@ def _apply(quote: Quote, cleaned: dict[str, Any]) -> None:
                 quantity=item["quantity"],
                 unit_price=item["unit_price"],
                 tax_rate=item["tax_rate"],
+                unit=item["unit"],
+                tax_category=item["tax_category"],
+                tax_exemption_reason=item["tax_exemption_reason"],
                 amount=line.amount,
                 discount=line.discount,
                 tax=line.tax,
@@ -351,6 +357,9 @@ def convert_quote(
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 tax_rate=line.tax_rate,
+                unit=line.unit,
+                tax_category=line.tax_category,
+                tax_exemption_reason=line.tax_exemption_reason,
             )
             for line in quote.lines
         ],

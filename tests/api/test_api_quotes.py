@@ -221,3 +221,33 @@ def test_sending_to_a_client_without_email_is_refused_and_takes_no_number(api, a
     assert by_hand.json["number"] == f"QUO-{TODAY.year}-00001"
     with api_app.app_context():
         assert db.session.scalars(select(QueuedMessage)).all() == []
+
+
+def test_a_lines_unit_and_vat_category_survive_the_quote_and_its_invoice(api, quote_body):
+    """SPEC §16's line fields are kept by a quote and carried to the invoice it becomes."""
+    quote_body["items"] = [
+        {"description": "Consulting", "quantity": "2", "unit_price": "15000.00", "tax_rate": "7.5", "unit": "HUR"},
+        {
+            "description": "Training (exempt)",
+            "quantity": "1",
+            "unit_price": "5000.00",
+            "tax_rate": "0",
+            "tax_category": "E",
+            "tax_exemption_reason": "Education services",
+        },
+    ]
+    quote = _sent_quote(api, quote_body)
+    kept = [(i["unit"], i["tax_category"], i["tax_exemption_reason"]) for i in quote["items"]]
+    assert kept == [("HUR", "S", ""), ("C62", "E", "Education services")]
+    invoice = api.post(f"/quotes/{quote['id']}/convert", json={"issue": True})
+    assert invoice.status_code == 201, invoice.json
+    assert [(i["unit"], i["tax_category"], i["tax_exemption_reason"]) for i in invoice.json["items"]] == kept
+
+
+def test_changing_only_the_notes_keeps_the_lines_unit_and_vat_category(api, quote_body):
+    quote_body["items"][0].update(unit="HUR")
+    created = api.post("/quotes", json=quote_body)
+    assert created.status_code == 201, created.json
+    changed = api.patch(f"/quotes/{created.json['id']}", json={"notes": "Updated"})
+    assert changed.status_code == 200, changed.json
+    assert [(i["unit"], i["tax_category"]) for i in changed.json["items"]] == [("HUR", "S")]

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from main_service.demo import bulk_invoices, seed_demo
 from shared.db import db
+from shared.models.enums import InvoiceStatus
 from shared.services import Actor, create_user
 from support import ROOT
 
@@ -103,9 +104,10 @@ def test_dashboard_charts_are_real_and_readable(page: Page, site: str, backend: 
     assert len(labels) > 30
     assert overlapping(labels) == []
 
-    for chart in ("#aging-chart", "#status-chart"):
+    # Five aging buckets; a bar per invoice state (credited too, SPEC §11).
+    for chart, count in (("#aging-chart", 5), ("#status-chart", len(InvoiceStatus))):
         bars = boxes(page, f"{chart} rect.bar")
-        assert len(bars) == 5 and any(b["w"] > 50 for b in bars)
+        assert len(bars) == count and any(b["w"] > 50 for b in bars)
         assert_proportional(bars, "w")
         texts = boxes(page, f"{chart} text")
         assert overlapping(texts) == []

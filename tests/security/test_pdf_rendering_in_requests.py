@@ -38,7 +38,7 @@ def renders(monkeypatch) -> list[str]:
     """Every PDF render, by its identifier; renders a stand-in instead of running WeasyPrint."""
     calls: list[str] = []
 
-    def counting_write_pdf(html, settings, identifier):
+    def counting_write_pdf(html, settings, identifier, variant=None):
         calls.append(identifier)
         return b"%PDF-1.7 stand-in"
 
