@@ -26,6 +26,9 @@ from shared.models.enums import EXPENSE_STATES, INVOICE_STATES
 from support import ROOT, app_config
 from support.processes import FLASK, clean_env
 
+# The commands' own logic runs on SQLite; Postgres is where `db upgrade` and a missing server differ.
+pytestmark = pytest.mark.backends("sqlite")
+
 SECRET = "cli-test-secret-key-that-is-long-enough-0123456789"
 GOOD_PASSWORD = "correct-horse-battery"
 
@@ -485,6 +488,7 @@ UNREACHABLE = {
 }
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_commands_with_an_unreachable_database_say_so_in_one_line(backend):
     app = main_service.create_app(app_config(UNREACHABLE[backend]))
     try:
@@ -499,6 +503,7 @@ def test_commands_with_an_unreachable_database_say_so_in_one_line(backend):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_db_upgrade_on_a_new_database_creates_every_table(tmp_path, backend, databases):
     if backend == "sqlite":
         path = tmp_path / "fresh" / "x.db"

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 
+import pytest
 from sqlalchemy import select
 
 from shared.db import db
@@ -12,6 +13,9 @@ from shared.lookups import get_settings
 from shared.models import Expense
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice, record_payment
 from shared.services.settings import update_settings
+
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
 
 
 def _request_expense(admin) -> int:

@@ -19,6 +19,9 @@ from shared.services import Actor, Notify, create_client, create_draft, create_u
 from shared.services.settings import set_logo
 from support import ADMIN_PASSWORD, app_config, finish_setup, sign_in
 
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
+
 LOGO = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )

@@ -6,12 +6,16 @@ import html
 import re
 import subprocess
 
+import pytest
 from sqlalchemy import select
 
 from shared.db import db
 from shared.inputs import ClientInput, InvoiceDraft
 from shared.models import Activity, Invoice, Payment
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
+
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
 
 
 def issued_invoice(app, **client_fields) -> tuple[int, str]:

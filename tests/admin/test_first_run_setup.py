@@ -23,6 +23,9 @@ from shared.services import Actor
 from shared.services.settings import update_settings
 from support import ADMIN_PASSWORD, csrf_from, sign_in, sign_in_fails
 
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
+
 NEW_PASSWORD = "my-own-longer-password"
 
 

@@ -20,6 +20,9 @@ from shared.models import Invoice
 from shared.money import Discount, LineInput, compute_totals
 from shared.services import Actor, create_client, create_draft
 
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
+
 URL = "/admin/invoices/preview-totals"
 
 

@@ -24,6 +24,9 @@ from shared.money import LineInput, compute_totals
 from shared.services import Actor, create_client, create_user
 from support import ROOT
 
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
+
 PASSWORD = "a-long-test-password"
 WAIT = 10_000
 SCREENSHOTS = ROOT / ("docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts")

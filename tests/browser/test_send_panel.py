@@ -16,6 +16,9 @@ from shared.inputs import ClientInput, InvoiceDraft
 from shared.services import Actor, create_client, create_draft, create_user
 from support import ROOT
 
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
+
 PASSWORD = "a-long-test-password"
 WAIT = 10_000
 SHOTS = ROOT / ("docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts")

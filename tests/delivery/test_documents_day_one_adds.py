@@ -14,6 +14,9 @@ from shared.services import Actor, Notify, get_settings, record_payment
 from shared.services.settings import update_settings
 from support.delivery import make_config, pdf_text, squeeze
 
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
+
 TWO_RATES = [
     {"description": "Design", "quantity": "1", "unit_price": "1000.00", "tax_rate": "7.5"},
     {"description": "Hosting", "quantity": "2", "unit_price": "250.00", "tax_rate": "19"},

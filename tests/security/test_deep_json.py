@@ -9,6 +9,9 @@ The admin has no JSON endpoints (its forms are form-encoded).
 
 import pytest
 
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
+
 DEPTHS = [1000, 100_000]
 
 

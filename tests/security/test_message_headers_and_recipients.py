@@ -28,6 +28,9 @@ from shared.services import Notify
 from shared.services.settings import update_settings
 from support.delivery import make_config, smtp_sink
 
+# Pages, documents and messages read the same rows on either backend: SQLite only (the README's rule).
+pytestmark = pytest.mark.backends("sqlite")
+
 OWNER = "security-tests"
 
 HOSTILE_NAMES = [
