@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from shared import money
 from shared.config import DEFAULT_PUBLIC_BASE_URL
-from shared.messages.queue import messages_for_invoice
+from shared.messages.queue import messages_for_invoice, messages_for_quote
 from shared.models import (
     Client,
     ClientCredit,
@@ -423,6 +423,12 @@ def credit_note_snapshot(session: Session, note: CreditNote) -> dict:
         select(QueuedMessage).where(QueuedMessage.credit_note_id == note.id).order_by(QueuedMessage.id)
     )
     return credit_note_json(note, list(rows))
+
+
+def quote_snapshot(session: Session, quote: Quote) -> dict:
+    """``GET /quotes/{id}``: the quote with the messages queued for it."""
+    session.flush()
+    return quote_json(quote, messages_for_quote(session, quote.id))
 
 
 # ------------------------------------------------------------------ webhooks (SPEC §15)

@@ -12,11 +12,10 @@ from api_service.resources.invoices import _notify
 from api_service.schemas import AcceptIn, ConvertIn, DeclineIn, QuoteIn, QuotePatch, QuoteSendIn
 from shared.db import db
 from shared.inputs import QuoteChanges, QuoteDraft
-from shared.messages.queue import messages_for_quote
 from shared.models import Quote
 from shared.models.enums import QUOTE_STATES
 from shared.queries import quotes_matching
-from shared.representations import invoice_json, quote_json
+from shared.representations import invoice_json, quote_json, quote_snapshot
 from shared.services import (
     Notify,
     accept_quote,
@@ -30,7 +29,7 @@ from shared.services import (
 
 
 def respond(quote: Quote, status: int = 200):
-    return quote_json(quote, messages_for_quote(db.session, quote.id)), status
+    return quote_snapshot(db.session, quote), status
 
 
 class QuoteList(BaseResource):

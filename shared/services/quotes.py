@@ -17,9 +17,10 @@ from shared.inputs import DiscountInput, InvoiceDraft, ItemInput, QuoteChanges, 
 from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import queue_quote_messages
 from shared.models import Invoice, QueuedMessage, Quote, QuoteLine
-from shared.models.enums import QuoteStatus
+from shared.models.enums import QuoteStatus, WebhookEventType
 from shared.numbering import next_number
 from shared.parsing import LATEST_DATE, FieldErrors, clean_text, to_date
+from shared.representations import quote_snapshot
 from shared.services.clients import normalize_currency
 
 # The invoice's checks of a client, lines, discount and texts, and its §5.1 totals: one rule for both documents.
@@ -34,6 +35,7 @@ from shared.services.invoices import (
     new_public_token,
 )
 from shared.transactions import unit_of_work
+from shared.webhooks.events import emit_event
 
 
 def _default_valid_until(issue_date: dt.date) -> dt.date:
@@ -294,6 +296,7 @@ def accept_quote(
     quote.accepted_ip = (ip or "")[:45] or None
     where = f" from {quote.accepted_ip}" if quote.accepted_ip else ""
     _record(session, actor, "accepted", quote, f"Accepted by {typed}{where}")  # not a state: the verb
+    emit_event(session, WebhookEventType.QUOTE_ACCEPTED, lambda: quote_snapshot(session, quote))
     return quote
 
 

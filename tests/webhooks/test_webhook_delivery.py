@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -259,3 +260,35 @@ def test_a_change_rolled_back_leaves_no_event(session, actor, receiver, make_inv
     assert session.scalar(select(func.count()).select_from(WebhookEvent)) == before
     assert session.scalar(select(func.count()).select_from(WebhookDelivery)) == before
     assert draft.is_draft
+
+
+def test_a_credit_note_and_an_accepted_quote_are_events_with_the_apis_json(session, actor, receiver, make_invoice):
+    """SPEC §15's ``credit_note.issued`` and ``quote.accepted``, and ``invoice.paid`` when credit settles the rest."""
+    from shared.inputs import CreditNoteInput, QuoteDraft
+    from shared.representations import credit_note_snapshot, quote_snapshot
+    from shared.services import accept_quote, create_quote, issue_credit_note, send_quote
+
+    add_endpoint(session, actor, receiver, events=["credit_note.issued", "quote.accepted", "invoice.paid"])
+    invoice = make_invoice(issue=True)
+    total = invoice.total
+    record_payment(session, actor=actor, invoice_id=invoice.id, data=PaymentInput(amount=str(total - 10)))
+    note, _ = issue_credit_note(
+        session, actor=actor, invoice_id=invoice.id, data=CreditNoteInput(reason="Ten short", items=None, full=True)
+    )
+    expected_note = credit_note_snapshot(session, note)
+    items = [{"description": "Work", "quantity": "1", "unit_price": "50.00", "tax_rate": "0"}]
+    quote = create_quote(
+        session, actor=actor, data=QuoteDraft.from_mapping({"client_id": invoice.client_id, "items": items})
+    )
+    send_quote(session, actor=actor, quote_id=quote.id, notify=Notify())
+    accept_quote(session, actor=actor, quote_id=quote.id, name="Ada Client")
+    expected_quote = quote_snapshot(session, quote)
+    drain(session)
+
+    bodies = {b["type"]: b for b in (r.json for r in receiver.received)}
+    assert set(bodies) == {"credit_note.issued", "quote.accepted", "invoice.paid"}
+    assert bodies["credit_note.issued"]["data"] == json.loads(json.dumps(expected_note))
+    assert bodies["credit_note.issued"]["data"]["applied"] == f"{Decimal(10):.2f}"
+    assert bodies["quote.accepted"]["data"] == json.loads(json.dumps(expected_quote))
+    assert bodies["quote.accepted"]["data"]["accepted_by"] == "Ada Client"
+    assert bodies["invoice.paid"]["data"]["status"] == "paid"
