@@ -50,7 +50,7 @@ CHECKS = [
     ignored_auth,  # the document says every operation needs the bearer key: without one, 401
     unsupported_method,  # a method the document does not list: 405 with an Allow header
 ]
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 10
 NOT_DOCUMENTED = {"index", "openapi", "docs"}  # the unauthenticated meta routes, not API operations
 
 

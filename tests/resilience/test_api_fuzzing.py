@@ -27,8 +27,8 @@ from support.figures import count
 from support.openapi import CurrentApp, load_schema
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = 60
-STATEFUL_EXAMPLES = 100
+MAX_EXAMPLES = 20
+STATEFUL_EXAMPLES = 60
 
 
 CURRENT_APP = CurrentApp()
