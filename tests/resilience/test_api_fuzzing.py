@@ -28,7 +28,7 @@ from support.openapi import CurrentApp, load_schema
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = 20
-STATEFUL_EXAMPLES = 60
+STATEFUL_EXAMPLES = 100
 
 
 CURRENT_APP = CurrentApp()
