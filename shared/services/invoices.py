@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, object_session
 from shared import limits, money
 from shared.activity import record_activity
 from shared.actors import Actor, Notify
-from shared.db import utcnow
+from shared.db import parse_id, utcnow
 from shared.documents.formatting import format_money
 from shared.einvoice.units import UNIT_CODES
 from shared.errors import Conflict, ValidationFailed
@@ -169,7 +169,9 @@ def _clean_client(session: Session, raw: Any) -> Client:
         raise ValidationFailed.one("client_id", "is required")
     if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
         raise ValidationFailed.one("client_id", "must be a client id")
-    client = session.get(Client, int(raw))
+    # An id past the INTEGER range names no client (and would overflow the database's parameter).
+    client_id = parse_id(str(raw))
+    client = session.get(Client, client_id) if client_id is not None else None
     if client is None:
         raise ValidationFailed.one("client_id", f"client {raw} does not exist")
     if client.archived_at is not None:

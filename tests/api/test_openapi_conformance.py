@@ -112,6 +112,20 @@ FOUND = [
     ("post", "/expenses", {"title": "T", "category": "C", "amount": "1e999999999"}, 422),
     ("post", "/expenses", {"title": "T", "category": "C", "amount": "1", "currency": "XYZ"}, 422),
     ("post", "/invoices/1/payments", {"amount": "1e40"}, 422),
+    # A client id past INTEGER's range overflowed SQLite in the quote, invoice and recurring services.
+    ("post", "/quotes", {"client_id": 496283578757771034624, "items": [{"description": "W", "unit_price": "1"}]}, 422),
+    (
+        "post",
+        "/invoices",
+        {"client_id": 496283578757771034624, "items": [{"description": "W", "unit_price": "1"}]},
+        422,
+    ),
+    (
+        "post",
+        "/recurring-invoices",
+        {"client_id": 496283578757771034624, "items": [{"description": "W", "unit_price": "1"}]},
+        422,
+    ),
 ]
 
 
