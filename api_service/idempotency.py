@@ -1,11 +1,12 @@
 """Safe retries with ``Idempotency-Key`` (SPEC §7), after Stripe's design.
 
-The first request with a key claims a record in its own short transaction
-(one ``INSERT ... ON CONFLICT DO NOTHING``; an expired record is purged only
-when a claim runs into it). Its work and the stored response then commit together, so a record is either
-complete (replayed for 24 hours) or its work never happened. A request that
-finds the key in progress waits for the first to finish and replays it; the
-same key with a different body is refused with 422.
+The first request with a key claims a record, does its work and stores its
+response in one transaction (SPEC §17: one commit per API write), so a
+record is either complete (replayed for 24 hours) or it never existed. A
+concurrent request with the same key waits on the claim (Postgres holds the
+second insert of a key until the first transaction ends; SQLite lets one
+writer in at a time), then replays the stored response; the same key with a
+different body is refused with 422.
 """
 
 from __future__ import annotations
@@ -13,25 +14,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
 from flask_restful.utils import unpack
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, text, update
 
-from shared.db import db, utcnow
+from shared.db import UTCDateTime, db, utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.models import ApiKey, IdempotencyRecord
 from shared.services import atomic
+from shared.transactions import at_commit
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = dt.timedelta(hours=24)
 ABANDONED_AFTER = dt.timedelta(seconds=60)
-WAIT_SECONDS = 15.0
-POLL_SECONDS = 0.05
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -55,66 +53,54 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _claim(api_key: ApiKey, key: str, digest: str) -> tuple[int, dt.datetime] | Response:
-    """Own the key (returns the record's id and claim time) or replay its finished response."""
-    session = db.session
-    deadline = time.monotonic() + WAIT_SECONDS
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    while True:
-        now = utcnow()
-        with atomic(session):
-            claimed = session.execute(
-                insert(IdempotencyRecord)
-                .values(
-                    api_key_id=api_key.id,
-                    key=key,
-                    fingerprint=digest,
-                    method=request.method,
-                    path=request.path,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
-                .returning(IdempotencyRecord.id, IdempotencyRecord.created_at)
-            ).first()
-        if claimed is not None:
-            return claimed.id, claimed.created_at
-        record = session.execute(
-            select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.key == key)
-        ).scalar_one_or_none()
-        session.commit()
-        if record is None:
-            continue  # expired and purged between our statements; try again
-        if record.created_at < now - KEEP_FOR:
-            # Past its 24 hours: purge it (only if still that record) and claim the key afresh.
-            with atomic(session):
-                session.execute(
-                    delete(IdempotencyRecord)
-                    .where(IdempotencyRecord.id == record.id, IdempotencyRecord.created_at == record.created_at)
-                    .execution_options(synchronize_session=False)
-                )
-            continue
-        if record.fingerprint != digest:
-            raise ValidationFailed.one(
-                HEADER, "was already used with a different request; send a new key for a new request"
-            )
-        if record.completed_at is not None:
-            return _replay(record)
-        if now - record.created_at > ABANDONED_AFTER:
-            # Its work never committed (work and completion commit together): take it over.
-            with atomic(session):
-                taken = session.execute(
-                    update(IdempotencyRecord)
-                    .where(IdempotencyRecord.id == record.id, IdempotencyRecord.created_at == record.created_at)
-                    .values(created_at=now)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-            if taken:
-                session.expire(record)
-                return record.id, record.created_at
-        if time.monotonic() > deadline:
-            raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
-        session.expire_all()
-        time.sleep(POLL_SECONDS)
+# One statement, compiled once: the same text runs on Postgres and SQLite (both have ON CONFLICT ... RETURNING).
+_CLAIM = text(
+    """
+    INSERT INTO idempotency_records (api_key_id, "key", fingerprint, method, path, created_at)
+    VALUES (:api_key_id, :key, :fingerprint, :method, :path, :created_at)
+    ON CONFLICT (api_key_id, "key") DO UPDATE SET
+        fingerprint = excluded.fingerprint, method = excluded.method, path = excluded.path,
+        created_at = excluded.created_at, response_status = NULL, response_body = NULL, completed_at = NULL
+    WHERE idempotency_records.created_at < :expired_before
+       OR (idempotency_records.completed_at IS NULL AND idempotency_records.created_at < :abandoned_before)
+    RETURNING id
+    """
+).bindparams(
+    bindparam("created_at", type_=UTCDateTime()),
+    bindparam("expired_before", type_=UTCDateTime()),
+    bindparam("abandoned_before", type_=UTCDateTime()),
+)
+
+
+def _claim(session, api_key: ApiKey, key: str, digest: str) -> int | IdempotencyRecord:
+    """Own the key in the request's transaction (the record's id), or the record that owns it.
+
+    One ``INSERT ... ON CONFLICT``: a new key is claimed; a record past its
+    24 hours (or an unfinished one left by an older version of this code,
+    which claimed in a transaction of its own) is claimed afresh. On Postgres
+    the insert waits while another transaction holds the same key, until that
+    one commits (the record is then complete) or rolls back (the key is free).
+    On SQLite the write lock already lets one request in at a time.
+    """
+    now = utcnow()
+    claimed = session.execute(
+        _CLAIM,
+        {
+            "api_key_id": api_key.id,
+            "key": key,
+            "fingerprint": digest,
+            "method": request.method,
+            "path": request.path,
+            "created_at": now,
+            "expired_before": now - KEEP_FOR,
+            "abandoned_before": now - ABANDONED_AFTER,
+        },
+    ).scalar()
+    if claimed is not None:
+        return claimed
+    return session.execute(
+        select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == api_key.id, IdempotencyRecord.key == key)
+    ).scalar_one()
 
 
 def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> Any:
@@ -123,32 +109,28 @@ def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> An
     if key is None:
         return handler()
     key = _check_key(key)
-    claimed = _claim(api_key, key, fingerprint(request.method, request.path, body))
-    if isinstance(claimed, Response):
-        return claimed
-    record_id, claimed_at = claimed
-    ours = (IdempotencyRecord.id == record_id, IdempotencyRecord.created_at == claimed_at)
+    digest = fingerprint(request.method, request.path, body)
     session = db.session
-    try:
-        with atomic(session):
-            # A handler may return a bare body (status 200) as well as (body, status).
-            payload, status, _ = unpack(handler())
-            stored = json.dumps(payload) + "\n"  # as Flask-RESTful ends the bodies it writes
-            completed = session.execute(
-                update(IdempotencyRecord)
-                .where(*ours)
-                .values(response_status=status, response_body=stored, completed_at=utcnow())
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not completed:
-                # A retry took the key over while this request was slow (see
-                # ABANDONED_AFTER); only one of the two may commit its work.
-                raise Conflict("a retry with this Idempotency-Key took over this request; its answer stands")
-    except BaseException:
-        # Nothing of the work committed; free the key (if still ours) so a corrected retry can run.
-        session.rollback()
-        with atomic(session):
-            session.execute(delete(IdempotencyRecord).where(*ours))
-        raise
+    # The claim, the work and the stored answer are one transaction: a failure
+    # anywhere rolls all three back, which leaves the key free for a corrected retry.
+    with atomic(session):
+        claimed = _claim(session, api_key, key, digest)
+        if isinstance(claimed, IdempotencyRecord):
+            if claimed.fingerprint != digest:
+                raise ValidationFailed.one(
+                    HEADER, "was already used with a different request; send a new key for a new request"
+                )
+            if claimed.completed_at is None:  # only an older version of this code leaves one unfinished
+                raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
+            return _replay(claimed)
+        # A handler may return a bare body (status 200) as well as (body, status).
+        payload, status, _ = unpack(handler())
+        stored = json.dumps(payload) + "\n"  # as Flask-RESTful ends the bodies it writes
+        at_commit(
+            session,
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.id == claimed)
+            .values(response_status=status, response_body=stored, completed_at=utcnow()),
+        )
     # The first answer is the stored bytes too, so every replay is byte-identical to it.
     return _json_response(stored, status)

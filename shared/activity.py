@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared.actors import Actor
+from shared.db import utcnow
 from shared.models import Activity
+from shared.transactions import insert_at_commit
 
 
 def record_activity(
@@ -20,11 +22,16 @@ def record_activity(
     invoice_id: int | None = None,
     client_id: int | None = None,
     details: dict | None = None,
-) -> Activity:
-    """Add a timeline entry (SPEC §5.7) to the current transaction."""
+) -> None:
+    """Add a timeline entry (SPEC §5.7) to the current transaction.
+
+    Nothing reads a timeline row back in the transaction that writes it, so
+    the row goes to the database with the commit's last round trip.
+    """
     if subject.id is None:
         session.flush()  # the subject needs its id
-    entry = Activity(
+    row = dict(
+        occurred_at=utcnow(),
         actor_type=actor.type,
         actor_id=actor.id,
         actor_label=actor.label[:200],
@@ -36,5 +43,4 @@ def record_activity(
         summary=summary[:500],
         details=details,
     )
-    session.add(entry)
-    return entry
+    insert_at_commit(session, Activity.__table__, row)

@@ -8,9 +8,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, String, event
+from sqlalchemy import BigInteger, DateTime, Insert, MetaData, Numeric, String, Table, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry, scoped_session
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -213,3 +216,54 @@ def alembic_render_item(type_, obj, autogen_context):
         autogen_context.imports.add("import shared.db")
         return f"shared.db.{type(obj).__name__}()"
     return False
+
+
+# ---------------------------------------------------------------- adding upserts
+
+
+class _AddOnConflict(ClauseElement):
+    """``ON CONFLICT (keys) DO UPDATE SET f = table.f + excluded.f, ...``: Postgres and SQLite alike.
+
+    SQLAlchemy's dialect ``insert().on_conflict_do_update()`` is never cached,
+    so every use compiles the statement again; this clause names only
+    strings, has a cache key, and lets the statement be compiled once per process.
+    """
+
+    __visit_name__ = "add_on_conflict"
+    inherit_cache = True
+    _traverse_internals = [
+        ("table_name", InternalTraversal.dp_string),
+        ("keys", InternalTraversal.dp_string_list),
+        ("figures", InternalTraversal.dp_string_list),
+    ]
+
+    def __init__(self, table_name: str, keys: tuple[str, ...], figures: tuple[str, ...]) -> None:
+        self.table_name = table_name
+        self.keys = list(keys)
+        self.figures = list(figures)
+
+
+@compiles(_AddOnConflict)
+def _render_add_on_conflict(element: _AddOnConflict, compiler, **kw) -> str:
+    quote = compiler.preparer.quote
+    table = quote(element.table_name)
+    sets = ", ".join(f"{quote(f)} = {table}.{quote(f)} + excluded.{quote(f)}" for f in element.figures)
+    return f"ON CONFLICT ({', '.join(quote(k) for k in element.keys)}) DO UPDATE SET {sets}"
+
+
+class _AddingInsert(Insert):
+    inherit_cache = True
+
+
+def insert_adding(table: Table, rows: list[dict[str, Any]], *, keys: tuple[str, ...], figures: tuple[str, ...]):
+    """Insert ``rows``; where a row with the same ``keys`` exists, add the ``figures`` to it instead.
+
+    The running counters' statement (rollups, the gapless number counters):
+    one ``INSERT ... ON CONFLICT DO UPDATE`` that Postgres and SQLite both run
+    and that SQLAlchemy compiles once. Every figure must be 0 or more: both
+    databases check CHECK constraints on the proposed row before the conflict.
+    """
+    # One row as a dict keeps the statement cacheable; SQLAlchemy never caches a multi-row VALUES.
+    statement = _AddingInsert(table).values(rows[0] if len(rows) == 1 else rows)
+    statement._post_values_clause = _AddOnConflict(table.name, keys, figures)
+    return statement

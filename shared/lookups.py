@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.errors import NotFound
 from shared.models import Settings
+
+T = TypeVar("T")
 
 
 def get_or_404(session: Session, model: type, object_id: Any, *, lock: bool = False, label: str | None = None):
@@ -24,6 +26,20 @@ def get_or_404(session: Session, model: type, object_id: Any, *, lock: bool = Fa
     if obj is None:
         raise NotFound(f"{name} {object_id} does not exist")
     return obj
+
+
+def get_with_settings(session: Session, model: type[T], object_id: int) -> tuple[T | None, Settings]:
+    """``session.get(model, object_id)`` and :func:`get_settings`, in one round trip when both exist.
+
+    For a use case that needs both (creating an invoice reads its client and
+    the company's terms).
+    """
+    row = session.execute(
+        select(model, Settings).outerjoin(Settings, Settings.id == 1).where(inspect(model).primary_key[0] == object_id)
+    ).first()
+    if row is None:
+        return None, get_settings(session)
+    return row[0], row[1] if row[1] is not None else get_settings(session)
 
 
 def get_settings(session: Session) -> Settings:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 import string
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared import limits
+from shared.db import insert_adding
 from shared.errors import ValidationFailed
 from shared.models import NumberCounter
 
@@ -85,14 +85,13 @@ def take_numbers(session: Session, series: str, year: int, fmt: str, count: int)
         raise ValueError(f"unknown number series {series!r}")
     if count <= 0:
         return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(NumberCounter).values(series=series, year=year, last_value=count)
-    last = session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["series", "year"], set_={"last_value": NumberCounter.last_value + count}
-        ).returning(NumberCounter.last_value)
-    ).scalar_one()
+    statement = insert_adding(
+        NumberCounter.__table__,
+        [{"series": series, "year": year, "last_value": count}],
+        keys=("series", "year"),
+        figures=("last_value",),
+    )
+    last = session.execute(statement.returning(NumberCounter.last_value)).scalar_one()
     return [fmt.format(year=year, seq=seq) for seq in range(last - count + 1, last + 1)]
 
 

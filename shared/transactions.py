@@ -1,13 +1,15 @@
-"""One transaction per use case: ``unit_of_work`` and ``atomic``."""
+"""One transaction per use case: ``unit_of_work`` and ``atomic``; writes sent with its commit: ``at_commit``."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, event, func, insert, literal, select
+from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.sql.base import Executable
 
 from shared.db import begin_write
 
@@ -53,3 +55,120 @@ def atomic(session: Session) -> Iterator[Session]:
         raise
     finally:
         session.info.pop(_DEPTH, None)
+
+
+# ---------------------------------------------------------------- writes at commit
+
+_TRAILING = "trailing_writes"
+_TRAILING_ROWS = "trailing_rows"
+_MEMO = "transaction_memo"
+_NOTIFY = "notify_channels"
+_BEFORE_TRAILING = "before_trailing_writes"
+
+
+def at_commit(session: Session, statement: Executable) -> None:
+    """Write ``statement`` with this transaction's last round trip, just before it commits.
+
+    For writes nothing in the transaction reads back (timeline rows, running
+    totals, a stored idempotent answer): on Postgres every such write of a
+    transaction goes to the server as one statement (data-modifying ``WITH``
+    clauses), instead of one round trip each. A rollback drops them with the
+    rest. Inside a ``begin_nested`` savepoint the write runs at once, so a
+    savepoint's rollback takes it away too.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_nested_transaction():
+        session.execute(statement)
+        return
+    session.info.setdefault(_TRAILING, []).append(statement)
+
+
+def insert_at_commit(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """Insert ``row`` into ``table`` with this transaction's last round trip (see :func:`at_commit`).
+
+    The rows of one table go out as one multi-row ``INSERT`` in the order they
+    were added, so their ids keep that order. Every row of a table must name
+    the same columns.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_nested_transaction():
+        session.execute(insert(table).values(row))
+        return
+    session.info.setdefault(_TRAILING_ROWS, {}).setdefault(table, []).append(row)
+
+
+def notify_at_commit(session: Session, channel: str) -> None:
+    """Send a Postgres ``NOTIFY`` on ``channel`` when this transaction commits (once, however often asked).
+
+    NOTIFY is transactional anyway (delivered at COMMIT, dropped on rollback);
+    asking here only saves the round trip. Other databases have no NOTIFY.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.get_bind().dialect.name == "postgresql":
+        session.info.setdefault(_NOTIFY, set()).add(channel)
+
+
+def before_trailing_writes(session: Session, hook: Callable[[Session], None]) -> None:
+    """Call ``hook(session)`` once before this transaction's trailing writes go out (after its last flush).
+
+    A hook may add trailing writes of its own; the running totals use this to
+    write their netted deltas once per transaction.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    hooks = session.info.setdefault(_BEFORE_TRAILING, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def transaction_memo(session: Session, name: str, load: Callable[[], R]) -> R:
+    """``load()``, asked once per transaction: later calls in the same transaction get the same answer.
+
+    For a read that several steps of one use case ask (which webhook
+    endpoints are enabled) and that this transaction does not change; the
+    code that does change it calls :func:`forget_memo`.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    memo = session.info.setdefault(_MEMO, {})
+    if name not in memo:
+        memo[name] = load()
+    return memo[name]
+
+
+def forget_memo(session: Session, name: str) -> None:
+    if isinstance(session, scoped_session):
+        session = session()
+    session.info.get(_MEMO, {}).pop(name, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_trailing(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    for hook in session.info.pop(_BEFORE_TRAILING, ()):
+        hook(session)
+    statements = session.info.pop(_TRAILING, [])
+    statements += [insert(table).values(rows) for table, rows in session.info.pop(_TRAILING_ROWS, {}).items()]
+    channels = sorted(session.info.pop(_NOTIFY, ()))
+    if not statements and not channels:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        for statement in statements:
+            session.execute(statement)
+        return
+    final = select(*(func.pg_notify(channel, "") for channel in channels)) if channels else select(literal(1))
+    if statements:
+        final = final.add_cte(*(statement.cte(f"trailing_{n}") for n, statement in enumerate(statements)))
+    session.execute(final)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_trailing(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: committed or rolled back
+        for name in (_TRAILING, _TRAILING_ROWS, _NOTIFY, _BEFORE_TRAILING, _MEMO):
+            session.info.pop(name, None)

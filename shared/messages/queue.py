@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.activity import record_activity
@@ -12,7 +12,7 @@ from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404
 from shared.models import Client, CreditNote, Invoice, Payment, QueuedMessage, Quote
 from shared.models.enums import MessageState
-from shared.transactions import unit_of_work
+from shared.transactions import notify_at_commit, unit_of_work
 
 NOTIFY_CHANNEL = "email_queue"
 
@@ -21,10 +21,10 @@ def notify_workers(session: Session) -> None:
     """Wake waiting workers once this transaction commits (Postgres LISTEN/NOTIFY).
 
     NOTIFY is transactional: it is delivered at COMMIT and dropped on rollback,
-    so a worker never wakes for a row that was not written. Elsewhere workers poll.
+    so a worker never wakes for a row that was not written. It goes out once
+    per transaction, with the commit's last statement. Elsewhere workers poll.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+    notify_at_commit(session, NOTIFY_CHANNEL)
 
 
 def reachable(client: Client | dict) -> Notify:

@@ -17,26 +17,22 @@ follows the number of currencies, states and due dates, not of invoices:
 
 **When deltas are applied.** A session listener runs after every flush
 (``after_flush``): it reads the attribute history of the ``Invoice`` and
-``Payment`` objects the flush wrote (new, changed, deleted), nets the changes
-per rollup key, and applies them at once with one upsert (``INSERT ... ON
-CONFLICT DO UPDATE``, or a plain ``UPDATE`` when a figure goes down) per key,
-on the flush's own connection. The rollups therefore change in the same
-transaction, and the same savepoint, as the rows they summarize: a rollback,
-or the rollback of a ``begin_nested`` savepoint (``shared.transactions``),
-discards them with the rows, and nothing is kept in ``session.info`` that
-could outlive or miss its transaction. Applying at ``before_commit`` instead
-would need per-savepoint bookkeeping and a flush of its own, for nothing.
+``Payment`` objects the flush wrote (new, changed, deleted) and nets the
+changes per rollup key across the whole transaction. Just before the
+transaction commits (``shared.transactions.before_trailing_writes``) the net
+deltas are written once: the rows that only grow as one multi-row upsert
+(``INSERT ... ON CONFLICT DO UPDATE``) per table, sent with the commit's last
+round trip; a row that goes down as a plain ``UPDATE`` at once. The rollups
+therefore change in the same transaction as the rows they summarize, and a
+rollback discards both. Inside a ``begin_nested`` savepoint the deltas of a
+flush are applied at once instead, so the savepoint's rollback takes them
+away with its rows.
 
-**Locks.** An upsert locks its rollup row until the transaction ends. Within
-a flush the keys are applied in one fixed order (invoice rows before payment
-rows, each sorted by key), so two flushes never take two rollup rows in
-opposite orders. A transaction that flushes several times takes rows flush by
-flush; in this codebase such transactions (recording or voiding a payment,
-issuing) first take the gapless-number counter's row lock
-(``shared.numbering``), which already serializes them, and the live-invoice
-rows they touch are their own invoice's due dates. Should two transactions
-ever still cross, Postgres detects the deadlock and fails one, which rolls
-back whole, rollups included.
+**Locks.** An upsert locks its rollup row until the transaction ends. The
+keys of a transaction are written together at its end, each table's rows
+sorted by key in one statement, so two transactions take rollup rows in
+the same order. Should two transactions ever still cross, Postgres detects
+the deadlock and fails one, which rolls back whole, rollups included.
 
 **Writes that bypass the unit of work** (bulk ``INSERT``s, ``COPY``) fire no
 flush events: they call :func:`count_inserted` with the rows they wrote (in
@@ -57,10 +53,11 @@ from sqlalchemy import CheckConstraint, ColumnElement, Date, String, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared.db import db
+from shared.db import db, insert_adding
 from shared.models.enums import LIVE_INVOICE_STATES, InvoiceStatus, one_of, sql_literal
 from shared.models.invoices import Invoice, overdue_condition
 from shared.models.payments import Payment
+from shared.transactions import at_commit, before_trailing_writes, forget_memo, transaction_memo
 
 # Paid and void invoices are never reported by due date, so their rows all
 # carry this one date: the table stays a row per currency and state for them.
@@ -159,6 +156,16 @@ class Deltas:
         row[2] += sign * Decimal(values["amount_paid"])
         row[3] += sign * Decimal(values.get("amount_credited") or 0)
 
+    def merge(self, other: Deltas) -> None:
+        for key, figures in other.invoices.items():
+            row = self.invoices.setdefault(key, [0, ZERO, ZERO, ZERO])
+            for n, value in enumerate(figures):
+                row[n] += value
+        for key, figures in other.payments.items():
+            row = self.payments.setdefault(key, [0, ZERO])
+            for n, value in enumerate(figures):
+                row[n] += value
+
     def add_payment(self, values: Mapping[str, Any], sign: int) -> None:
         if values["voided_at"] is not None:
             return
@@ -185,12 +192,7 @@ def _apply_one(session: Session, model, key_values: dict, figures: dict) -> None
     table = model.__table__
     connection = session.connection()
     if all(value >= 0 for value in figures.values()):
-        statement = _insert(connection)(table).values(**key_values, **figures)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(key_values),
-            set_={name: table.c[name] + statement.excluded[name] for name in figures},
-        )
-        connection.execute(statement)
+        connection.execute(_upsert(model, [{**key_values, **figures}], tuple(key_values), tuple(figures)))
         return
     where = [table.c[name] == value for name, value in key_values.items()]
     stays_positive = [table.c[name] + value >= 0 for name, value in figures.items()]
@@ -244,24 +246,39 @@ def _recount(session: Session, model, key_values: dict) -> None:
     )
 
 
-def apply_deltas(session: Session, deltas: Deltas) -> None:
-    """Write ``deltas`` to the rollup tables, invoice rows then payment rows, each sorted by key."""
-    for (currency, status, due_date), (count, total, paid, credited) in sorted(deltas.invoices.items()):
-        if count or total or paid or credited:
-            _apply_one(
-                session,
-                InvoiceRollup,
-                {"currency": currency, "status": status, "due_date": due_date},
-                {"invoice_count": count, "total": total, "amount_paid": paid, "amount_credited": credited},
-            )
-    for (currency, paid_on), (count, amount) in sorted(deltas.payments.items()):
-        if count or amount:
-            _apply_one(
-                session,
-                PaymentRollup,
-                {"currency": currency, "paid_on": paid_on},
-                {"payment_count": count, "amount": amount},
-            )
+def apply_deltas(session: Session, deltas: Deltas, *, trailing: bool = False) -> None:
+    """Write ``deltas`` to the rollup tables, invoice rows then payment rows, each sorted by key.
+
+    With ``trailing``, the rows that only grow go out as one multi-row upsert
+    per table with the commit's last round trip (``shared.transactions.at_commit``);
+    a row that goes down is updated at once, as it may need counting again.
+    """
+    tables = (
+        (
+            InvoiceRollup,
+            ("currency", "status", "due_date"),
+            ("invoice_count", "total", "amount_paid", "amount_credited"),
+            deltas.invoices,
+        ),
+        (PaymentRollup, ("currency", "paid_on"), ("payment_count", "amount"), deltas.payments),
+    )
+    for model, key_names, figure_names, changes in tables:
+        growing = []
+        for key, values in sorted(changes.items()):
+            if not any(values):
+                continue
+            key_values, figures = dict(zip(key_names, key, strict=True)), dict(zip(figure_names, values, strict=True))
+            if trailing and all(value >= 0 for value in values):
+                growing.append({**key_values, **figures})
+            else:
+                _apply_one(session, model, key_values, figures)
+        if growing:
+            at_commit(session, _upsert(model, growing, key_names, figure_names))
+
+
+def _upsert(model, rows: list[dict], key_names: tuple[str, ...], figure_names: tuple[str, ...]):
+    """Add ``rows``' figures to their rollup rows, creating the rows that are missing (all figures >= 0)."""
+    return insert_adding(model.__table__, rows, keys=key_names, figures=figure_names)
 
 
 def count_inserted(
@@ -319,7 +336,7 @@ def _load_what_deletes_take_away(session: Session, _flush_context, _instances) -
 
 
 @event.listens_for(Session, "after_flush")
-def _apply_flushed_changes(session: Session, _flush_context) -> None:
+def _count_flushed_changes(session: Session, _flush_context) -> None:
     deltas = Deltas()
     for obj in session.new:
         if isinstance(obj, Invoice):
@@ -338,8 +355,24 @@ def _apply_flushed_changes(session: Session, _flush_context) -> None:
             deltas.add_invoice(_before(obj, INVOICE_FIELDS), -1)
         elif isinstance(obj, Payment):
             deltas.add_payment(_before(obj, PAYMENT_FIELDS), -1)
-    if deltas.invoices or deltas.payments:
-        apply_deltas(session, deltas)
+    if not (deltas.invoices or deltas.payments):
+        return
+    if session.in_nested_transaction():
+        apply_deltas(session, deltas)  # a savepoint's rollback must take its deltas with it
+        return
+    # Kept for this transaction only: a rollback forgets it with the transaction (shared.transactions).
+    transaction_memo(session, _PENDING, Deltas).merge(deltas)
+    before_trailing_writes(session, _write_pending)
+
+
+_PENDING = "rollups.pending_deltas"
+
+
+def _write_pending(session: Session) -> None:
+    """The transaction's netted deltas, once, just before it commits (see the module's docstring)."""
+    deltas = transaction_memo(session, _PENDING, Deltas)
+    forget_memo(session, _PENDING)
+    apply_deltas(session, deltas, trailing=True)
 
 
 def _keep_previous_value(target, value, oldvalue, initiator):

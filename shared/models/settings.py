@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import JSON, CheckConstraint, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -70,6 +71,11 @@ class Settings(db.Model):
     reminder_repeat_days: Mapped[int] = mapped_column(default=7)
     reminder_max: Mapped[int] = mapped_column(default=6)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # A new random value whenever a webhook endpoint is added, changed or removed
+    # (shared.webhooks.events): processes cache the enabled endpoints under it.
+    webhook_endpoints_version: Mapped[str] = mapped_column(
+        String(32), default=lambda: uuid.uuid4().hex, server_default=""
+    )
     # When an admin finished (or skipped) the first-run setup; None on a new install.
     setup_completed_at: Mapped[dt.datetime | None]
 

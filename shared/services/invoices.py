@@ -17,7 +17,7 @@ from shared.documents.formatting import format_money
 from shared.einvoice.units import UNIT_CODES
 from shared.errors import Conflict, ValidationFailed
 from shared.inputs import DiscountInput, InvoiceChanges, InvoiceDraft, ItemInput, given
-from shared.lookups import get_or_404, get_settings
+from shared.lookups import get_or_404, get_settings, get_with_settings
 from shared.messages.queue import cancel_queued, queue_invoice_messages
 from shared.models import Client, Invoice, InvoiceLine, QueuedMessage, Settings
 from shared.models.enums import (
@@ -165,18 +165,23 @@ def _compute(
 
 
 def _clean_client(session: Session, raw: Any) -> Client:
+    return _clean_client_and_settings(session, raw)[0]
+
+
+def _clean_client_and_settings(session: Session, raw: Any) -> tuple[Client, Settings]:
+    """The client named by ``raw`` (if it can be billed) and the settings row, read together."""
     if raw is None or raw == "":
         raise ValidationFailed.one("client_id", "is required")
     if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit():
         raise ValidationFailed.one("client_id", "must be a client id")
     # An id past the INTEGER range names no client (and would overflow the database's parameter).
     client_id = parse_id(str(raw))
-    client = session.get(Client, client_id) if client_id is not None else None
+    client, settings = get_with_settings(session, Client, client_id) if client_id is not None else (None, None)
     if client is None:
         raise ValidationFailed.one("client_id", f"client {raw} does not exist")
     if client.archived_at is not None:
         raise ValidationFailed.one("client_id", f"client {client.name} is archived")
-    return client
+    return client, settings
 
 
 def clean_items(raw: Any, errors: FieldErrors) -> list[dict[str, Any]] | None:
@@ -221,13 +226,13 @@ def _finish(cleaned: dict[str, Any], errors: FieldErrors, tax_rounding: str, set
 def _clean_draft(session: Session, draft: InvoiceDraft) -> dict[str, Any]:
     """Check a new invoice: every field, with the defaults of SPEC §7."""
     errors = FieldErrors()
-    settings = get_settings(session)
     cleaned: dict[str, Any] = {}
-    client = None
+    client = settings = None
     with errors.collect():
-        client = _clean_client(session, draft.client_id)
+        client, settings = _clean_client_and_settings(session, draft.client_id)  # one round trip
         cleaned["client_id"] = client.id
         cleaned["client"] = client  # a strong reference: the session's identity map is weak
+    settings = settings or get_settings(session)
     with errors.collect():
         cleaned["currency"] = normalize_currency(draft.currency, "currency") or _default_currency(client, settings)
     with errors.collect():

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from shared.db import utcnow
+from shared.lookups import get_settings
 from shared.messages.queue import notify_workers
 from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from shared.models.enums import WebhookEventType
+from shared.models.enums import ALL_WEBHOOK_EVENTS, WebhookEventType
+from shared.transactions import forget_memo, transaction_memo
 
 EventData = dict[str, Any] | Callable[[], dict[str, Any]]
 
@@ -34,7 +38,10 @@ def event_body(event_id: str, event_type: str, created_at, data: dict[str, Any])
 
 
 def write_event(
-    session: Session, event_type: WebhookEventType, data: dict[str, Any], endpoints: list[WebhookEndpoint]
+    session: Session,
+    event_type: WebhookEventType,
+    data: dict[str, Any],
+    endpoints: list[WebhookEndpoint] | list[EndpointRef],
 ) -> WebhookEvent:
     """The event row and one pending delivery per endpoint, in the caller's transaction; workers are woken."""
     now = utcnow()
@@ -50,6 +57,59 @@ def write_event(
     return event
 
 
+ENABLED_ENDPOINTS = "webhooks.enabled_endpoints"
+
+
+@dataclass(frozen=True)
+class EndpointRef:
+    """What emitting an event needs of an enabled endpoint, kept in memory between requests."""
+
+    id: int
+    events: tuple[str, ...]
+
+    def wants(self, event_type: str) -> bool:
+        return ALL_WEBHOOK_EVENTS in self.events or event_type in self.events
+
+
+_cache_lock = threading.Lock()
+_cached: tuple[str, list[EndpointRef]] | None = None  # (settings.webhook_endpoints_version, endpoints)
+
+
+def enabled_endpoints(session: Session) -> list[EndpointRef]:
+    """The enabled endpoints: from this process's memory while ``settings.webhook_endpoints_version`` holds.
+
+    Every change to an endpoint gives the settings row a new version in the
+    same transaction (:func:`_new_version_when_endpoints_change`), so another
+    process's change is seen as soon as it commits. The settings row is
+    usually in the session already (creating an invoice reads it with the
+    client), which makes an event cost no round trip when nobody listens.
+    Asked once per transaction however many events it emits.
+    """
+
+    def load() -> list[EndpointRef]:
+        global _cached
+        version = get_settings(session).webhook_endpoints_version
+        cached = _cached
+        if version and cached is not None and cached[0] == version:
+            return cached[1]
+        rows = session.execute(select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.enabled))
+        endpoints = [EndpointRef(id, tuple(events or ())) for id, events in rows]
+        if version:  # a row written without the model's default ("") is never cached
+            with _cache_lock:
+                _cached = (version, endpoints)
+        return endpoints
+
+    return transaction_memo(session, ENABLED_ENDPOINTS, load)
+
+
+@event.listens_for(Session, "before_flush")
+def _new_version_when_endpoints_change(session: Session, _flush_context, _instances) -> None:
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, WebhookEndpoint) for obj in touched):
+        get_settings(session).webhook_endpoints_version = uuid.uuid4().hex
+        forget_memo(session, ENABLED_ENDPOINTS)
+
+
 def emit_event(session: Session, event_type: WebhookEventType | str, data: EventData) -> WebhookEvent | None:
     """Record that ``event_type`` happened, with ``data`` as the API shows the object now.
 
@@ -63,9 +123,7 @@ def emit_event(session: Session, event_type: WebhookEventType | str, data: Event
     Example: ``emit_event(session, WebhookEventType.INVOICE_PAID, lambda: invoice_snapshot(session, invoice))``.
     """
     event_type = WebhookEventType(event_type)  # an unknown type is a programming error
-    endpoints = [
-        e for e in session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.enabled)) if e.wants(event_type)
-    ]
+    endpoints = [e for e in enabled_endpoints(session) if e.wants(event_type)]
     if not endpoints:
         return None
     return write_event(session, event_type, data() if callable(data) else data, endpoints)
