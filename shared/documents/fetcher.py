@@ -2,8 +2,11 @@
 
 WeasyPrint follows every URL in the HTML and CSS it renders. Client names,
 descriptions and notes reach our templates only autoescaped, so they cannot
-add an element; this fetcher is the second wall: no network, no file outside
+add an element; this policy is the second wall: no network, no file outside
 ``shared/documents/assets``, no ``data:`` URL, whatever the markup asks for.
+WeasyPrint asks for every URL through ``shared.documents.engine.DocumentURLFetcher``,
+which answers with :func:`fetch` (this module does not import WeasyPrint, so
+importing ``shared.documents`` does not either).
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 ASSETS_DIR = (Path(__file__).resolve().parent / "assets").resolve()
 ASSETS_URL = ASSETS_DIR.as_uri() + "/"
@@ -34,21 +35,14 @@ def asset_path(url: str) -> Path | None:
     return path
 
 
-class DocumentURLFetcher(URLFetcher):
-    """Serves ``assets/`` files and the stored logo (at ``logo:company``); refuses the rest."""
+def fetch(url: str, logo: bytes | None = None, logo_mime: str | None = None) -> tuple[bytes, str]:
+    """The body and content type ``url`` stands for: an ``assets/`` file, or the stored logo at ``logo:company``.
 
-    def __init__(self, logo: bytes | None = None, logo_mime: str | None = None) -> None:
-        super().__init__(timeout=1, allowed_protocols=("file", "logo"), allow_redirects=False)
-        self.logo = logo
-        self.logo_mime = logo_mime or "application/octet-stream"
-        self.requested: list[str] = []
-
-    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        self.requested.append(url)
-        if url == LOGO_URL and self.logo:
-            return URLFetcherResponse(url, body=self.logo, headers={"Content-Type": self.logo_mime})
-        path = asset_path(url)
-        if path is None:
-            raise FetchRefused(f"refused to fetch {url[:200]!r}: documents load only their own assets and logo")
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
+    Raises :class:`FetchRefused` for anything else (and for the logo when none is stored).
+    """
+    if url == LOGO_URL and logo:
+        return logo, logo_mime or "application/octet-stream"
+    path = asset_path(url)
+    if path is None:
+        raise FetchRefused(f"refused to fetch {url[:200]!r}: documents load only their own assets and logo")
+    return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -19,19 +19,15 @@ import datetime as dt
 import hashlib
 import re
 import threading
-import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import jinja2
 from sqlalchemy.orm import Session
-from weasyprint import CSS, HTML
-from weasyprint.text import ffi as weasyprint_ffi
-from weasyprint.text.fonts import FontConfiguration
 
 from shared.documents import formatting
-from shared.documents.fetcher import ASSETS_DIR, ASSETS_URL, LOGO_URL, DocumentURLFetcher
+from shared.documents.fetcher import LOGO_URL
 from shared.documents.payment_qr import beneficiary, payment_qr_svg
 from shared.errors import Conflict
 from shared.lookups import get_settings
@@ -44,11 +40,6 @@ PAPER_CSS = {"A4": "A4", "Letter": "letter"}
 _CACHE_SIZE = 64
 _cache: collections.OrderedDict[str, bytes] = collections.OrderedDict()
 _cache_lock = threading.Lock()
-
-STYLESHEET = ASSETS_DIR / "document.css"
-_stylesheet: tuple[int, CSS] | None = None
-_stylesheet_lock = threading.Lock()
-_fonts = threading.local()
 
 environment = jinja2.Environment(
     loader=jinja2.PackageLoader("shared.documents", "templates"),
@@ -64,16 +55,6 @@ environment.filters.update(
     quantity=formatting.format_quantity,
     rate=formatting.format_rate,
 )
-
-
-if weasyprint_ffi.harfbuzz_subset is None:  # pragma: no cover - depends on the system
-    # Without libharfbuzz-subset WeasyPrint subsets fonts with fontTools, which
-    # stamps each embedded font with the current time, so two renders of one
-    # invoice would differ. Pin that timestamp: a PDF must be a pure function
-    # of its document. (Install libharfbuzz-subset0 to take the faster path.)
-    from fontTools.ttLib.tables import _h_e_a_d
-
-    _h_e_a_d.timestampNow = lambda: 0
 
 
 class DocumentError(Exception):
@@ -430,35 +411,20 @@ def statement_context(statement: Statement, settings: Settings) -> dict[str, Any
     }
 
 
+# The templates' indentation: whitespace alone between two tags (HTML's spaces, never a no-break space).
+_BETWEEN_TAGS = re.compile(r">[ \t\r\n\f]+<")
+
+
 def render_html(template: str, context: dict[str, Any]) -> str:
-    return environment.get_template(template).render(**context)
+    """The document's HTML, without the templates' indentation between tags.
 
-
-def document_stylesheet() -> CSS:
-    """``document.css`` parsed once per process (again only when the file changes).
-
-    Parsing it and compiling its selectors was an eighth of every render; the
-    parsed sheet is only read during layout, so every render and thread shares it.
-    It is fetched through ``DocumentURLFetcher`` like anything else a document loads.
+    That whitespace shows nowhere (the only inline neighbours, the contact
+    details, are spaced by the stylesheet), but WeasyPrint parses it and makes
+    a text box of each run: dropping it takes about a twentieth off a render.
+    Autoescaping keeps ``<`` and ``>`` out of anything a user typed, so only
+    whitespace between two of our own tags goes.
     """
-    global _stylesheet
-    mtime = STYLESHEET.stat().st_mtime_ns
-    with _stylesheet_lock:
-        if _stylesheet is None or _stylesheet[0] != mtime:
-            _stylesheet = (mtime, CSS(url=STYLESHEET.as_uri(), url_fetcher=DocumentURLFetcher()))
-        return _stylesheet[1]
-
-
-def _font_config() -> FontConfiguration:
-    """One fontconfig set-up per thread: loading it scans the system fonts on every render.
-
-    Pango font maps are not thread-safe, hence one per thread rather than per process.
-    Our stylesheet has no ``@font-face``, so nothing a document does changes it.
-    """
-    config = getattr(_fonts, "config", None)
-    if config is None:
-        config = _fonts.config = FontConfiguration()
-    return config
+    return _BETWEEN_TAGS.sub("><", environment.get_template(template).render(**context))
 
 
 def _write_pdf(html: str, settings: Settings, identifier: str, variant: str | None = None) -> bytes:
@@ -470,18 +436,12 @@ def _write_pdf(html: str, settings: Settings, identifier: str, variant: str | No
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    fetcher = DocumentURLFetcher(settings.logo, settings.logo_mime)
+    from shared.documents import engine  # WeasyPrint: imported on the first render, not with the package
+
     try:
-        document = HTML(string=html, base_url=ASSETS_URL, url_fetcher=fetcher)
-        with warnings.catch_warnings():
-            # WeasyPrint's PDF/A writer opens its sRGB profile without closing it (a ResourceWarning, nothing more).
-            warnings.simplefilter("ignore", ResourceWarning)
-            pdf = document.write_pdf(
-                stylesheets=[document_stylesheet()],
-                font_config=_font_config(),
-                pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
-                pdf_variant=variant,
-            )
+        pdf = engine.write_pdf(
+            html, logo=settings.logo, logo_mime=settings.logo_mime, identifier=identifier, variant=variant
+        )
     except Exception as exc:  # WeasyPrint raises many types; the caller needs one
         raise DocumentError(f"PDF rendering failed: {type(exc).__name__}: {exc}") from exc
     with _cache_lock:

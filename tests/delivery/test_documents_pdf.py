@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import shutil
 import subprocess
@@ -10,10 +11,12 @@ import tempfile
 from decimal import Decimal
 
 import pytest
+from PIL import Image
 
+from shared.documents import engine, pdf_filename, render_invoice_pdf, render_receipt_pdf
 from shared.documents import pdf as pdf_module
-from shared.documents import pdf_filename, render_invoice_pdf, render_receipt_pdf
-from shared.documents.fetcher import ASSETS_DIR, LOGO_URL, DocumentURLFetcher, FetchRefused
+from shared.documents.engine import DocumentURLFetcher
+from shared.documents.fetcher import ASSETS_DIR, LOGO_URL, FetchRefused
 from shared.documents.formatting import format_money
 from shared.inputs import PaymentInput
 from shared.services import get_settings, record_payment, void_invoice, void_payment
@@ -173,6 +176,7 @@ def test_hostile_client_name_is_text_and_nothing_outside_assets_is_fetched(
         return original(self, url, headers)
 
     monkeypatch.setattr(DocumentURLFetcher, "fetch", recording_fetch)
+    monkeypatch.setattr(engine, "_images", (b"", {}))  # this logo not yet decoded in this process
     invoice = make_invoice(issue=True, client=make_client(name=HOSTILE_NAME))
 
     text = pdf_text(render_invoice_pdf(session, invoice), layout=False)
@@ -181,6 +185,33 @@ def test_hostile_client_name_is_text_and_nothing_outside_assets_is_fetched(
     assert LOGO_URL in requested  # the logo is the one thing fetched besides our CSS
     assets = ASSETS_DIR.as_uri() + "/"
     assert all(url == LOGO_URL or url.startswith(assets) for url in requested), requested
+
+
+def test_the_logo_is_decoded_once_per_logo_not_once_per_render(session, make_invoice, monkeypatch):
+    settings = get_settings(session)
+    settings.logo, settings.logo_mime = PNG_1PX, "image/png"
+    session.commit()
+    requested: list[str] = []
+    original = DocumentURLFetcher.fetch
+
+    def recording_fetch(self, url, headers=None):
+        requested.append(url)
+        return original(self, url, headers)
+
+    monkeypatch.setattr(DocumentURLFetcher, "fetch", recording_fetch)
+    monkeypatch.setattr(engine, "_images", (b"", {}))
+    first, second = make_invoice(issue=True), make_invoice(issue=True)
+    one = render_invoice_pdf(session, first)
+    render_invoice_pdf(session, second)
+    assert requested.count(LOGO_URL) == 1  # the second invoice reused the decoded logo
+
+    other = Image.new("RGB", (3, 2), (200, 10, 10))
+    buffer = io.BytesIO()
+    other.save(buffer, format="PNG")
+    settings.logo = buffer.getvalue()
+    session.commit()
+    assert render_invoice_pdf(session, first) != one  # a new logo is fetched and drawn, never the cached one
+    assert requested.count(LOGO_URL) == 2
 
 
 @pytest.mark.parametrize(

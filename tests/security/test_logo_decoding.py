@@ -16,10 +16,10 @@ import zlib
 
 import pytest
 import sqlalchemy as sa
+import weasyprint  # noqa: F401  (sets LOAD_TRUNCATED_IMAGES, as in a service that has rendered a PDF)
 from PIL import Image, ImageFile
 from sqlalchemy.orm import Session
 
-import shared.documents  # noqa: F401  (imports WeasyPrint, which sets LOAD_TRUNCATED_IMAGES as in the services)
 from shared.errors import ValidationFailed
 from shared.models import Settings
 from shared.services.settings import check_logo

@@ -1,0 +1,110 @@
+"""WeasyPrint, imported on the first render only: ``shared.documents`` and the apps load without it.
+
+Importing WeasyPrint costs most of a second of CPU (Pango, HarfBuzz, fontTools,
+its CSS tables), which every process that only builds e-mails, answers API
+calls or runs a test would pay for nothing. ``shared.documents.pdf`` imports
+this module inside ``_write_pdf``; nothing else in the package imports WeasyPrint.
+
+What a render reuses, per process or thread: the parsed stylesheet, the font
+configuration, and the decoded logo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import warnings
+
+from weasyprint import CSS, HTML
+from weasyprint.text import ffi as weasyprint_ffi
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from shared.documents import fetcher
+
+STYLESHEET = fetcher.ASSETS_DIR / "document.css"
+_stylesheet: tuple[int, CSS] | None = None
+_stylesheet_lock = threading.Lock()
+_fonts = threading.local()
+_images: tuple[bytes, dict] = (b"", {})
+
+if weasyprint_ffi.harfbuzz_subset is None:  # pragma: no cover - depends on the system
+    # Without libharfbuzz-subset WeasyPrint subsets fonts with fontTools, which
+    # stamps each embedded font with the current time, so two renders of one
+    # invoice would differ. Pin that timestamp: a PDF must be a pure function
+    # of its document. (Install libharfbuzz-subset0 to take the faster path.)
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    _h_e_a_d.timestampNow = lambda: 0
+
+
+class DocumentURLFetcher(URLFetcher):
+    """Serves ``assets/`` files and the stored logo (at ``logo:company``); refuses the rest (``fetcher.fetch``)."""
+
+    def __init__(self, logo: bytes | None = None, logo_mime: str | None = None) -> None:
+        super().__init__(timeout=1, allowed_protocols=("file", "logo"), allow_redirects=False)
+        self.logo = logo
+        self.logo_mime = logo_mime
+        self.requested: list[str] = []
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        self.requested.append(url)
+        body, mime = fetcher.fetch(url, self.logo, self.logo_mime)
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
+
+
+def document_stylesheet() -> CSS:
+    """``document.css`` parsed once per process (again only when the file changes).
+
+    Parsing it and compiling its selectors was an eighth of every render; the
+    parsed sheet is only read during layout, so every render and thread shares it.
+    It is fetched through ``DocumentURLFetcher`` like anything else a document loads.
+    """
+    global _stylesheet
+    mtime = STYLESHEET.stat().st_mtime_ns
+    with _stylesheet_lock:
+        if _stylesheet is None or _stylesheet[0] != mtime:
+            _stylesheet = (mtime, CSS(url=STYLESHEET.as_uri(), url_fetcher=DocumentURLFetcher()))
+        return _stylesheet[1]
+
+
+def font_config() -> FontConfiguration:
+    """One fontconfig set-up per thread: loading it scans the system fonts on every render.
+
+    Pango font maps are not thread-safe, hence one per thread rather than per process.
+    Our stylesheet has no ``@font-face``, so nothing a document does changes it.
+    """
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
+def image_cache(logo: bytes) -> dict:
+    """WeasyPrint's image cache for documents showing ``logo``: the logo is decoded once, not on every render.
+
+    WeasyPrint keys images by URL, and the logo is always at ``logo:company``, so
+    the cache belongs to one logo: a new logo starts a new one. Our assets hold
+    no other image, and the payment QR is inline SVG, so this is all it holds.
+    """
+    global _images
+    digest = hashlib.sha256(logo).digest()
+    current = _images
+    if current[0] != digest:
+        current = _images = (digest, {})
+    return current[1]
+
+
+def write_pdf(html: str, *, logo: bytes | None, logo_mime: str | None, identifier: str, variant: str | None) -> bytes:
+    """``html`` (templates/) as PDF bytes, with ``document.css``; WeasyPrint's own exceptions pass through."""
+    document = HTML(string=html, base_url=fetcher.ASSETS_URL, url_fetcher=DocumentURLFetcher(logo, logo_mime))
+    with warnings.catch_warnings():
+        # WeasyPrint's PDF/A writer opens its sRGB profile without closing it (a ResourceWarning, nothing more).
+        warnings.simplefilter("ignore", ResourceWarning)
+        return document.write_pdf(
+            stylesheets=[document_stylesheet()],
+            font_config=font_config(),
+            pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
+            pdf_variant=variant,
+            cache=image_cache(logo or b""),
+        )
