@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Table, event, func, insert, literal, select
+from sqlalchemy import String, Table, Text, bindparam, cast, event, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.base import Executable
 
@@ -152,12 +152,13 @@ def _write_trailing(session: Session) -> None:
     session.flush()
     for hook in session.info.pop(_BEFORE_TRAILING, ()):
         hook(session)
+    dialect = session.get_bind().dialect.name
     statements = session.info.pop(_TRAILING, [])
-    statements += [insert(table).values(rows) for table, rows in session.info.pop(_TRAILING_ROWS, {}).items()]
+    statements += [_insert_rows(table, rows, dialect) for table, rows in session.info.pop(_TRAILING_ROWS, {}).items()]
     channels = sorted(session.info.pop(_NOTIFY, ()))
     if not statements and not channels:
         return
-    if session.get_bind().dialect.name != "postgresql":
+    if dialect != "postgresql":
         for statement in statements:
             session.execute(statement)
         return
@@ -165,6 +166,31 @@ def _write_trailing(session: Session) -> None:
     if statements:
         final = final.add_cte(*(statement.cte(f"trailing_{n}") for n, statement in enumerate(statements)))
     session.execute(final)
+
+
+def _insert_rows(table: Table, rows: list[dict[str, Any]], dialect: str) -> Executable:
+    """One INSERT of ``rows`` in their order, as a statement SQLAlchemy can cache on Postgres.
+
+    SQLAlchemy never caches a multi-row ``VALUES``, so each commit would
+    compile it again; ``INSERT ... SELECT ... UNION ALL SELECT ...`` of typed
+    parameters is cached by its shape (the number of rows) and inserts the
+    rows in order. SQLite runs in process and takes the plain form.
+    """
+    if len(rows) == 1:
+        return insert(table).values(rows[0])
+    if dialect != "postgresql":
+        return insert(table).values(rows)
+    names = list(rows[0])
+    columns = [table.c[name] for name in names]
+
+    def typed(column, value):
+        # Text, not VARCHAR(n): a cast to VARCHAR(n) would cut a long value silently; the INSERT refuses it.
+        return cast(
+            bindparam(None, value, type_=column.type), Text() if isinstance(column.type, String) else column.type
+        )
+
+    selects = [select(*(typed(column, row[column.name]) for column in columns)) for row in rows]
+    return insert(table).from_select(names, union_all(*selects))
 
 
 @event.listens_for(Session, "after_transaction_end")
