@@ -32,6 +32,7 @@ from shared.inputs import ClientInput, InvoiceDraft
 from shared.models.rollups import rollup_differences
 from shared.services import Actor, Notify, create_api_key, create_client, create_draft, create_user, issue_invoice
 from support import ADMIN_PASSWORD, IN_CI, Browser, app_config, finish_setup, sign_in
+from support.apps import reused_app
 from support.databases import all_tables, empty_tables
 
 PG_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -256,27 +257,23 @@ def make_invoice(session: Session, actor: Actor, make_client):
 
 @pytest.fixture
 def admin_app(database_url):
-    """The admin app (main_service) on the test database."""
+    """The admin app (main_service) on the test database (made once per run: support.apps)."""
     import main_service
 
-    app = main_service.create_app(app_config(database_url))
-    with app.app_context():
-        finish_setup(db.session)  # an install in use; tests/admin/test_first_run_setup.py starts fresh
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with reused_app(main_service.create_app, app_config(database_url)) as app:
+        with app.app_context():
+            finish_setup(db.session)  # an install in use; tests/admin/test_first_run_setup.py starts fresh
+            db.session.remove()
+        yield app
 
 
 @pytest.fixture
 def api_app(database_url):
-    """The API app on the test database."""
+    """The API app on the test database (made once per run: support.apps)."""
     import api_service
 
-    app = api_service.create_app(app_config(database_url))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with reused_app(api_service.create_app, app_config(database_url)) as app:
+        yield app
 
 
 _HASHES: dict[tuple[str, str], str] = {}
