@@ -24,6 +24,7 @@ from shared.db import db
 from shared.models import ApiKey, Expense, Invoice, Payment, User
 from shared.models.enums import EXPENSE_STATES, INVOICE_STATES
 from support import ROOT, app_config
+from support.apps import reused_app
 from support.processes import FLASK, clean_env
 
 # The commands' own logic runs on SQLite; Postgres is where `db upgrade` and a missing server differ.
@@ -79,11 +80,10 @@ def assert_one_line_error(result, *words: str) -> None:
 
 @pytest.fixture
 def app(database_url):
-    app = main_service.create_app(app_config(database_url))
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with reused_app(main_service.create_app, app_config(database_url)) as app:
+        yield app
+        with app.app_context():
+            db.session.remove()
 
 
 @pytest.fixture
