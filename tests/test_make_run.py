@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,18 +59,11 @@ def group_gone(pgid: int) -> bool:
     return not session_members(pgid)  # only zombies left, waiting for their parent
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("target", ["process", "group"], ids=["sigint-run-all", "sigint-process-group"])
-def test_make_run_serves_admin_and_api_and_stops_on_ctrl_c(tmp_path, target):
-    port = free_port()
-    env = clean_env(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
-        SECRET_KEY=SECRET,
-        PORT=str(port),
-        WORKER_POLL_SECONDS="1",
-        PYTHONUNBUFFERED="1",
-    )
-
+@pytest.fixture(scope="module")
+def prepared_database(tmp_path_factory) -> Path:
+    """The first two steps of ``make run`` (migrate, first admin), run once: both tests start from a copy."""
+    database = tmp_path_factory.mktemp("make-run") / "run.db"
+    env = clean_env(DATABASE_URL=f"sqlite:///{database}", SECRET_KEY=SECRET)
     for step in (["db", "upgrade"], ["ensure-admin"]):
         result = subprocess.run(
             [FLASK, "--app", "main_service", *step],
@@ -82,6 +76,23 @@ def test_make_run_serves_admin_and_api_and_stops_on_ctrl_c(tmp_path, target):
         assert result.returncode == 0, (step, result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
     assert "password:" in result.stdout  # ensure-admin printed the first admin's password
+    return database
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["process", "group"], ids=["sigint-run-all", "sigint-process-group"])
+def test_make_run_serves_admin_and_api_and_stops_on_ctrl_c(tmp_path, target, prepared_database):
+    port = free_port()
+    for suffix in ("", "-wal"):  # a journal left behind (normally none) belongs to the copy too
+        if Path(f"{prepared_database}{suffix}").exists():
+            shutil.copyfile(f"{prepared_database}{suffix}", tmp_path / f"run.db{suffix}")
+    env = clean_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+        SECRET_KEY=SECRET,
+        PORT=str(port),
+        WORKER_POLL_SECONDS="1",
+        PYTHONUNBUFFERED="1",
+    )
 
     log = tmp_path / "run_all.log"
     with log.open("w") as out:

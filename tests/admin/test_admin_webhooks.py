@@ -12,6 +12,7 @@ from shared.db import db
 from shared.models import WebhookDelivery, WebhookEndpoint
 from shared.models.enums import WebhookDeliveryState
 from support import app_config, finish_setup, sign_in
+from support.apps import reused_app
 
 pytestmark = pytest.mark.backends("sqlite")
 
@@ -21,13 +22,11 @@ RECEIVER = "http://127.0.0.1:9/hooks"
 @pytest.fixture
 def admin_app(database_url):
     """The admin app with private targets allowed (a receiver on this machine)."""
-    app = main_service.create_app(app_config(database_url, WEBHOOK_ALLOW_PRIVATE="true"))
-    with app.app_context():
-        finish_setup(db.session)
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with reused_app(main_service.create_app, app_config(database_url, WEBHOOK_ALLOW_PRIVATE="true")) as app:
+        with app.app_context():
+            finish_setup(db.session)
+            db.session.remove()
+        yield app
 
 
 def add(admin, url=RECEIVER, **fields):

@@ -19,6 +19,9 @@ from shared.services import Actor
 from shared.services.users import change_role, reset_password
 from support import ADMIN_PASSWORD, sign_in, sign_in_fails
 
+# SQLite only: pages and the rules around them (Python); the one lock race below runs on both backends.
+pytestmark = pytest.mark.backends("sqlite")
+
 NEW_PASSWORD = "a-fresh-password-from-the-admin"
 
 
@@ -124,6 +127,7 @@ def test_the_services_refuse_non_admins_and_keep_the_last_admin(session, users):
     }
 
 
+@pytest.mark.backends("sqlite", "postgresql")
 def test_two_admins_demoting_each_other_leave_one_admin(session, users, engine):
     """Both demotions lock the other admins' rows first (run on PostgreSQL too): one of them is refused."""
     session.execute(update(User).values(role="admin"))

@@ -11,6 +11,9 @@ from shared.models import ApiKey
 from shared.services import Actor, revoke_api_key
 from support import app_config
 
+# SQLite only: keys, scopes and problem documents are decided in Python; the outage test chooses Postgres.
+pytestmark = pytest.mark.backends("sqlite")
+
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
 

@@ -14,6 +14,7 @@ from shared.models import WebhookEvent
 from shared.services import Actor, create_api_key
 from shared.webhooks.delivery import drain_webhooks
 from support import app_config
+from support.apps import reused_app
 from support.webhooks import WebhookReceiver
 
 pytestmark = pytest.mark.backends("sqlite")
@@ -24,10 +25,8 @@ DRAIN = {"WEBHOOK_ALLOW_PRIVATE": True, "WEBHOOK_TIMEOUT_SECONDS": 1, "WORKER_MA
 @pytest.fixture
 def api_app(database_url):
     """The API with private targets allowed: the test receiver listens on 127.0.0.1."""
-    app = api_service.create_app(app_config(database_url, WEBHOOK_ALLOW_PRIVATE="true"))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with reused_app(api_service.create_app, app_config(database_url, WEBHOOK_ALLOW_PRIVATE="true")) as app:
+        yield app
 
 
 @pytest.fixture

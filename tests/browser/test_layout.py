@@ -1,4 +1,4 @@
-"""Every main page fits a 390 px phone and a 1366 px laptop, in a real browser (issue 13 items 9 and 10).
+"""Every main page fits a 390 px phone, and each kind of page a 1366 px laptop, in a real browser (issue 13 items 9, 10).
 
 "Fits" means what a person would notice: the page never scrolls sideways, and
 the things they came for (the heading, the main action, the figures) sit inside
@@ -115,6 +115,21 @@ def admin_pages(demo: Demo) -> dict[str, tuple[str, list[str]]]:
     }
 
 
+# At the laptop width one page of each kind: a page that fits 390 px has room to spare at
+# 1366 px unless its kind lays out differently there (the sidebar, wide tables, the line
+# editor, figures side by side). The pictured pages are among them, for the README.
+LAPTOP_PAGES = {
+    "dashboard",  # figures and charts
+    "invoices",  # a list
+    "invoice-detail",  # a document with its totals and timeline
+    "invoice-new",  # the line editor
+    "invoice-review",  # a review before confirming
+    "settings",  # a long form with the logo card
+    "statement",  # a statement table
+    "reports",
+}
+
+
 def sign_in(page: Page, url: str) -> None:
     page.goto(f"{url}/admin/login")
     page.get_by_label("E-mail").fill("ada@example.com")
@@ -157,6 +172,8 @@ def test_admin_pages_fit_the_window_without_sideways_scrolling(page: Page, demo:
     sign_in(page, demo.url)
     problems = {}
     for name, (path, selectors) in admin_pages(demo).items():
+        if width == LAPTOP and name not in LAPTOP_PAGES:
+            continue
         page.goto(demo.url + path)
         page.wait_for_load_state("networkidle")
         found = layout_problems(page, selectors)

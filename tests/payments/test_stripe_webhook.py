@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 import main_service
-from shared.db import db
 from shared.inputs import CreditNoteInput, PaymentInput
 from shared.models import Activity, Invoice, Payment, QueuedMessage, StripeEvent
 from shared.services import record_payment, void_invoice
 from shared.services.credit_notes import client_credit_in, issue_credit_note
 from support import app_config
+from support.apps import reused_app
 from support.stripe_stub import checkout_event, signed, stripe_settings
 
 pytestmark = pytest.mark.backends("sqlite")
@@ -24,10 +24,8 @@ pytestmark = pytest.mark.backends("sqlite")
 
 @pytest.fixture
 def shop(database_url):
-    app = main_service.create_app(app_config(database_url, **stripe_settings()))
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with reused_app(main_service.create_app, app_config(database_url, **stripe_settings())) as app:
+        yield app
 
 
 def checkout_for(invoice, amount_minor: int | None = None) -> dict:

@@ -25,6 +25,9 @@ from shared.messages.errors import PermanentDeliveryError
 from shared.models import Activity, QueuedMessage
 from shared.services import Actor, Notify, create_client, queue_statement, retry_message
 
+# SQLite only: the statement's page, PDF and e-mail; its figures run on both backends in test_report_figures.
+pytestmark = pytest.mark.backends("sqlite")
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 RUNNING_BALANCES = ["29,025.00", "19,025.00", "0.00", "53,750.00", "33,750.00", "36,900.00", "44,900.00"]
 

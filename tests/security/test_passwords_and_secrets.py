@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import main_service
 from shared.db import db
 from shared.messages.delivery import drain_queue
 from shared.models import ApiKey, QueuedMessage, User
@@ -75,20 +76,23 @@ def test_api_key_is_printed_once_and_stored_only_as_a_hash(admin_app, engine, ca
     assert secret not in caplog.text
 
 
-def test_error_pages_show_no_secret(admin_app, api_app, keys, caplog):
+def test_error_pages_show_no_secret(admin_app, api_app, keys, database_url, caplog):
     """A 404, a 405 and an unexpected 500 on both services: nothing of the configuration leaks."""
     caplog.set_level(logging.DEBUG)
+    app = main_service.create_app(app_config(database_url))  # not the shared admin_app: this test adds a route
 
-    @admin_app.get("/boom")
+    @app.get("/boom")
     def boom():
-        raise RuntimeError(f"failure near {admin_app.config['SECRET_KEY'][:0]}")
+        raise RuntimeError(f"failure near {app.config['SECRET_KEY'][:0]}")
 
     pages = [
-        admin_app.test_client().get("/boom"),
-        admin_app.test_client().get("/admin/nowhere"),
+        app.test_client().get("/boom"),
+        app.test_client().get("/admin/nowhere"),
         api_app.test_client().get("/api/v1/nowhere", headers={"Authorization": f"Bearer {keys['admin']}"}),
         api_app.test_client().delete("/api/v1/invoices", headers={"Authorization": f"Bearer {keys['admin']}"}),
     ]
+    with app.app_context():
+        db.engine.dispose()
     assert pages[0].status_code == 500
     for page in pages:
         body = page.get_data(as_text=True)

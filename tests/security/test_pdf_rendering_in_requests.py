@@ -26,6 +26,9 @@ from shared.messages.compose import build_email_parts
 from shared.models import Invoice, QueuedMessage
 from shared.services import Actor, Notify, create_client, create_draft, issue_invoice
 
+# SQLite only: which requests render a PDF is decided in Python.
+pytestmark = pytest.mark.backends("sqlite")
+
 LONG = "Line of work described at length so it wraps across many printed rows in the PDF. " * 6  # ~500 chars
 HUGE_ITEMS = [
     {"description": f"{i + 1}. {LONG}"[:500], "quantity": "1", "unit_price": "10.00", "tax_rate": "0"}

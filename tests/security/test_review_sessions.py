@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shared.models import User
 from shared.services.sign_in import SESSION_LIFETIME
 from support import ADMIN_PASSWORD, Browser, sign_in
+
+# SQLite only: session versions are compared in Python on each request.
+pytestmark = pytest.mark.backends("sqlite")
 
 NEW_PASSWORD = "another-long-password"
 
