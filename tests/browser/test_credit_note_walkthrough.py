@@ -1,9 +1,12 @@
 """SPEC §11 in a real browser: a credit note from the invoice page, then a refund of client credit from the client page.
 
-Saves the screenshots under docs/screenshots/ (credit-note-*.png).
+Saves its screenshots (credit-note-*.png) under test-artifacts/, or with
+UPDATE_SCREENSHOTS=1 under docs/screenshots/ (so a plain run never changes a tracked file).
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -17,7 +20,7 @@ pytestmark = pytest.mark.backends("sqlite")
 
 PASSWORD = "a-long-test-password"
 WAIT = 10_000
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = ROOT / ("docs/screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1" else "test-artifacts")
 
 
 @pytest.fixture
