@@ -59,8 +59,8 @@ test: $(DEPS)
 	cat test-artifacts/resilience.log; \
 	test $$main -eq 0 -a $$faults -eq 0
 
-# SQLite only, no browser, no process starts, no faults (SPEC §17 wants 90 s on two cores: it takes
-# about 185 CPU-seconds, so about 95 s on two idle cores, and longer when they are shared).
+# SQLite only, no browser, no process starts, no faults (SPEC §17 wants 90 s on two cores: on two idle
+# cores it took 86 s by pytest's count, 90 s with make, about 165 CPU-seconds; longer when they are shared).
 test-fast: $(DEPS)
 	@$(MAKE) --no-print-directory system-packages APT_PACKAGES="$(APT_RUNTIME) $(APT_TEST_FAST)"
 	$(PYTEST) $(FAST_ARGS) $(PYTEST_ARGS)
