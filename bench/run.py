@@ -496,7 +496,7 @@ class Bench:
     def scale(self, app, client_ids: list[int]) -> None:
         self.sql(
             "TRUNCATE invoices, invoice_lines, email_queue, payments, activity, idempotency_records,"
-            " invoice_rollups, payment_rollups"
+            " invoice_rollups, payment_rollups CASCADE"  # and what refers to them (credit notes, webhook events, ...)
         )
         user_id = self.sql("SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1")[0][0]
         started = time.perf_counter()
