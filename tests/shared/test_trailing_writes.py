@@ -1,0 +1,74 @@
+"""Writes sent with the commit (shared.transactions.at_commit, SPEC §17) and the webhook-endpoint cache.
+
+Timeline rows, running totals and stored answers are written with a
+transaction's last round trip. They must land in their order, vanish with a
+rollback, run at once inside a savepoint, and never leak into the next
+transaction. The enabled webhook endpoints are kept per process under
+``settings.webhook_endpoints_version``; a change made through another session
+must be seen by the next event.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared.activity import record_activity
+from shared.inputs import WebhookEndpointInput
+from shared.models import Activity, WebhookEvent
+from shared.models.enums import WebhookEventType
+from shared.services.webhooks import create_webhook_endpoint
+from shared.transactions import atomic
+from shared.webhooks.events import emit_event
+
+
+def timeline(session: Session, client_id: int) -> list[str]:
+    return list(session.scalars(select(Activity.verb).where(Activity.client_id == client_id).order_by(Activity.id)))
+
+
+def test_timeline_rows_are_written_at_commit_in_their_order(session, actor, make_client):
+    client = make_client()
+    with atomic(session):
+        for verb in ("first", "second", "third"):
+            record_activity(session, actor, verb, client, client_id=client.id)
+        session.flush()
+        assert timeline(session, client.id) == []  # not yet: they go with the commit
+    assert timeline(session, client.id) == ["first", "second", "third"]
+
+
+def test_a_rollback_takes_the_trailing_writes_with_it(session, actor, make_client):
+    client = make_client()
+    with pytest.raises(RuntimeError), atomic(session):
+        record_activity(session, actor, "lost", client, client_id=client.id)
+        raise RuntimeError("the use case failed")
+    with atomic(session):
+        record_activity(session, actor, "kept", client, client_id=client.id)
+    assert timeline(session, client.id) == ["kept"]
+
+
+def test_inside_a_savepoint_a_timeline_row_is_written_at_once(session, actor, make_client):
+    client = make_client()
+    with atomic(session):
+        savepoint = session.begin_nested()
+        record_activity(session, actor, "in the savepoint", client, client_id=client.id)
+        assert timeline(session, client.id) == ["in the savepoint"]
+        savepoint.rollback()
+        assert timeline(session, client.id) == []
+        record_activity(session, actor, "after it", client, client_id=client.id)
+    assert timeline(session, client.id) == ["after it"]
+
+
+def test_an_endpoint_added_through_another_session_is_seen_by_the_next_event(session, engine, actor):
+    def emit() -> None:
+        with atomic(session):
+            emit_event(session, WebhookEventType.INVOICE_CREATED, {"id": 1})
+
+    emit()  # nobody listens: nothing written, and this process now remembers "no endpoints"
+    assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+    with Session(engine) as other:
+        create_webhook_endpoint(
+            other, actor=actor, data=WebhookEndpointInput(url="http://127.0.0.1:9/hook"), allow_private=True
+        )
+    emit()
+    assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
