@@ -7,6 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import event, func, select
 
+import bench.run
 from shared.db import db
 from shared.models import Activity, IdempotencyRecord, Invoice, InvoiceLine, QueuedMessage
 
@@ -100,16 +101,7 @@ def test_a_failure_while_issuing_leaves_nothing_behind(api, ngn_body, api_app, m
     assert json.loads(retried.get_data())["number"] == f"INV-{YEAR}-00001"
 
 
-BENCH_BODY = {  # what `make bench` posts (bench/run.py): 3 lines, issued, e-mailed
-    "currency": "NGN",
-    "items": [
-        {"description": "Consulting", "quantity": "2", "unit_price": "15000.00", "tax_rate": "7.5"},
-        {"description": "Hosting (monthly)", "quantity": "1", "unit_price": "8000.00", "tax_rate": "7.5"},
-        {"description": "Training session", "quantity": "3", "unit_price": "2500.00", "tax_rate": "0"},
-    ],
-    "issue": True,
-    "notify": {"email": True, "sms": False},
-}
+BENCH_BODY = bench.run.BODY  # what `make bench` posts: 3 lines, issued, e-mailed
 # SPEC §17 / issue 19: at most 8 statements, one commit, on Postgres (each statement a round trip).
 # SQLite runs in process (no round trips), counts its BEGINs and reloads the key after BEGIN IMMEDIATE
 # (shared.db.begin_write); its bound only catches a regression.

@@ -162,32 +162,9 @@ def test_receipt_pdf_and_its_void_stamp(session, actor, make_invoice):
     assert "VOID" in squeeze(pdf_text(render_receipt_pdf(session, payment)))
 
 
-def test_hostile_client_name_is_text_and_nothing_outside_assets_is_fetched(
-    session, make_client, make_invoice, monkeypatch
-):
-    settings = get_settings(session)
-    settings.logo, settings.logo_mime = PNG_1PX, "image/png"
-    session.commit()
-    requested: list[str] = []
-    original = DocumentURLFetcher.fetch
-
-    def recording_fetch(self, url, headers=None):
-        requested.append(url)
-        return original(self, url, headers)
-
-    monkeypatch.setattr(DocumentURLFetcher, "fetch", recording_fetch)
-    monkeypatch.setattr(engine, "_images", (b"", {}))  # this logo not yet decoded in this process
-    invoice = make_invoice(issue=True, client=make_client(name=HOSTILE_NAME))
-
-    text = pdf_text(render_invoice_pdf(session, invoice), layout=False)
-
-    assert squeeze(HOSTILE_NAME) in squeeze(text)
-    assert LOGO_URL in requested  # the logo is the one thing fetched besides our CSS
-    assets = ASSETS_DIR.as_uri() + "/"
-    assert all(url == LOGO_URL or url.startswith(assets) for url in requested), requested
-
-
-def test_the_logo_is_decoded_once_per_logo_not_once_per_render(session, make_invoice, monkeypatch):
+@pytest.fixture
+def logo_fetches(session, monkeypatch) -> list[str]:
+    """A company logo, no image decoded yet in this process, and the list of URLs the renderer fetches."""
     settings = get_settings(session)
     settings.logo, settings.logo_mime = PNG_1PX, "image/png"
     session.commit()
@@ -200,6 +177,25 @@ def test_the_logo_is_decoded_once_per_logo_not_once_per_render(session, make_inv
 
     monkeypatch.setattr(DocumentURLFetcher, "fetch", recording_fetch)
     monkeypatch.setattr(engine, "_images", (b"", {}))
+    return requested
+
+
+def test_hostile_client_name_is_text_and_nothing_outside_assets_is_fetched(
+    session, make_client, make_invoice, logo_fetches
+):
+    requested = logo_fetches
+    invoice = make_invoice(issue=True, client=make_client(name=HOSTILE_NAME))
+
+    text = pdf_text(render_invoice_pdf(session, invoice), layout=False)
+
+    assert squeeze(HOSTILE_NAME) in squeeze(text)
+    assert LOGO_URL in requested  # the logo is the one thing fetched besides our CSS
+    assets = ASSETS_DIR.as_uri() + "/"
+    assert all(url == LOGO_URL or url.startswith(assets) for url in requested), requested
+
+
+def test_the_logo_is_decoded_once_per_logo_not_once_per_render(session, make_invoice, monkeypatch, logo_fetches):
+    requested = logo_fetches
     first, second = make_invoice(issue=True), make_invoice(issue=True)
     one = render_invoice_pdf(session, first)
     render_invoice_pdf(session, second)
@@ -208,7 +204,7 @@ def test_the_logo_is_decoded_once_per_logo_not_once_per_render(session, make_inv
     other = Image.new("RGB", (3, 2), (200, 10, 10))
     buffer = io.BytesIO()
     other.save(buffer, format="PNG")
-    settings.logo = buffer.getvalue()
+    get_settings(session).logo = buffer.getvalue()
     session.commit()
     assert render_invoice_pdf(session, first) != one  # a new logo is fetched and drawn, never the cached one
     assert requested.count(LOGO_URL) == 2
