@@ -25,7 +25,7 @@ from shared.db import UTCDateTime, db, utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.models import ApiKey, IdempotencyRecord
 from shared.services import atomic
-from shared.transactions import at_commit
+from shared.transactions import at_commit, before_trailing_writes
 
 HEADER = "Idempotency-Key"
 KEEP_FOR = dt.timedelta(hours=24)
@@ -103,14 +103,41 @@ def _claim(session, api_key: ApiKey, key: str, digest: str) -> int | Idempotency
     ).scalar_one()
 
 
+class _Answer:
+    """A handler's (body, status, headers); a body given as a function is made at commit (see run_idempotent)."""
+
+    def __init__(self, returned: Any) -> None:
+        self.payload, self.status, self.headers = unpack(returned)
+
+    def settle_at_commit(self, session, then: Callable[[], None] = lambda: None) -> None:
+        if callable(self.payload):
+            make = self.payload
+
+            def settle(_session) -> None:
+                self.payload = make()
+                then()
+
+            before_trailing_writes(session, settle)
+        else:
+            then()
+
+
 def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> Any:
-    """Run a POST handler once per key; without the header it simply runs."""
+    """Run a POST handler in one transaction, once per key; without the header it simply runs.
+
+    A handler may return its body as a function of no arguments: it is called
+    in the commit, once the transaction's numbers are final
+    (``shared.numbering.number_at_commit``), and before anything is expired.
+    """
     key = request.headers.get(HEADER)
+    session = db.session
     if key is None:
-        return handler()
+        with atomic(session):
+            answer = _Answer(handler())
+            answer.settle_at_commit(session)
+        return answer.payload, answer.status, answer.headers
     key = _check_key(key)
     digest = fingerprint(request.method, request.path, body)
-    session = db.session
     # The claim, the work and the stored answer are one transaction: a failure
     # anywhere rolls all three back, which leaves the key free for a corrected retry.
     with atomic(session):
@@ -124,13 +151,17 @@ def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> An
                 raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
             return _replay(claimed)
         # A handler may return a bare body (status 200) as well as (body, status).
-        payload, status, _ = unpack(handler())
-        stored = json.dumps(payload) + "\n"  # as Flask-RESTful ends the bodies it writes
-        at_commit(
-            session,
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.id == claimed)
-            .values(response_status=status, response_body=stored, completed_at=utcnow()),
-        )
+        answer = _Answer(handler())
+
+        def store() -> None:
+            answer.stored = json.dumps(answer.payload) + "\n"  # as Flask-RESTful ends the bodies it writes
+            at_commit(
+                session,
+                update(IdempotencyRecord)
+                .where(IdempotencyRecord.id == claimed)
+                .values(response_status=answer.status, response_body=answer.stored, completed_at=utcnow()),
+            )
+
+        answer.settle_at_commit(session, then=store)
     # The first answer is the stored bytes too, so every replay is byte-identical to it.
-    return _json_response(stored, status)
+    return _json_response(answer.stored, answer.status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ def record_activity(
     verb: str,
     subject: Any,
     *,
-    summary: str = "",
+    summary: str | Callable[[], str] = "",
     invoice_id: int | None = None,
     client_id: int | None = None,
     details: dict | None = None,
@@ -40,7 +41,7 @@ def record_activity(
         subject_id=subject.id,
         invoice_id=invoice_id,
         client_id=client_id,
-        summary=summary[:500],
+        summary=(lambda: summary()[:500]) if callable(summary) else summary[:500],
         details=details,
     )
     insert_at_commit(session, Activity.__table__, row)

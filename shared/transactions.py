@@ -64,6 +64,7 @@ _TRAILING_ROWS = "trailing_rows"
 _MEMO = "transaction_memo"
 _NOTIFY = "notify_channels"
 _BEFORE_TRAILING = "before_trailing_writes"
+COMMITTING = "committing_trailing_writes"  # set while the before_trailing_writes hooks run
 
 
 def at_commit(session: Session, statement: Executable) -> None:
@@ -89,12 +90,15 @@ def insert_at_commit(session: Session, table: Table, row: dict[str, Any]) -> Non
 
     The rows of one table go out as one multi-row ``INSERT`` in the order they
     were added, so their ids keep that order. Every row of a table must name
-    the same columns.
+    the same columns. A value may be a function of no arguments, called when
+    the row is written, after the transaction's last flush and the
+    :func:`before_trailing_writes` hooks (a summary that names a number taken
+    at commit, ``shared.numbering.number_at_commit``).
     """
     if isinstance(session, scoped_session):
         session = session()
     if session.in_nested_transaction():
-        session.execute(insert(table).values(row))
+        session.execute(insert(table).values(_settled(row)))
         return
     session.info.setdefault(_TRAILING_ROWS, {}).setdefault(table, []).append(row)
 
@@ -150,11 +154,19 @@ def _write_trailing(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.flush()
-    for hook in session.info.pop(_BEFORE_TRAILING, ()):
-        hook(session)
+    session.info[COMMITTING] = True
+    try:
+        while hooks := session.info.pop(_BEFORE_TRAILING, None):  # a hook may add another
+            for hook in hooks:
+                hook(session)
+    finally:
+        session.info.pop(COMMITTING, None)
     dialect = session.get_bind().dialect.name
     statements = session.info.pop(_TRAILING, [])
-    statements += [_insert_rows(table, rows, dialect) for table, rows in session.info.pop(_TRAILING_ROWS, {}).items()]
+    statements += [
+        _insert_rows(table, [_settled(row) for row in rows], dialect)
+        for table, rows in session.info.pop(_TRAILING_ROWS, {}).items()
+    ]
     channels = sorted(session.info.pop(_NOTIFY, ()))
     if not statements and not channels:
         return
@@ -166,6 +178,11 @@ def _write_trailing(session: Session) -> None:
     if statements:
         final = final.add_cte(*(statement.cte(f"trailing_{n}") for n, statement in enumerate(statements)))
     session.execute(final)
+
+
+def _settled(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with its late values (functions, see :func:`insert_at_commit`) called."""
+    return {name: value() if callable(value) else value for name, value in row.items()}
 
 
 def _insert_rows(table: Table, rows: list[dict[str, Any]], dialect: str) -> Executable:

@@ -84,8 +84,9 @@ class InvoiceList(BaseResource):
                 issue=issue,
                 notify=_notify(notify_data, Notify(email=True)),
             )
-            # A new invoice has no queue rows but the ones just written: no need to read them back.
-            return invoice_json(invoice, messages), 201
+            # A new invoice has no queue rows but the ones just written: no need to read them back. The body
+            # is made at commit, when the number is taken (SPEC §17: the counter is locked for the commit only).
+            return (lambda: invoice_json(invoice, messages)), 201
 
 
 class InvoiceItem(BaseResource):

@@ -28,7 +28,7 @@ from shared.models.enums import (
     TaxCategory,
     WebhookEventType,
 )
-from shared.numbering import next_number
+from shared.numbering import number_at_commit
 from shared.parsing import LATEST_DATE, FieldErrors, clean_text, to_date, to_decimal
 from shared.representations import invoice_snapshot
 from shared.services.clients import normalize_currency
@@ -471,9 +471,10 @@ def _number_and_freeze(session: Session, actor: Actor, invoice: Invoice, *, sett
     if not invoice.lines:
         raise Conflict("an invoice needs at least one line before it is issued")
     settings = settings or get_settings(session)
-    # A new invoice must not be flushed here as a draft: it is inserted once, numbered.
+    # A new invoice must not be flushed here as a draft: it is inserted once, numbered (provisionally
+    # until the commit takes the real number: the counter's lock is held for the commit only).
     with session.no_autoflush:
-        invoice.number = next_number(session, "invoice", invoice.issue_date.year, settings.invoice_number_format)
+        number_at_commit(session, invoice, "invoice", invoice.issue_date.year, settings.invoice_number_format)
     invoice.status = InvoiceStatus.OPEN if invoice.total > 0 else InvoiceStatus.PAID
     invoice.client_snapshot = client.snapshot()
     invoice.issued_at = utcnow()
@@ -490,7 +491,7 @@ def _record_issue(session: Session, actor: Actor, invoice: Invoice, notify: Noti
         invoice,
         invoice_id=invoice.id,
         client_id=invoice.client_id,
-        summary=f"Issued as {invoice.number} for {total}",
+        summary=lambda: f"Issued as {invoice.number} for {total}",  # the number is taken at commit
     )
     messages = queue_invoice_messages(session, invoice, notify, actor=actor) if notify else []
     emit_event(session, WebhookEventType.INVOICE_ISSUED, lambda: invoice_snapshot(session, invoice))

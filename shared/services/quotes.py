@@ -18,7 +18,7 @@ from shared.lookups import get_or_404, get_settings
 from shared.messages.queue import queue_quote_messages
 from shared.models import Invoice, QueuedMessage, Quote, QuoteLine
 from shared.models.enums import QuoteStatus, WebhookEventType
-from shared.numbering import next_number
+from shared.numbering import next_number, settle_numbers
 from shared.parsing import LATEST_DATE, FieldErrors, clean_text, to_date
 from shared.representations import quote_snapshot
 from shared.services.clients import normalize_currency
@@ -371,6 +371,7 @@ def convert_quote(
     quote.status = QuoteStatus.INVOICED
     quote.invoice = invoice
     quote.converted_at = utcnow()
+    settle_numbers(session)  # the summary names the number
     made = f"invoice {invoice.number}" if invoice.number else f"draft invoice {invoice.id}"
     _record(
         session,

@@ -38,6 +38,7 @@ from shared.inputs import DiscountInput, InvoiceDraft, ItemInput, RecurringInvoi
 from shared.lookups import get_or_404, get_settings
 from shared.models import Client, Invoice, RecurringInvoice
 from shared.models.enums import RECURRING_INTERVALS, RECURRING_MODES, RecurringMode, RecurringStatus
+from shared.numbering import settle_numbers
 from shared.parsing import LATEST_DATE, FieldErrors, clean_text, to_date, to_whole
 from shared.recurrence import Schedule
 from shared.services.clients import normalize_currency
@@ -431,6 +432,7 @@ def make_run(session: Session, *, actor: Actor, template: RecurringInvoice) -> I
     template.runs += 1
     template.last_error = None
     _position(template, k + 1)
+    settle_numbers(session)  # the summary names the number
     what = invoice.number or "a draft"
     summary = f"Run of {run_on.isoformat()}: {what} for {format_money(invoice.total, invoice.currency)}"
     if template.emails_invoices:

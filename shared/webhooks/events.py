@@ -17,6 +17,7 @@ from shared.lookups import get_settings
 from shared.messages.queue import notify_workers
 from shared.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from shared.models.enums import ALL_WEBHOOK_EVENTS, WebhookEventType
+from shared.numbering import settle_numbers
 from shared.transactions import forget_memo, transaction_memo
 
 EventData = dict[str, Any] | Callable[[], dict[str, Any]]
@@ -126,4 +127,5 @@ def emit_event(session: Session, event_type: WebhookEventType | str, data: Event
     endpoints = [e for e in enabled_endpoints(session) if e.wants(event_type)]
     if not endpoints:
         return None
+    settle_numbers(session)  # the snapshot leaves the transaction: it shows the real number, not a provisional one
     return write_event(session, event_type, data() if callable(data) else data, endpoints)

@@ -133,3 +133,74 @@ def test_two_processes_issuing_at_once_get_consecutive_unique_numbers(backend, d
     assert numbers == [f"INV-{year}-{n:05d}" for n in range(1, 101)]
     # Both processes really did interleave their work.
     assert len(results[0]) == len(results[1]) == 50
+
+
+# ---------------------------------------------------------------- the number taken at commit (SPEC §17)
+
+
+def test_inside_the_issuing_transaction_the_number_is_provisional_and_the_commit_takes_the_real_one(
+    session, make_invoice, actor
+):
+    from shared.numbering import is_provisional
+    from shared.services.invoices import issue_invoice as issue
+    from shared.transactions import atomic
+
+    draft = make_invoice()
+    with atomic(session):
+        invoice, _ = issue(session, actor=actor, invoice_id=draft.id)
+        assert is_provisional(invoice.number)
+        # Nothing outside the transaction can take or see it: the counter has not moved yet.
+        assert session.execute(sa.text("SELECT count(*) FROM number_counters")).scalar() == 0
+    assert invoice.number == f"INV-{dt.date.today().year}-00001"
+    session.expire_all()
+    assert session.get(Invoice, draft.id).number == f"INV-{dt.date.today().year}-00001"
+    summaries = session.execute(sa.text("SELECT summary FROM activity WHERE verb = 'issued'")).scalars().all()
+    assert summaries == [f"Issued as INV-{dt.date.today().year}-00001 for $100.00"]
+
+
+def test_a_rolled_back_issue_takes_no_number_at_commit(session, make_invoice, actor):
+    from shared.services.invoices import issue_invoice as issue
+    from shared.transactions import atomic
+
+    draft = make_invoice()
+    with pytest.raises(RuntimeError), atomic(session):
+        issue(session, actor=actor, invoice_id=draft.id)
+        raise RuntimeError("the use case fails after issuing")
+    assert session.get(Invoice, draft.id).number is None
+    assert make_invoice(issue=True).number.endswith("-00001")
+
+
+def test_in_a_savepoint_the_number_is_taken_at_once(session, make_invoice, actor):
+    from shared.services.invoices import issue_invoice as issue
+    from shared.transactions import atomic
+
+    kept, dropped = make_invoice(), make_invoice()
+    with atomic(session):
+        with session.begin_nested():
+            invoice, _ = issue(session, actor=actor, invoice_id=kept.id)
+            assert invoice.number.endswith("-00001")  # real at once: a savepoint may roll back alone
+        savepoint = session.begin_nested()
+        issue(session, actor=actor, invoice_id=dropped.id)
+        savepoint.rollback()
+    session.expire_all()
+    assert session.get(Invoice, kept.id).number.endswith("-00001")
+    assert session.get(Invoice, dropped.id).number is None
+    assert make_invoice(issue=True).number.endswith("-00002")  # the savepoint's number went back: no gap
+
+
+def test_settling_early_gives_the_real_number_before_the_commit(session, make_invoice, actor):
+    from shared.numbering import settle_numbers
+    from shared.services.invoices import issue_invoice as issue
+    from shared.transactions import atomic
+
+    first, second = make_invoice(), make_invoice()
+    with atomic(session):
+        one, _ = issue(session, actor=actor, invoice_id=first.id)
+        two, _ = issue(session, actor=actor, invoice_id=second.id)
+        settle_numbers(session)  # what a webhook snapshot does before it leaves the transaction
+        assert (one.number, two.number) == (
+            f"INV-{dt.date.today().year}-00001",
+            f"INV-{dt.date.today().year}-00002",
+        )
+    session.expire_all()
+    assert session.get(Invoice, second.id).number.endswith("-00002")
