@@ -150,10 +150,11 @@ def _compute(
             errors.add("discount.value", f"must have at most {exponent} decimals in {currency}")
             errors.raise_if_any()
     lines = [money.LineInput(i["quantity"], i["unit_price"], i["tax_rate"]) for i in items]
-    subtotal_check = money.compute_totals(lines, currency, None, tax_rounding)
-    if discount is not None and discount.kind == "fixed" and discount.value > subtotal_check.subtotal:
-        amount = money.format_amount(subtotal_check.subtotal, currency)
-        raise ValidationFailed.one("discount.value", f"a fixed discount cannot exceed the subtotal of {amount}")
+    if discount is not None and discount.kind == "fixed":
+        subtotal = money.compute_totals(lines, currency, None, tax_rounding).subtotal
+        if discount.value > subtotal:
+            amount = money.format_amount(subtotal, currency)
+            raise ValidationFailed.one("discount.value", f"a fixed discount cannot exceed the subtotal of {amount}")
     totals = money.compute_totals(lines, currency, discount, tax_rounding)
     for index, line in enumerate(totals.lines):
         if line.amount > limits.MAX_AMOUNT:
