@@ -92,6 +92,28 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+COLLECTED_ON = dt.date.today()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Modules that name the day they run on ``TODAY = dt.date.today()`` (or ``YEAR``) get it again at each test.
+
+    Read once at collection, a run that crosses midnight UTC compared the
+    product's today with yesterday's, and six tests failed that pass a minute
+    later. Only a value equal to the collection day is moved on (a module's
+    fixed date stays). Fixtures and the test itself run after this hook.
+    """
+    module = getattr(item, "module", None)
+    today = dt.date.today()
+    if module is None or today == COLLECTED_ON:
+        return
+    if getattr(module, "TODAY", None) == COLLECTED_ON:
+        module.TODAY = today
+    if getattr(module, "YEAR", None) == COLLECTED_ON.year:
+        module.YEAR = today.year
+
+
 def _pg_admin_engine() -> sa.Engine | None:
     engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     try:
