@@ -87,10 +87,10 @@ def app(environ, start_response):
         invoice_id = cursor.fetchone()[0]
         # The same running total the real app keeps (shared.models.rollups), so the comparison stays fair.
         cursor.execute(
-            "INSERT INTO invoice_rollups (currency, status, due_date, invoice_count, total, amount_paid)"
-            " VALUES ('NGN', 'open', %s, 1, %s, 0) ON CONFLICT (currency, status, due_date) DO UPDATE"
+            "INSERT INTO invoice_rollups (currency, status, due_date, issue_month, invoice_count, total, amount_paid)"
+            " VALUES ('NGN', 'open', %s, %s, 1, %s, 0) ON CONFLICT (currency, status, due_date, issue_month) DO UPDATE"
             " SET invoice_count = invoice_rollups.invoice_count + 1, total = invoice_rollups.total + excluded.total",
-            (today + dt.timedelta(days=14), totals.total),
+            (today + dt.timedelta(days=14), f"{today:%Y-%m}", totals.total),
         )
         cursor.executemany(
             "INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_price, tax_rate, amount,"

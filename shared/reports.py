@@ -122,6 +122,11 @@ class Period:
             month = add_months(month, 1)
         return keys
 
+    @property
+    def is_whole_months(self) -> bool:
+        """Starts on the first of a month and ends on the last day of one."""
+        return self.start.day == 1 and (self.end + dt.timedelta(days=1)).day == 1
+
     def contains(self, column) -> ColumnElement[bool]:
         return column.between(self.start, self.end)
 
@@ -304,14 +309,27 @@ def income_statement(session: Session, currency: str, period: Period) -> IncomeS
     refunded = _by_month(
         session, Refund.refunded_on, Refund.amount, Refund.currency == currency, period.contains(Refund.refunded_on)
     )
-    invoiced = _by_month(
-        session,
-        Invoice.issue_date,
-        Invoice.total,
-        Invoice.currency == currency,
-        Invoice.status.in_(ISSUED_STATES),
-        period.contains(Invoice.issue_date),
-    )
+    if period.is_whole_months:  # the dashboard's twelve months: the running totals (their cost stays flat)
+        invoiced = dict(
+            session.execute(
+                select(InvoiceRollup.issue_month, _sum(InvoiceRollup.total))
+                .where(
+                    InvoiceRollup.currency == currency,
+                    InvoiceRollup.status.in_(ISSUED_STATES),
+                    InvoiceRollup.issue_month.in_(period.month_keys()),
+                )
+                .group_by(InvoiceRollup.issue_month)
+            ).all()
+        )
+    else:  # a report's own dates may cut a month: the invoices themselves
+        invoiced = _by_month(
+            session,
+            Invoice.issue_date,
+            Invoice.total,
+            Invoice.currency == currency,
+            Invoice.status.in_(ISSUED_STATES),
+            period.contains(Invoice.issue_date),
+        )
     credited = _by_month(
         session,
         CreditNote.issue_date,

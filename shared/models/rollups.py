@@ -4,10 +4,12 @@ The dashboard and the summary reports (``shared.reports``) read two small
 tables instead of aggregating every invoice and payment, so their cost
 follows the number of currencies, states and due dates, not of invoices:
 
-- ``invoice_rollups`` (currency, status, due date) -> count, sum of ``total``,
+- ``invoice_rollups`` (currency, status, due date, issue month) -> count, sum of ``total``,
   sum of ``amount_paid``, sum of ``amount_credited`` (SPEC §11), for every invoice but drafts. Only live invoices
   (open, partly paid) keep their real due date, which aging and "overdue"
   need; paid and void invoices share the one date :data:`SETTLED_DUE_DATE`.
+  The issue month (``YYYY-MM``) gives the "invoiced" column of the income
+  statement, month by month; an issued invoice's issue date never changes.
   Drafts are left out on purpose: they are few (the reports count them
   directly), and a draft row would be one hot row that creating an invoice
   locks *before* taking its number while issuing a draft locks it *after*,
@@ -66,7 +68,7 @@ SETTLED_DUE_DATE = dt.date(1, 1, 1)
 
 
 class InvoiceRollup(db.Model):
-    """Invoices but drafts per (currency, status, due date): how many, their totals and amounts paid.
+    """Invoices but drafts per (currency, status, due date, issue month): how many, their totals and amounts paid.
 
     ``due_date`` is the real due date only for live (open, partly paid)
     invoices; for the other states it is :data:`SETTLED_DUE_DATE`. Rows whose
@@ -82,6 +84,7 @@ class InvoiceRollup(db.Model):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     due_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    issue_month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM of the issue date
     invoice_count: Mapped[int]
     total: Mapped[Decimal]
     amount_paid: Mapped[Decimal]
@@ -104,7 +107,7 @@ class InvoiceRollup(db.Model):
         )
 
     def __repr__(self) -> str:
-        return f"<InvoiceRollup {self.currency} {self.status} {self.due_date} x{self.invoice_count}>"
+        return f"<InvoiceRollup {self.currency} {self.status} {self.due_date} {self.issue_month} x{self.invoice_count}>"
 
 
 class PaymentRollup(db.Model):
@@ -124,19 +127,20 @@ class PaymentRollup(db.Model):
 
 log = logging.getLogger("shared.models.rollups")
 
-INVOICE_FIELDS = ("currency", "status", "due_date", "total", "amount_paid", "amount_credited")
+INVOICE_FIELDS = ("currency", "status", "due_date", "issue_date", "total", "amount_paid", "amount_credited")
+INVOICE_KEY = ("currency", "status", "due_date", "issue_month")
 PAYMENT_FIELDS = ("currency", "paid_on", "amount", "voided_at")
 ZERO = Decimal(0)
 
-InvoiceKey = tuple[str, str, dt.date]
+InvoiceKey = tuple[str, str, dt.date, str]
 PaymentKey = tuple[str, dt.date]
 
 
-def invoice_key(currency: str, status: str, due_date: dt.date) -> InvoiceKey | None:
+def invoice_key(currency: str, status: str, due_date: dt.date, issue_date: dt.date) -> InvoiceKey | None:
     """The rollup row an invoice counts in (None for a draft): only live invoices keep their due date."""
     if status == InvoiceStatus.DRAFT:
         return None
-    return (currency, status, due_date if status in LIVE_INVOICE_STATES else SETTLED_DUE_DATE)
+    return (currency, status, due_date if status in LIVE_INVOICE_STATES else SETTLED_DUE_DATE, f"{issue_date:%Y-%m}")
 
 
 @dataclass
@@ -147,7 +151,7 @@ class Deltas:
     payments: dict[PaymentKey, list] = field(default_factory=dict)
 
     def add_invoice(self, values: Mapping[str, Any], sign: int) -> None:
-        key = invoice_key(values["currency"], values["status"], values["due_date"])
+        key = invoice_key(values["currency"], values["status"], values["due_date"], values["issue_date"])
         if key is None:
             return
         row = self.invoices.setdefault(key, [0, ZERO, ZERO, ZERO])
@@ -213,6 +217,9 @@ def _recount(session: Session, model, key_values: dict) -> None:
         where = [Invoice.currency == key_values["currency"], Invoice.status == key_values["status"]]
         if key_values["status"] in LIVE_INVOICE_STATES:
             where.append(Invoice.due_date == key_values["due_date"])
+        first = dt.date.fromisoformat(key_values["issue_month"] + "-01")
+        following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        where += [Invoice.issue_date >= first, Invoice.issue_date < following]
         count, total, paid, credited = session.execute(
             select(
                 func.count(),
@@ -256,7 +263,7 @@ def apply_deltas(session: Session, deltas: Deltas, *, trailing: bool = False) ->
     tables = (
         (
             InvoiceRollup,
-            ("currency", "status", "due_date"),
+            INVOICE_KEY,
             ("invoice_count", "total", "amount_paid", "amount_credited"),
             deltas.invoices,
         ),
@@ -286,7 +293,8 @@ def count_inserted(
 ) -> None:
     """Add rows written by a bulk INSERT (which fires no flush events) to the rollups, in its transaction.
 
-    Invoice rows need ``currency, status, due_date, total, amount_paid`` (``amount_credited`` 0 if left out);
+    Invoice rows need ``currency, status, due_date, issue_date, total, amount_paid`` (``amount_credited`` 0 if
+    left out);
     payment rows ``currency, paid_on, amount, voided_at``.
     """
     deltas = Deltas()
@@ -390,17 +398,25 @@ for _name in PAYMENT_FIELDS:
 
 _KEY_DUE_DATE = f"CASE WHEN {one_of('status', LIVE_INVOICE_STATES)} THEN due_date ELSE '{SETTLED_DUE_DATE}' END"
 
-# Plain SQL that SQLite and Postgres both run (Fixed4 sums stay exact on both:
-# on SQLite they add scaled integers). Migration 0005 carries a frozen copy.
-REBUILD_SQL = (
-    "DELETE FROM invoice_rollups",
-    "INSERT INTO invoice_rollups (currency, status, due_date, invoice_count, total, amount_paid, amount_credited)"
-    f" SELECT currency, status, {_KEY_DUE_DATE}, count(*), sum(total), sum(amount_paid), sum(amount_credited)"
-    f" FROM invoices WHERE status <> {sql_literal(InvoiceStatus.DRAFT)} GROUP BY 1, 2, 3",
-    "DELETE FROM payment_rollups",
-    "INSERT INTO payment_rollups (currency, paid_on, payment_count, amount)"
-    " SELECT currency, paid_on, count(*), sum(amount) FROM payments WHERE voided_at IS NULL GROUP BY 1, 2",
-)
+# YYYY-MM of the issue date, as each database writes it.
+_KEY_ISSUE_MONTH = {"postgresql": "to_char(issue_date, 'YYYY-MM')", "sqlite": "strftime('%Y-%m', issue_date)"}
+
+
+def rebuild_sql(dialect: str) -> tuple[str, ...]:
+    """The statements that recount both tables (Fixed4 sums stay exact on both databases:
+    on SQLite they add scaled integers). Migrations 0005 and 0017 carry frozen copies."""
+    return (
+        "DELETE FROM invoice_rollups",
+        "INSERT INTO invoice_rollups"
+        " (currency, status, due_date, issue_month, invoice_count, total, amount_paid, amount_credited)"
+        f" SELECT currency, status, {_KEY_DUE_DATE}, {_KEY_ISSUE_MONTH[dialect]},"
+        " count(*), sum(total), sum(amount_paid), sum(amount_credited)"
+        f" FROM invoices WHERE status <> {sql_literal(InvoiceStatus.DRAFT)} GROUP BY 1, 2, 3, 4",
+        "DELETE FROM payment_rollups",
+        "INSERT INTO payment_rollups (currency, paid_on, payment_count, amount)"
+        " SELECT currency, paid_on, count(*), sum(amount) FROM payments WHERE voided_at IS NULL GROUP BY 1, 2",
+    )
+
 
 # Writers add to rollup rows under ROW EXCLUSIVE; this mode waits for those in
 # flight and holds new ones back until the rebuild commits, so each change is
@@ -422,7 +438,7 @@ def rebuild_rollups(session: Session) -> Rebuilt:
     """
     if session.connection().dialect.name == "postgresql":
         session.execute(text(PG_LOCK_SQL))
-    counts = [session.execute(text(sql)).rowcount for sql in REBUILD_SQL]
+    counts = [session.execute(text(sql)).rowcount for sql in rebuild_sql(session.get_bind().dialect.name)]
     return Rebuilt(invoice_rows=counts[1], payment_rows=counts[3])
 
 
@@ -433,14 +449,15 @@ def _expected(session: Session) -> tuple[dict, dict]:
             Invoice.currency,
             Invoice.status,
             Invoice.due_date,
+            Invoice.issue_date,
             func.count(),
             func.sum(Invoice.total, type_=Invoice.total.type),
             func.sum(Invoice.amount_paid, type_=Invoice.amount_paid.type),
             func.sum(Invoice.amount_credited, type_=Invoice.amount_credited.type),
-        ).group_by(Invoice.currency, Invoice.status, Invoice.due_date)
+        ).group_by(Invoice.currency, Invoice.status, Invoice.due_date, Invoice.issue_date)
     )
-    for currency, status, due_date, count, total, paid, credited in rows:
-        key = invoice_key(currency, status, due_date)
+    for currency, status, due_date, issue_date, count, total, paid, credited in rows:
+        key = invoice_key(currency, status, due_date, issue_date)
         if key is None:
             continue
         before = invoices.get(key, (0, ZERO, ZERO, ZERO))
@@ -464,7 +481,7 @@ def rollup_differences(session: Session) -> list[str]:
     """
     expected_invoices, expected_payments = _expected(session)
     stored_invoices = {
-        (r.currency, r.status, r.due_date): (r.invoice_count, r.total, r.amount_paid, r.amount_credited)
+        (r.currency, r.status, r.due_date, r.issue_month): (r.invoice_count, r.total, r.amount_paid, r.amount_credited)
         for r in session.scalars(select(InvoiceRollup))
         if (r.invoice_count, r.total, r.amount_paid, r.amount_credited) != (0, ZERO, ZERO, ZERO)
     }

@@ -63,6 +63,31 @@ def test_income_statement_months_cross_a_year(session, books):
     ]
 
 
+def test_invoiced_by_month_comes_from_the_running_totals_for_whole_months(session, books):
+    """The dashboard's twelve whole months read the rollups (flat cost); a cut month reads the invoices: same figures."""
+    from sqlalchemy import event
+
+    whole = reports.Period(dt.date(2025, 1, 1), dt.date(2025, 6, 30))
+    cut = reports.Period(dt.date(2025, 1, 1), dt.date(2025, 6, 29))  # the books have nothing on 30 June
+    assert whole.is_whole_months and not cut.is_whole_months
+    seen: list[str] = []
+
+    def on_statement(_conn, _cursor, statement, *_):
+        seen.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        from_rollups = reports.income_statement(session, "NGN", whole)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+    from_invoices = reports.income_statement(session, "NGN", cut)
+    invoiced = [(m.month, m.invoiced) for m in from_rollups.months]
+    assert invoiced == [(m.month, m.invoiced) for m in from_invoices.months]
+    assert any(amount for _, amount in invoiced)
+    assert not [s for s in seen if " invoices" in s.replace("\n", " ")], "a whole-month statement read the invoices"
+
+
 def test_aging_buckets_and_by_client(session, books):
     ngn = reports.aging(session, "NGN", today=TODAY)
     assert [(b.key, b.amount, b.count) for b in ngn.buckets] == [
