@@ -7,7 +7,10 @@ Each message goes through three short transactions and one call outside any:
    ``BEGIN IMMEDIATE`` on SQLite, the single-writer claim), marked
    ``sending`` under this worker's lease, and committed;
 2. **build**: the row's e-mail or text is built in a read transaction, which
-   ends before anything leaves the machine;
+   ends before anything leaves the machine; the same read checks the lease is
+   still this worker's and the message still wanted (the row is locked and
+   written first only to cancel it, or to renew a lease less than half of
+   which is left);
 3. **send** through the configured backend, with no transaction open;
 4. **record** the outcome, only if the row is still leased by this worker.
 
@@ -46,7 +49,7 @@ from shared.messages import (
     get_sms_backend,
 )
 from shared.messages.compose import build_email, build_sms, check_recipient
-from shared.models import QueuedMessage
+from shared.models import Invoice, QueuedMessage
 from shared.models.enums import MessageState, WebhookEventType
 from shared.representations import notification_json
 from shared.transactions import atomic
@@ -241,6 +244,17 @@ def _still_leased(session: Session, row_id: int, owner: str) -> QueuedMessage | 
     return leased_row(session, MESSAGES, row_id, owner)
 
 
+def _leased_long_enough(row: QueuedMessage | None, owner: str, now: dt.datetime, settings: DeliverySettings) -> bool:
+    """``owner`` holds the row's lease with at least half of it left (enough to build and send it)."""
+    return (
+        row is not None
+        and row.state == MessageState.SENDING
+        and row.lease_owner == owner
+        and row.lease_expires_at is not None
+        and row.lease_expires_at - now >= dt.timedelta(seconds=settings.lease_seconds / 2)
+    )
+
+
 def _no_longer_wanted(row: QueuedMessage) -> str | None:
     """Why a claimed row should not go out after all (its invoice changed meanwhile).
 
@@ -341,27 +355,36 @@ def deliver_message(
     started = time.monotonic()
     attempt = _Attempt(row_id)
 
-    # 1. Renew the lease for this message and check it is still wanted.
-    with atomic(session):
-        row = _still_leased(session, row_id, owner)
-        if row is not None:
-            attempt.kind, attempt.channel, attempt.attempt = row.kind, row.channel, row.attempts
-            attempt.document = _document_number(row)
-            row.lease_expires_at = clock() + dt.timedelta(seconds=settings.lease_seconds)
-            reason = _no_longer_wanted(row)
-            if reason:
-                _cancel(session, row, reason, owner=owner, now=clock())
-                attempt.outcome, attempt.detail = MessageState.CANCELLED, reason
-    if row is None or attempt.outcome == MessageState.CANCELLED:
-        _log_attempt(attempt, started)
-        return attempt.outcome
+    # 1. Check the lease is still ours and the message still wanted. Usually a read, in the
+    # transaction that builds the message: the claim leased the batch a moment ago, and no
+    # one else may take a row while its lease runs. Only when less than half the lease is
+    # left, or the message is no longer wanted, is the row locked and written (renewed or
+    # cancelled) in a transaction of its own, which costs a commit.
+    row = session.get(QueuedMessage, row_id, populate_existing=True)
+    if not _leased_long_enough(row, owner, clock(), settings) or _no_longer_wanted(row):
+        session.rollback()
+        with atomic(session):
+            row = _still_leased(session, row_id, owner)
+            if row is not None:
+                row.lease_expires_at = clock() + dt.timedelta(seconds=settings.lease_seconds)
+                reason = _no_longer_wanted(row)
+                if reason:
+                    attempt.kind, attempt.channel, attempt.attempt = row.kind, row.channel, row.attempts
+                    attempt.document = _document_number(row)
+                    _cancel(session, row, reason, owner=owner, now=clock())
+                    attempt.outcome, attempt.detail = MessageState.CANCELLED, reason
+        if row is None or attempt.outcome == MessageState.CANCELLED:
+            _log_attempt(attempt, started)
+            return attempt.outcome
+        row = session.get(QueuedMessage, row_id)
+    attempt.kind, attempt.channel, attempt.attempt = row.kind, row.channel, row.attempts
+    attempt.document = _document_number(row)
 
     # 2. Build the message in a read transaction that ends before sending.
     error: DeliveryError | None = None
     payload: Any = None
     recipient = ""
     try:
-        row = session.get(QueuedMessage, row_id)
         recipient = row.recipient
         check_recipient(row.channel, recipient)  # a malformed address fails at once, whatever the backend
         if row.channel == "email":
@@ -449,8 +472,14 @@ def _record(
             row.last_error = None
             row.lease_expires_at = None
             row.updated_at = now
-            if row.kind == "invoice" and row.channel == "email" and row.invoice is not None:
-                row.invoice.last_emailed_at = now
+            if row.kind == "invoice" and row.channel == "email" and row.invoice_id is not None:
+                # One UPDATE, without loading the invoice: nothing else of it changes here.
+                session.execute(
+                    update(Invoice)
+                    .where(Invoice.id == row.invoice_id)
+                    .values(last_emailed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
             verb = "reminder_sent" if row.kind == "reminder" else "sent"  # not a state: activity verbs
             record_activity(
                 session, actor, verb, row, invoice_id=row.invoice_id, client_id=row.client_id, summary=_describe(row)

@@ -90,6 +90,59 @@ def test_no_transaction_is_open_while_a_message_is_sent(session, make_invoice, c
     assert backends.email.in_transaction == [False, False, False]
 
 
+@pytest.fixture
+def commits(session):
+    """COMMITs on the worker session's engine."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    engine = session.get_bind()
+
+    def on_commit(_connection):
+        seen.append("commit")
+
+    event.listen(engine, "commit", on_commit)
+    yield seen
+    event.remove(engine, "commit", on_commit)
+
+
+def test_a_freshly_leased_row_is_sent_and_recorded_with_one_commit(session, make_invoice, config, commits):
+    """The lease is checked in the read that builds the message: no write before the send (SPEC §17)."""
+    (row_id,) = queue_rows(session, make_invoice, 1)
+    now = utcnow()
+    claim_due_messages(session, owner="A", lease_seconds=60, now=now)
+    lease = state_of(session, row_id).lease_expires_at
+    session.rollback()
+    commits.clear()
+    backends = Backends(email=RecordingEmail(session), sms=NoSms({}))
+    assert deliver_message(session, row_id, owner="A", config=config, backends=backends, now=now) == "sent"
+    assert commits == ["commit"]  # the outcome only
+    row = state_of(session, row_id)
+    assert (row.state, row.lease_expires_at) == ("sent", None)
+    assert row.invoice.last_emailed_at is not None
+    assert lease is not None
+
+
+def test_a_lease_with_less_than_half_left_is_renewed_before_the_send(session, make_invoice, config, commits):
+    (row_id,) = queue_rows(session, make_invoice, 1)
+    claimed_at = utcnow()
+    claim_due_messages(session, owner="A", lease_seconds=60, now=claimed_at)
+    later = claimed_at + dt.timedelta(seconds=45)  # 15 s of 60 left
+    seen_lease = []
+
+    class Watching(RecordingEmail):
+        def send(self, message, recipient):
+            seen_lease.append(state_of(session, row_id).lease_expires_at)
+            session.rollback()
+            return super().send(message, recipient)
+
+    commits.clear()
+    backends = Backends(email=Watching(session), sms=NoSms({}))
+    assert deliver_message(session, row_id, owner="A", config=config, backends=backends, now=later) == "sent"
+    assert seen_lease == [later + dt.timedelta(seconds=60)]  # renewed, and committed, before sending
+    assert commits == ["commit", "commit"]
+
+
 def test_rows_whose_workers_keep_dying_fail_instead_of_looping(session, make_invoice):
     (row_id,) = queue_rows(session, make_invoice, 1)
     now = utcnow()
