@@ -141,18 +141,27 @@ def settle_numbers(session: Session) -> None:
     commit's last statement. Called earlier (a snapshot that leaves the
     transaction, such as a webhook event, must show the real number), it is
     set on the object like any change and flushed with the rest.
+
+    Only objects still waiting get a number: one deleted, expunged or undone
+    by a savepoint's rollback takes none (no gap). The list is kept until the
+    transaction ends, so a number settled early inside a savepoint that then
+    rolls back (taking the counter's step with it) is settled again here.
     """
     if isinstance(session, scoped_session):
         session = session()
-    pending = session.info.pop(_PENDING, [])
     committing = session.info.get(COMMITTING, False)
     groups: dict[tuple[str, int, str], list[Any]] = {}
-    for target, series, year, fmt in pending:
+    for target, series, year, fmt in session.info.get(_PENDING, ()):
+        state = inspect(target)
+        if state.session_id != session.hash_key or state.deleted or state.was_deleted:
+            continue
+        if (committing and not state.persistent) or not is_provisional(target.number):
+            continue
         groups.setdefault((series, year, fmt), []).append(target)
     for (series, year, fmt), targets in groups.items():
         for target, number in zip(targets, take_numbers(session, series, year, fmt, len(targets)), strict=True):
             state = inspect(target)
-            if committing and state.persistent:
+            if committing:
                 table = state.mapper.local_table
                 (key,) = state.mapper.primary_key
                 # Columns with an ``onupdate`` keep their value: this completes the insert, it changes nothing.

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from shared import money
 from shared.config import DEFAULT_PUBLIC_BASE_URL
@@ -32,6 +32,7 @@ from shared.models import (
     WebhookEndpoint,
 )
 from shared.models.enums import MessageState, WebhookDeliveryState
+from shared.numbering import is_provisional, settle_numbers
 
 
 def _plain(value: Decimal, min_places: int = 0) -> str:
@@ -179,6 +180,8 @@ def quote_json(quote: Quote, notifications: list[QueuedMessage], today: dt.date 
 
 
 def invoice_json(invoice: Invoice, notifications: list[QueuedMessage], today: dt.date | None = None) -> dict:
+    if is_provisional(invoice.number):  # shown before its commit: take the real number now
+        settle_numbers(object_session(invoice))
     currency = invoice.currency
     exponent = money.currency_exponent(currency)
 

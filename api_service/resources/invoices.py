@@ -108,7 +108,8 @@ class InvoiceIssue(BaseResource):
         invoice, _ = issue_invoice(
             db.session, actor=self.actor, invoice_id=invoice_id, notify=_notify(data.get("notify"), Notify())
         )
-        return respond(invoice)
+        # Made at commit, once the number is taken (shared.numbering.number_at_commit).
+        return (lambda: invoice_snapshot(db.session, invoice)), 200
 
 
 class InvoiceSend(BaseResource):

@@ -9,8 +9,8 @@ Each message goes through three short transactions and one call outside any:
 2. **build**: the row's e-mail or text is built in a read transaction, which
    ends before anything leaves the machine; the same read checks the lease is
    still this worker's and the message still wanted (the row is locked and
-   written first only to cancel it, or to renew a lease less than half of
-   which is left);
+   written first only to cancel it, or to renew a lease of which a tenth has
+   gone by);
 3. **send** through the configured backend, with no transaction open;
 4. **record** the outcome, only if the row is still leased by this worker.
 
@@ -244,14 +244,17 @@ def _still_leased(session: Session, row_id: int, owner: str) -> QueuedMessage | 
     return leased_row(session, MESSAGES, row_id, owner)
 
 
+FRESH_LEASE = 0.9  # the share of the lease left, at least, for a message to go out without renewing it
+
+
 def _leased_long_enough(row: QueuedMessage | None, owner: str, now: dt.datetime, settings: DeliverySettings) -> bool:
-    """``owner`` holds the row's lease with at least half of it left (enough to build and send it)."""
+    """``owner`` holds the row's lease, nearly all of it still to run (as a renewal would leave it)."""
     return (
         row is not None
         and row.state == MessageState.SENDING
         and row.lease_owner == owner
         and row.lease_expires_at is not None
-        and row.lease_expires_at - now >= dt.timedelta(seconds=settings.lease_seconds / 2)
+        and row.lease_expires_at - now >= dt.timedelta(seconds=settings.lease_seconds * FRESH_LEASE)
     )
 
 
@@ -357,8 +360,8 @@ def deliver_message(
 
     # 1. Check the lease is still ours and the message still wanted. Usually a read, in the
     # transaction that builds the message: the claim leased the batch a moment ago, and no
-    # one else may take a row while its lease runs. Only when less than half the lease is
-    # left, or the message is no longer wanted, is the row locked and written (renewed or
+    # one else may take a row while its lease runs. Only when a tenth of the lease has gone
+    # by, or the message is no longer wanted, is the row locked and written (renewed or
     # cancelled) in a transaction of its own, which costs a commit.
     row = session.get(QueuedMessage, row_id, populate_existing=True)
     if not _leased_long_enough(row, owner, clock(), settings) or _no_longer_wanted(row):
@@ -477,7 +480,7 @@ def _record(
                 session.execute(
                     update(Invoice)
                     .where(Invoice.id == row.invoice_id)
-                    .values(last_emailed_at=now)
+                    .values(last_emailed_at=now, next_reminder_on=None)  # as Invoice's listener does
                     .execution_options(synchronize_session=False)
                 )
             verb = "reminder_sent" if row.kind == "reminder" else "sent"  # not a state: activity verbs

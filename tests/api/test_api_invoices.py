@@ -202,6 +202,24 @@ def test_draft_edit_issue_send_and_void(api, ngn_body):
     assert api.post(f"/invoices/{draft['id']}/void", json={}).status_code == 409
 
 
+@pytest.mark.parametrize("key", [None, "issue-once"])
+def test_issuing_a_draft_answers_with_its_real_number_and_stores_that_answer(api, ngn_body, key):
+    """The number is taken in the commit; the answer (and its stored copy) is made after it is taken."""
+    ngn_body["issue"] = False
+    drafts = [api.post("/invoices", json=ngn_body).get_json() for _ in range(2)]
+    headers = {"Idempotency-Key": key} if key else {}
+    first = api.post(f"/invoices/{drafts[1]['id']}/issue", json={}, headers=headers)
+    assert first.status_code == 200, first.get_json()
+    number = first.get_json()["number"]
+    assert number == f"INV-{dt.date.today().year}-00001"
+    assert api.get(f"/invoices/{drafts[1]['id']}").get_json()["number"] == number
+    if key:
+        again = api.post(f"/invoices/{drafts[1]['id']}/issue", json={}, headers=headers)
+        assert again.headers["Idempotent-Replayed"] == "true" and again.get_data() == first.get_data()
+    second = api.post(f"/invoices/{drafts[0]['id']}/issue", json={}).get_json()
+    assert second["number"] == f"INV-{dt.date.today().year}-00002"
+
+
 def test_delete_draft(api, ngn_body):
     ngn_body["issue"] = False
     draft = api.post("/invoices", json=ngn_body).get_json()

@@ -123,11 +123,11 @@ def test_a_freshly_leased_row_is_sent_and_recorded_with_one_commit(session, make
     assert lease is not None
 
 
-def test_a_lease_with_less_than_half_left_is_renewed_before_the_send(session, make_invoice, config, commits):
+def test_a_lease_a_tenth_gone_is_renewed_before_the_send(session, make_invoice, config, commits):
     (row_id,) = queue_rows(session, make_invoice, 1)
     claimed_at = utcnow()
     claim_due_messages(session, owner="A", lease_seconds=60, now=claimed_at)
-    later = claimed_at + dt.timedelta(seconds=45)  # 15 s of 60 left
+    later = claimed_at + dt.timedelta(seconds=10)  # 50 s of 60 left: a tenth has gone by
     seen_lease = []
 
     class Watching(RecordingEmail):

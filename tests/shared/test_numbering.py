@@ -204,3 +204,22 @@ def test_settling_early_gives_the_real_number_before_the_commit(session, make_in
         )
     session.expire_all()
     assert session.get(Invoice, second.id).number.endswith("-00002")
+
+
+def test_a_number_settled_early_in_a_savepoint_that_rolls_back_is_settled_again_at_commit(session, make_invoice, actor):
+    from shared.numbering import is_provisional, settle_numbers
+    from shared.services.invoices import issue_invoice as issue
+    from shared.transactions import atomic
+
+    draft = make_invoice()
+    with atomic(session):
+        invoice, _ = issue(session, actor=actor, invoice_id=draft.id)
+        savepoint = session.begin_nested()
+        settle_numbers(session)
+        session.flush()
+        assert invoice.number.endswith("-00001")
+        savepoint.rollback()  # the counter's step and the number go back
+        assert is_provisional(invoice.number)
+    session.expire_all()
+    assert session.get(Invoice, draft.id).number == f"INV-{dt.date.today().year}-00001"
+    assert make_invoice(issue=True).number.endswith("-00002")
