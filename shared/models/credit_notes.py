@@ -21,13 +21,11 @@ from shared.db import db, utcnow
 from shared.models.enums import (
     CREDIT_INCREASING_KINDS,
     CREDIT_MOVEMENT_KINDS,
-    DEFAULT_UNIT,
     PAYMENT_METHODS,
-    TAX_CATEGORIES,
     TAX_ROUNDING_MODES,
-    TaxCategory,
     one_of,
 )
+from shared.models.lines import PricedLine, line_checks
 
 
 class CreditNote(db.Model):
@@ -90,34 +88,18 @@ class CreditNote(db.Model):
         return f"<CreditNote {self.number} {self.total}>"
 
 
-class CreditNoteItem(db.Model):
+class CreditNoteItem(PricedLine, db.Model):
     """One credited line: §5.1 with no discount, so ``amount`` is the taxable base."""
 
     __tablename__ = "credit_note_items"
     __table_args__ = (
         UniqueConstraint("credit_note_id", "position", name="uq_credit_note_items_position"),
-        CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
-        CheckConstraint("tax_rate >= 0", name="tax_rate_not_negative"),
-        CheckConstraint("amount >= 0 AND tax >= 0", name="amounts_not_negative"),
-        CheckConstraint(one_of("tax_category", TAX_CATEGORIES), name="tax_category"),
+        *line_checks(discounted=False),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_notes.id", ondelete="CASCADE"))
     position: Mapped[int]
-    description: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal]
-    unit_price: Mapped[Decimal]
-    tax_rate: Mapped[Decimal]
-    amount: Mapped[Decimal]
-    tax: Mapped[Decimal]
-    # SPEC §16, as on invoice lines: UN/ECE Rec. 20 unit, EN 16931 VAT category, exemption reason.
-    unit: Mapped[str] = mapped_column(String(3), default=DEFAULT_UNIT, server_default=DEFAULT_UNIT)
-    tax_category: Mapped[str] = mapped_column(
-        String(2), default=TaxCategory.STANDARD.value, server_default=TaxCategory.STANDARD.value
-    )
-    tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     credit_note: Mapped[CreditNote] = relationship(back_populates="items")
 

@@ -24,17 +24,15 @@ from shared import money
 from shared.db import db, utcnow
 from shared.models.enums import (
     CREDITABLE_INVOICE_STATES,
-    DEFAULT_UNIT,
     DISCOUNT_TYPES,
     INVOICE_STATES,
     LIVE_INVOICE_STATES,
-    TAX_CATEGORIES,
     TAX_ROUNDING_MODES,
     InvoiceStatus,
-    TaxCategory,
     one_of,
     sql_literal,
 )
+from shared.models.lines import PricedDocument, PricedLine, line_checks
 
 LIVE_STATUS_SQL = one_of("status", LIVE_INVOICE_STATES)
 
@@ -51,7 +49,7 @@ def overdue_condition(today: dt.date, *, status, due_date, total, amount_paid, a
     return and_(status.in_(LIVE_INVOICE_STATES), due_date < today, total > amount_paid + amount_credited)
 
 
-class Invoice(db.Model):
+class Invoice(PricedDocument, db.Model):
     """An invoice; a draft until issued, then frozen and only ever voided.
 
     Totals are written by ``shared.services`` from ``shared.money`` and never
@@ -304,30 +302,7 @@ class Invoice(db.Model):
             amount_credited=cls.amount_credited,
         )
 
-    @property
-    def tax_by_rate(self) -> tuple[money.RateTax, ...]:
-        """The tax per distinct rate, from the stored line figures by SPEC §5.1's one calculation."""
-        return money.taxes_by_rate(
-            [line.amount - line.discount for line in self.lines],
-            [line.tax_rate for line in self.lines],
-            [line.tax for line in self.lines],
-            self.currency,
-            self.tax_rounding,
-        )
-
-    @property
-    def shows_tax_by_rate(self) -> bool:
-        """Whether documents break the tax line down by rate: only when there are several rates."""
-        return len(self.tax_by_rate) > 1
-
-    def amount(self, name: str) -> Decimal:
-        """A stored amount quantized to the currency's exponent (``total``, ...)."""
-        return money.round_money(getattr(self, name), self.currency)
-
-    @property
-    def billed_to(self) -> dict:
-        """Client details as they stand on the document (frozen once issued)."""
-        return self.client_snapshot or self.client.snapshot()
+    # tax_by_rate, shows_tax_by_rate, amount() and billed_to: shared.models.lines.PricedDocument
 
     def __repr__(self) -> str:
         return f"<Invoice {self.id} {self.number or '(unnumbered)'} {self.status}>"
@@ -341,34 +316,17 @@ def _reminder_day_unknown(target: Invoice, value, oldvalue, initiator) -> None:
         target.next_reminder_on = None
 
 
-class InvoiceLine(db.Model):
+class InvoiceLine(PricedLine, db.Model):
     __tablename__ = "invoice_lines"
     __table_args__ = (
         UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_position"),
-        CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
-        CheckConstraint("tax_rate >= 0", name="tax_rate_not_negative"),
-        CheckConstraint("amount >= 0 AND discount >= 0 AND tax >= 0", name="amounts_not_negative"),
-        CheckConstraint("discount <= amount", name="discount_within_amount"),
-        CheckConstraint(one_of("tax_category", TAX_CATEGORIES), name="tax_category"),
+        *line_checks(discounted=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
     position: Mapped[int]
-    description: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal]
-    unit_price: Mapped[Decimal]
-    tax_rate: Mapped[Decimal]
-    amount: Mapped[Decimal]
-    discount: Mapped[Decimal]
-    tax: Mapped[Decimal]
-    # SPEC §16: UN/ECE Rec. 20 unit, EN 16931 VAT category and, for E/AE/K/G, why no VAT is charged.
-    unit: Mapped[str] = mapped_column(String(3), default=DEFAULT_UNIT, server_default=DEFAULT_UNIT)
-    tax_category: Mapped[str] = mapped_column(
-        String(2), default=TaxCategory.STANDARD.value, server_default=TaxCategory.STANDARD.value
-    )
-    tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    discount: Mapped[Decimal]  # the rest of a line's columns: shared.models.lines.PricedLine
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 

@@ -9,23 +9,20 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, T
 from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared import money
 from shared.db import db, utcnow
 from shared.models.enums import (
-    DEFAULT_UNIT,
     DISCOUNT_TYPES,
     OPEN_QUOTE_STATES,
     STORED_QUOTE_STATES,
-    TAX_CATEGORIES,
     TAX_ROUNDING_MODES,
     QuoteStatus,
-    TaxCategory,
     one_of,
     sql_literal,
 )
+from shared.models.lines import PricedDocument, PricedLine, line_checks
 
 
-class Quote(db.Model):
+class Quote(PricedDocument, db.Model):
     """A quote: a draft until sent (numbered then), accepted or declined by the client, converted once.
 
     Totals are written by ``shared.services.quotes`` from ``shared.money`` and
@@ -184,61 +181,24 @@ class Quote(db.Model):
     def is_invoiced(self) -> bool:
         return self.status == QuoteStatus.INVOICED
 
-    @property
-    def tax_by_rate(self) -> tuple[money.RateTax, ...]:
-        """The tax per distinct rate, from the stored line figures by SPEC §5.1's one calculation."""
-        return money.taxes_by_rate(
-            [line.amount - line.discount for line in self.lines],
-            [line.tax_rate for line in self.lines],
-            [line.tax for line in self.lines],
-            self.currency,
-            self.tax_rounding,
-        )
-
-    @property
-    def shows_tax_by_rate(self) -> bool:
-        return len(self.tax_by_rate) > 1
-
-    def amount(self, name: str) -> Decimal:
-        """A stored amount quantized to the currency's exponent (``total``, ...)."""
-        return money.round_money(getattr(self, name), self.currency)
-
-    @property
-    def billed_to(self) -> dict:
-        """Client details as they stand on the quote (frozen once sent)."""
-        return self.client_snapshot or self.client.snapshot()
+    # tax_by_rate, shows_tax_by_rate, amount() and billed_to: shared.models.lines.PricedDocument
 
     def __repr__(self) -> str:
         return f"<Quote {self.id} {self.number or '(unnumbered)'} {self.status}>"
 
 
-class QuoteLine(db.Model):
+class QuoteLine(PricedLine, db.Model):
+    """A quote's line, with the same columns as an invoice line: the invoice a quote becomes keeps them."""
+
     __tablename__ = "quote_lines"
     __table_args__ = (
         UniqueConstraint("quote_id", "position", name="uq_quote_lines_position"),
-        CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
-        CheckConstraint("tax_rate >= 0", name="tax_rate_not_negative"),
-        CheckConstraint("amount >= 0 AND discount >= 0 AND tax >= 0", name="amounts_not_negative"),
-        CheckConstraint("discount <= amount", name="discount_within_amount"),
-        CheckConstraint(one_of("tax_category", TAX_CATEGORIES), name="tax_category"),
+        *line_checks(discounted=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id", ondelete="CASCADE"))
     position: Mapped[int]
-    description: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal]
-    unit_price: Mapped[Decimal]
-    tax_rate: Mapped[Decimal]
-    amount: Mapped[Decimal]
     discount: Mapped[Decimal]
-    tax: Mapped[Decimal]
-    # SPEC §16, as on invoice lines: the invoice a quote becomes keeps them.
-    unit: Mapped[str] = mapped_column(String(3), default=DEFAULT_UNIT, server_default=DEFAULT_UNIT)
-    tax_category: Mapped[str] = mapped_column(
-        String(2), default=TaxCategory.STANDARD.value, server_default=TaxCategory.STANDARD.value
-    )
-    tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     quote: Mapped[Quote] = relationship(back_populates="lines")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -257,11 +258,31 @@ def _clean_draft(session: Session, draft: InvoiceDraft) -> dict[str, Any]:
 
 def _clean_changes(session: Session, changes: InvoiceChanges, invoice: Invoice) -> dict[str, Any]:
     """Check changes to a draft; a field not given keeps the draft's value."""
-    values = given(changes)
     errors = FieldErrors()
     settings = get_settings(session)
+    cleaned = clean_document_changes(
+        session, given(changes), invoice, settings, errors, last_date="due_date", check_dates=_check_dates
+    )
+    return _finish(cleaned, errors, invoice.tax_rounding, settings)
+
+
+def clean_document_changes(
+    session: Session,
+    values: dict[str, Any],
+    document: Any,
+    settings: Settings,
+    errors: FieldErrors,
+    *,
+    last_date: str,
+    check_dates: Callable[[dict[str, Any], FieldErrors], None],
+) -> dict[str, Any]:
+    """A partial change to a draft invoice or quote: each field checked, a field not given keeps the document's value.
+
+    ``last_date`` is the document's second date (an invoice's ``due_date``, a
+    quote's ``valid_until``), which ``check_dates`` compares with the issue date.
+    """
     cleaned: dict[str, Any] = {}
-    client = invoice.client
+    client = document.client
     if "client_id" in values:
         with errors.collect():
             client = _clean_client(session, values["client_id"])
@@ -273,38 +294,38 @@ def _clean_changes(session: Session, changes: InvoiceChanges, invoice: Invoice) 
                 client, settings
             )
         else:
-            cleaned["currency"] = invoice.currency
-    with errors.collect():
-        raw_issue = values.get("issue_date")
-        cleaned["issue_date"] = to_date(raw_issue, "issue_date") if raw_issue else invoice.issue_date
-    with errors.collect():
-        raw_due = values.get("due_date")
-        cleaned["due_date"] = to_date(raw_due, "due_date") if raw_due else invoice.due_date
-    _check_dates(cleaned, errors)
+            cleaned["currency"] = document.currency
+    for name in ("issue_date", last_date):
+        with errors.collect():
+            raw = values.get(name)
+            cleaned[name] = to_date(raw, name) if raw else getattr(document, name)
+    check_dates(cleaned, errors)
     _clean_texts(values, cleaned, errors)
     if "discount" in values:
         with errors.collect():
             cleaned["discount"] = _clean_discount(values["discount"])
-    elif invoice.discount_type:
-        cleaned["discount"] = money.Discount(invoice.discount_type, invoice.discount_value)
+    elif document.discount_type:
+        cleaned["discount"] = money.Discount(document.discount_type, document.discount_value)
     else:
         cleaned["discount"] = None
-    if "items" in values:
-        cleaned["items"] = clean_items(values["items"], errors)
-    else:
-        cleaned["items"] = [
-            {
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "tax_rate": line.tax_rate,
-                "unit": line.unit,
-                "tax_category": line.tax_category,
-                "tax_exemption_reason": line.tax_exemption_reason,
-            }
-            for line in invoice.lines
-        ]
-    return _finish(cleaned, errors, invoice.tax_rounding, settings)
+    cleaned["items"] = clean_items(values["items"], errors) if "items" in values else items_of(document.lines)
+    return cleaned
+
+
+def items_of(lines: Any) -> list[dict[str, Any]]:
+    """A document's lines as the checked items they were made from (to keep them through a change)."""
+    return [
+        {
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "tax_rate": line.tax_rate,
+            "unit": line.unit,
+            "tax_category": line.tax_category,
+            "tax_exemption_reason": line.tax_exemption_reason,
+        }
+        for line in lines
+    ]
 
 
 def _apply(invoice: Invoice, cleaned: dict[str, Any]) -> None:
@@ -323,22 +344,27 @@ def _apply(invoice: Invoice, cleaned: dict[str, Any]) -> None:
         invoice.lines.clear()
         # Delete the old lines before inserting new ones at the same positions.
         object_session(invoice).flush()
-    for position, (item, line) in enumerate(zip(cleaned["items"], totals.lines, strict=True), start=1):
-        invoice.lines.append(
-            InvoiceLine(
-                position=position,
-                description=item["description"],
-                quantity=item["quantity"],
-                unit_price=item["unit_price"],
-                tax_rate=item["tax_rate"],
-                unit=item["unit"],
-                tax_category=item["tax_category"],
-                tax_exemption_reason=item["tax_exemption_reason"],
-                amount=line.amount,
-                discount=line.discount,
-                tax=line.tax,
-            )
+    invoice.lines.extend(priced_lines(InvoiceLine, cleaned["items"], totals))
+
+
+def priced_lines(model: type, items: list[dict[str, Any]], totals: money.Totals) -> list[Any]:
+    """Checked items and their §5.1 figures as new lines of ``model`` (an invoice's or a quote's), numbered from 1."""
+    return [
+        model(
+            position=position,
+            description=item["description"],
+            quantity=item["quantity"],
+            unit_price=item["unit_price"],
+            tax_rate=item["tax_rate"],
+            unit=item["unit"],
+            tax_category=item["tax_category"],
+            tax_exemption_reason=item["tax_exemption_reason"],
+            amount=line.amount,
+            discount=line.discount,
+            tax=line.tax,
         )
+        for position, (item, line) in enumerate(zip(items, totals.lines, strict=True), start=1)
+    ]
 
 
 def _draft_or_conflict(session: Session, invoice_id: int) -> Invoice:

@@ -30,9 +30,11 @@ from shared.services.invoices import (
     _clean_texts,
     _compute,
     _default_currency,
+    clean_document_changes,
     clean_items,
     create_invoice,
     new_public_token,
+    priced_lines,
 )
 from shared.transactions import unit_of_work
 from shared.webhooks.events import emit_event
@@ -82,53 +84,11 @@ def _clean_new(session: Session, data: QuoteDraft) -> dict[str, Any]:
 
 
 def _clean_changes(session: Session, data: QuoteChanges, quote: Quote) -> dict[str, Any]:
-    values = given(data)
     errors = FieldErrors()
     settings = get_settings(session)
-    cleaned: dict[str, Any] = {}
-    client = quote.client
-    if "client_id" in values:
-        with errors.collect():
-            client = _clean_client(session, values["client_id"])
-            cleaned["client_id"] = client.id
-            cleaned["client"] = client
-    with errors.collect():
-        if "currency" in values:
-            cleaned["currency"] = normalize_currency(values["currency"], "currency") or _default_currency(
-                client, settings
-            )
-        else:
-            cleaned["currency"] = quote.currency
-    with errors.collect():
-        raw = values.get("issue_date")
-        cleaned["issue_date"] = to_date(raw, "issue_date") if raw else quote.issue_date
-    with errors.collect():
-        raw = values.get("valid_until")
-        cleaned["valid_until"] = to_date(raw, "valid_until") if raw else quote.valid_until
-    _check_validity(cleaned, errors)
-    _clean_texts(values, cleaned, errors)
-    if "discount" in values:
-        with errors.collect():
-            cleaned["discount"] = _clean_discount(values["discount"])
-    elif quote.discount_type:
-        cleaned["discount"] = money.Discount(quote.discount_type, quote.discount_value)
-    else:
-        cleaned["discount"] = None
-    if "items" in values:
-        cleaned["items"] = clean_items(values["items"], errors)
-    else:
-        cleaned["items"] = [
-            {
-                "description": line.description,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "tax_rate": line.tax_rate,
-                "unit": line.unit,
-                "tax_category": line.tax_category,
-                "tax_exemption_reason": line.tax_exemption_reason,
-            }
-            for line in quote.lines
-        ]
+    cleaned = clean_document_changes(
+        session, given(data), quote, settings, errors, last_date="valid_until", check_dates=_check_validity
+    )
     return _finish(cleaned, errors, quote.tax_rounding)
 
 
@@ -149,22 +109,7 @@ def _apply(quote: Quote, cleaned: dict[str, Any]) -> None:
     if quote.lines:
         quote.lines.clear()
         object_session(quote).flush()  # delete the old lines before inserting new ones at the same positions
-    for position, (item, line) in enumerate(zip(cleaned["items"], totals.lines, strict=True), start=1):
-        quote.lines.append(
-            QuoteLine(
-                position=position,
-                description=item["description"],
-                quantity=item["quantity"],
-                unit_price=item["unit_price"],
-                tax_rate=item["tax_rate"],
-                unit=item["unit"],
-                tax_category=item["tax_category"],
-                tax_exemption_reason=item["tax_exemption_reason"],
-                amount=line.amount,
-                discount=line.discount,
-                tax=line.tax,
-            )
-        )
+    quote.lines.extend(priced_lines(QuoteLine, cleaned["items"], totals))
 
 
 def _name(quote: Quote) -> str:
