@@ -104,6 +104,29 @@ def _discount(raw: Any, errors: dict[str, list[str]]) -> Any:
     return DiscountInput(**{k: v for k, v in raw.items() if k in ("type", "value")})
 
 
+def _document_draft(cls: type[T], data: Any) -> T:
+    """A new invoice or quote from a JSON-like mapping, its lines and discount checked, every error at once."""
+    errors: dict[str, list[str]] = {}
+    draft = _build(cls, data, errors=errors)
+    draft = dataclasses.replace(draft, items=_items(draft.items, errors), discount=_discount(draft.discount, errors))
+    if errors:
+        raise ValidationFailed(errors)
+    return draft
+
+
+def _document_changes(cls: type[T], data: Any) -> T:
+    """Changes to a draft (invoice, quote, recurring template): only the fields given are read and checked."""
+    errors: dict[str, list[str]] = {}
+    changes = _build(cls, data, errors=errors)
+    if changes.items is not UNSET:
+        changes = dataclasses.replace(changes, items=_items(changes.items, errors))
+    if changes.discount is not UNSET:
+        changes = dataclasses.replace(changes, discount=_discount(changes.discount, errors))
+    if errors:
+        raise ValidationFailed(errors)
+    return changes
+
+
 @dataclass(frozen=True)
 class InvoiceDraft:
     """A new invoice: a client, at least one line; the rest have defaults (SPEC §7)."""
@@ -120,14 +143,7 @@ class InvoiceDraft:
     @classmethod
     def from_mapping(cls, data: Any) -> InvoiceDraft:
         """Build from a JSON-like mapping (API body, fixtures); unknown fields are refused."""
-        errors: dict[str, list[str]] = {}
-        draft = _build(cls, data, errors=errors)
-        draft = dataclasses.replace(
-            draft, items=_items(draft.items, errors), discount=_discount(draft.discount, errors)
-        )
-        if errors:
-            raise ValidationFailed(errors)
-        return draft
+        return _document_draft(cls, data)
 
 
 @dataclass(frozen=True)
@@ -146,15 +162,7 @@ class InvoiceChanges:
     @classmethod
     def from_mapping(cls, data: Any) -> InvoiceChanges:
         """Build from a JSON-like mapping of the fields to change; unknown fields are refused."""
-        errors: dict[str, list[str]] = {}
-        changes = _build(cls, data, errors=errors)
-        if changes.items is not UNSET:
-            changes = dataclasses.replace(changes, items=_items(changes.items, errors))
-        if changes.discount is not UNSET:
-            changes = dataclasses.replace(changes, discount=_discount(changes.discount, errors))
-        if errors:
-            raise ValidationFailed(errors)
-        return changes
+        return _document_changes(cls, data)
 
 
 @dataclass(frozen=True)
@@ -173,14 +181,7 @@ class QuoteDraft:
     @classmethod
     def from_mapping(cls, data: Any) -> QuoteDraft:
         """Build from a JSON-like mapping (API body, fixtures); unknown fields are refused."""
-        errors: dict[str, list[str]] = {}
-        draft = _build(cls, data, errors=errors)
-        draft = dataclasses.replace(
-            draft, items=_items(draft.items, errors), discount=_discount(draft.discount, errors)
-        )
-        if errors:
-            raise ValidationFailed(errors)
-        return draft
+        return _document_draft(cls, data)
 
 
 @dataclass(frozen=True)
@@ -199,15 +200,7 @@ class QuoteChanges:
     @classmethod
     def from_mapping(cls, data: Any) -> QuoteChanges:
         """Build from a JSON-like mapping of the fields to change; unknown fields are refused."""
-        errors: dict[str, list[str]] = {}
-        changes = _build(cls, data, errors=errors)
-        if changes.items is not UNSET:
-            changes = dataclasses.replace(changes, items=_items(changes.items, errors))
-        if changes.discount is not UNSET:
-            changes = dataclasses.replace(changes, discount=_discount(changes.discount, errors))
-        if errors:
-            raise ValidationFailed(errors)
-        return changes
+        return _document_changes(cls, data)
 
 
 class _FromMapping:
@@ -489,12 +482,4 @@ class RecurringInvoiceChanges:
     @classmethod
     def from_mapping(cls, data: Any) -> RecurringInvoiceChanges:
         """Build from a JSON-like mapping of the fields to change; unknown fields are refused."""
-        errors: dict[str, list[str]] = {}
-        changes = _build(cls, data, errors=errors)
-        if changes.items is not UNSET:
-            changes = dataclasses.replace(changes, items=_items(changes.items, errors))
-        if changes.discount is not UNSET:
-            changes = dataclasses.replace(changes, discount=_discount(changes.discount, errors))
-        if errors:
-            raise ValidationFailed(errors)
-        return changes
+        return _document_changes(cls, data)
