@@ -115,6 +115,17 @@ def test_a_worker_killed_during_a_run_and_restarted_makes_no_run_twice(
             text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS INTEGER[])) AS pid"), {"pids": list(pids)}
         )
         session.commit()
+
+        # pg_terminate_backend only signals: the session still holds the template's lock until it has rolled back.
+        def gone() -> bool:
+            left = session.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS INTEGER[]))"),
+                {"pids": list(pids)},
+            )
+            session.commit()
+            return left == 0
+
+        assert wait_until(gone, 30)
     finally:
         held.release()
     assert made(session) == []
