@@ -105,7 +105,7 @@ def _discount(raw: Any, errors: dict[str, list[str]]) -> Any:
 
 
 def _document_draft(cls: type[T], data: Any) -> T:
-    """A new invoice or quote from a JSON-like mapping, its lines and discount checked, every error at once."""
+    """A new invoice, quote or recurring template from a mapping, its lines and discount checked, every error at once."""
     errors: dict[str, list[str]] = {}
     draft = _build(cls, data, errors=errors)
     draft = dataclasses.replace(draft, items=_items(draft.items, errors), discount=_discount(draft.discount, errors))
@@ -453,12 +453,7 @@ class RecurringInvoiceInput:
     @classmethod
     def from_mapping(cls, data: Any) -> RecurringInvoiceInput:
         """Build from a JSON-like mapping (API body, fixtures); unknown fields are refused."""
-        errors: dict[str, list[str]] = {}
-        made = _build(cls, data, errors=errors)
-        made = dataclasses.replace(made, items=_items(made.items, errors), discount=_discount(made.discount, errors))
-        if errors:
-            raise ValidationFailed(errors)
-        return made
+        return _document_draft(cls, data)
 
 
 @dataclass(frozen=True)

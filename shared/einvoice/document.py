@@ -248,7 +248,7 @@ def from_invoice(invoice: Invoice, settings: Settings) -> EDocument:
         raise EInvoiceRefused(missing, "this invoice cannot be made an e-invoice yet: " + _listed(missing))
     amount = _Amounts(invoice.currency)
     breakdown = money.taxes_by_category(
-        [line.amount - line.discount for line in lines],
+        [line.taxable for line in lines],
         [line.tax_rate for line in lines],
         [line.tax_category for line in lines],
         [line.tax for line in lines],

@@ -25,10 +25,10 @@ from shared.models.enums import (
     TAX_ROUNDING_MODES,
     one_of,
 )
-from shared.models.lines import PricedLine, line_checks
+from shared.models.lines import PricedFigures, PricedLine, line_checks
 
 
-class CreditNote(db.Model):
+class CreditNote(PricedFigures, db.Model):
     """A correction of one issued invoice, with its own gapless number (``CN-{year}-{seq:05d}``)."""
 
     __tablename__ = "credit_notes"
@@ -66,23 +66,9 @@ class CreditNote(db.Model):
     )
 
     @property
-    def tax_by_rate(self) -> tuple[money.RateTax, ...]:
-        """Credited tax per distinct rate, by SPEC §5.1's one calculation from the stored item figures."""
-        return money.taxes_by_rate(
-            [item.amount for item in self.items],
-            [item.tax_rate for item in self.items],
-            [item.tax for item in self.items],
-            self.currency,
-            self.tax_rounding,
-        )
-
-    @property
-    def shows_tax_by_rate(self) -> bool:
-        return len(self.tax_by_rate) > 1
-
-    def amount(self, name: str) -> Decimal:
-        """A stored amount quantized to the currency's exponent (``total``, ``applied``, ...)."""
-        return money.round_money(getattr(self, name), self.currency)
+    def priced_lines(self) -> list[CreditNoteItem]:
+        """What tax_by_rate and the other shared figures (shared.models.lines.PricedFigures) read: the items."""
+        return self.items
 
     def __repr__(self) -> str:
         return f"<CreditNote {self.number} {self.total}>"

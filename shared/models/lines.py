@@ -9,6 +9,7 @@ parent key and position (and invoice and quote lines their discount).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,6 +34,32 @@ class PricedLine:
     )
     tax_exemption_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
+    @property
+    def taxable(self) -> Decimal:
+        """The taxable base: the amount less the line's share of the discount (credit-note items have none)."""
+        return self.amount - getattr(self, "discount", 0)
+
+    @classmethod
+    def made_from(cls, items: list[dict[str, Any]], totals: money.Totals) -> list[Any]:
+        """Checked items and their §5.1 figures (``totals.lines``) as new lines of this table, numbered from 1."""
+        discounted = "discount" in cls.__table__.c
+        return [
+            cls(
+                position=position,
+                description=item["description"],
+                quantity=item["quantity"],
+                unit_price=item["unit_price"],
+                tax_rate=item["tax_rate"],
+                unit=item["unit"],
+                tax_category=item["tax_category"],
+                tax_exemption_reason=item["tax_exemption_reason"],
+                amount=line.amount,
+                tax=line.tax,
+                **({"discount": line.discount} if discounted else {}),
+            )
+            for position, (item, line) in enumerate(zip(items, totals.lines, strict=True), start=1)
+        ]
+
 
 def line_checks(*, discounted: bool) -> tuple[CheckConstraint, ...]:
     """The database's checks on a priced line (new objects for each table); ``discounted`` lines also have one."""
@@ -47,16 +74,21 @@ def line_checks(*, discounted: bool) -> tuple[CheckConstraint, ...]:
     )
 
 
-class PricedDocument:
-    """Mixin for a document with discounted priced ``lines`` (invoices and quotes): figures read the same way."""
+class PricedFigures:
+    """Mixin: the figures a document reads from its stored priced lines (invoices, quotes, credit notes)."""
+
+    @property
+    def priced_lines(self) -> list[PricedLine]:
+        return self.lines
 
     @property
     def tax_by_rate(self) -> tuple[money.RateTax, ...]:
         """The tax per distinct rate, from the stored line figures by SPEC §5.1's one calculation."""
+        lines = self.priced_lines
         return money.taxes_by_rate(
-            [line.amount - line.discount for line in self.lines],
-            [line.tax_rate for line in self.lines],
-            [line.tax for line in self.lines],
+            [line.taxable for line in lines],
+            [line.tax_rate for line in lines],
+            [line.tax for line in lines],
             self.currency,
             self.tax_rounding,
         )
@@ -67,8 +99,12 @@ class PricedDocument:
         return len(self.tax_by_rate) > 1
 
     def amount(self, name: str) -> Decimal:
-        """A stored amount quantized to the currency's exponent (``total``, ...)."""
+        """A stored amount quantized to the currency's exponent (``total``, ``applied``, ...)."""
         return money.round_money(getattr(self, name), self.currency)
+
+
+class PricedDocument(PricedFigures):
+    """Mixin for invoices and quotes: their figures, and who they bill."""
 
     @property
     def billed_to(self) -> dict:

@@ -288,21 +288,7 @@ def issue_credit_note(
         to_credit=to_credit,
         created_by=actor.label[:200],
     )
-    for position, (item, line) in enumerate(zip(items, totals.lines, strict=True), start=1):
-        note.items.append(
-            CreditNoteItem(
-                position=position,
-                description=item["description"],
-                quantity=item["quantity"],
-                unit_price=item["unit_price"],
-                tax_rate=item["tax_rate"],
-                unit=item["unit"],
-                tax_category=item["tax_category"],
-                tax_exemption_reason=item["tax_exemption_reason"],
-                amount=line.amount,
-                tax=line.tax,
-            )
-        )
+    note.items.extend(CreditNoteItem.made_from(items, totals))
     session.add(note)
     _settle(session, invoice, applied)
     session.flush()

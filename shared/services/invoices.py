@@ -344,27 +344,7 @@ def _apply(invoice: Invoice, cleaned: dict[str, Any]) -> None:
         invoice.lines.clear()
         # Delete the old lines before inserting new ones at the same positions.
         object_session(invoice).flush()
-    invoice.lines.extend(priced_lines(InvoiceLine, cleaned["items"], totals))
-
-
-def priced_lines(model: type, items: list[dict[str, Any]], totals: money.Totals) -> list[Any]:
-    """Checked items and their §5.1 figures as new lines of ``model`` (an invoice's or a quote's), numbered from 1."""
-    return [
-        model(
-            position=position,
-            description=item["description"],
-            quantity=item["quantity"],
-            unit_price=item["unit_price"],
-            tax_rate=item["tax_rate"],
-            unit=item["unit"],
-            tax_category=item["tax_category"],
-            tax_exemption_reason=item["tax_exemption_reason"],
-            amount=line.amount,
-            discount=line.discount,
-            tax=line.tax,
-        )
-        for position, (item, line) in enumerate(zip(items, totals.lines, strict=True), start=1)
-    ]
+    invoice.lines.extend(InvoiceLine.made_from(cleaned["items"], totals))
 
 
 def _draft_or_conflict(session: Session, invoice_id: int) -> Invoice:

@@ -34,7 +34,6 @@ from shared.services.invoices import (
     clean_items,
     create_invoice,
     new_public_token,
-    priced_lines,
 )
 from shared.transactions import unit_of_work
 from shared.webhooks.events import emit_event
@@ -109,7 +108,7 @@ def _apply(quote: Quote, cleaned: dict[str, Any]) -> None:
     if quote.lines:
         quote.lines.clear()
         object_session(quote).flush()  # delete the old lines before inserting new ones at the same positions
-    quote.lines.extend(priced_lines(QuoteLine, cleaned["items"], totals))
+    quote.lines.extend(QuoteLine.made_from(cleaned["items"], totals))
 
 
 def _name(quote: Quote) -> str:
