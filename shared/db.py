@@ -171,6 +171,11 @@ def configure_engine(engine: Engine) -> Engine:
 _BEGIN_OPTION = "sqlite_begin"
 
 
+def plain_session(session: Session | scoped_session) -> Session:
+    """The request's own session behind Flask-SQLAlchemy's ``db.session`` proxy (``session.info`` is per session)."""
+    return session() if isinstance(session, scoped_session) else session
+
+
 def begin_write(session: Session) -> None:
     """Start the session's transaction as a write transaction.
 
@@ -179,8 +184,7 @@ def begin_write(session: Session) -> None:
     is ended first, because upgrading it to a write could fail outright.
     Postgres needs no such step: row locks are taken where the data is.
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = plain_session(session)
     if session.get_bind().dialect.name != "sqlite":
         return
     if session.in_transaction():

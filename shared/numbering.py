@@ -23,11 +23,11 @@ import string
 from typing import Any
 
 from sqlalchemy import event, inspect, update
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shared import limits
-from shared.db import insert_adding
+from shared.db import insert_adding, plain_session
 from shared.errors import ValidationFailed
 from shared.models import NumberCounter
 from shared.transactions import COMMITTING, at_commit, before_trailing_writes
@@ -120,8 +120,7 @@ def number_at_commit(session: Session, target: Any, series: str, year: int, fmt:
     it before. Inside a savepoint the number is taken at once: the savepoint's
     rollback would otherwise leave a taken number unused.
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = plain_session(session)
     if session.in_nested_transaction():
         target.number = next_number(session, series, year, fmt)
         return
@@ -147,8 +146,7 @@ def settle_numbers(session: Session) -> None:
     transaction ends, so a number settled early inside a savepoint that then
     rolls back (taking the counter's step with it) is settled again here.
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = plain_session(session)
     committing = session.info.get(COMMITTING, False)
     groups: dict[tuple[str, int, str], list[Any]] = {}
     for target, series, year, fmt in session.info.get(_PENDING, ()):

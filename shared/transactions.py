@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import String, Table, Text, bindparam, cast, event, func, insert, literal, select, union_all
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 
-from shared.db import begin_write
+from shared.db import begin_write, plain_session
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -77,8 +77,7 @@ def at_commit(session: Session, statement: Executable) -> None:
     rest. Inside a ``begin_nested`` savepoint the write runs at once, so a
     savepoint's rollback takes it away too.
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = plain_session(session)
     if session.in_nested_transaction():
         session.execute(statement)
         return
@@ -95,8 +94,7 @@ def insert_at_commit(session: Session, table: Table, row: dict[str, Any]) -> Non
     :func:`before_trailing_writes` hooks (a summary that names a number taken
     at commit, ``shared.numbering.number_at_commit``).
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = plain_session(session)
     if session.in_nested_transaction():
         session.execute(insert(table).values(_settled(row)))
         return
@@ -109,8 +107,7 @@ def notify_at_commit(session: Session, channel: str) -> None:
     NOTIFY is transactional anyway (delivered at COMMIT, dropped on rollback);
     asking here only saves the round trip. Other databases have no NOTIFY.
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = plain_session(session)
     if session.get_bind().dialect.name == "postgresql":
         session.info.setdefault(_NOTIFY, set()).add(channel)
 
@@ -121,8 +118,7 @@ def before_trailing_writes(session: Session, hook: Callable[[Session], None]) ->
     A hook may add trailing writes of its own; the running totals use this to
     write their netted deltas once per transaction.
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = plain_session(session)
     hooks = session.info.setdefault(_BEFORE_TRAILING, [])
     if hook not in hooks:
         hooks.append(hook)
@@ -135,8 +131,7 @@ def transaction_memo(session: Session, name: str, load: Callable[[], R]) -> R:
     endpoints are enabled) and that this transaction does not change; the
     code that does change it calls :func:`forget_memo`.
     """
-    if isinstance(session, scoped_session):
-        session = session()
+    session = plain_session(session)
     memo = session.info.setdefault(_MEMO, {})
     if name not in memo:
         memo[name] = load()
@@ -144,8 +139,7 @@ def transaction_memo(session: Session, name: str, load: Callable[[], R]) -> R:
 
 
 def forget_memo(session: Session, name: str) -> None:
-    if isinstance(session, scoped_session):
-        session = session()
+    session = plain_session(session)
     session.info.get(_MEMO, {}).pop(name, None)
 
 
