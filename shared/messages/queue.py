@@ -12,6 +12,7 @@ from shared.errors import Conflict, ValidationFailed
 from shared.lookups import get_or_404
 from shared.models import Client, CreditNote, Invoice, Payment, QueuedMessage, Quote
 from shared.models.enums import MessageState
+from shared.models.persist import insert_new
 from shared.transactions import notify_at_commit, unit_of_work
 
 NOTIFY_CHANNEL = "email_queue"
@@ -63,7 +64,7 @@ def _queue(session: Session, invoice: Invoice, notify: Notify, *, actor: Actor, 
         )
         for channel, recipient in _recipients(invoice.billed_to, notify)
     ]
-    session.add_all(rows)
+    insert_new(session, rows)
     if rows:
         notify_workers(session)
     return rows
@@ -103,7 +104,7 @@ def queue_quote_messages(session: Session, quote: Quote, notify: Notify, *, acto
         )
         for channel, recipient in _recipients(quote.billed_to, notify)
     ]
-    session.add_all(rows)
+    insert_new(session, rows)
     if rows:
         notify_workers(session)
     return rows

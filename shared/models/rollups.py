@@ -343,14 +343,25 @@ def _load_what_deletes_take_away(session: Session, _flush_context, _instances) -
             _now(obj, PAYMENT_FIELDS)
 
 
-@event.listens_for(Session, "after_flush")
-def _count_flushed_changes(session: Session, _flush_context) -> None:
-    deltas = Deltas()
-    for obj in session.new:
+def _add_new(deltas: Deltas, objects: Iterable[Any]) -> None:
+    for obj in objects:
         if isinstance(obj, Invoice):
             deltas.add_invoice(_now(obj, INVOICE_FIELDS), +1)
         elif isinstance(obj, Payment):
             deltas.add_payment(_now(obj, PAYMENT_FIELDS), +1)
+
+
+def count_new_objects(session: Session, objects: Iterable[Any]) -> None:
+    """Count objects inserted past the unit of work (``shared.models.persist.insert_new``) as a flush would."""
+    deltas = Deltas()
+    _add_new(deltas, objects)
+    _keep(session, deltas)
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flushed_changes(session: Session, _flush_context) -> None:
+    deltas = Deltas()
+    _add_new(deltas, session.new)
     for obj in session.dirty:
         if isinstance(obj, Invoice) and _changed(obj, INVOICE_FIELDS):
             deltas.add_invoice(_before(obj, INVOICE_FIELDS), -1)
@@ -363,6 +374,11 @@ def _count_flushed_changes(session: Session, _flush_context) -> None:
             deltas.add_invoice(_before(obj, INVOICE_FIELDS), -1)
         elif isinstance(obj, Payment):
             deltas.add_payment(_before(obj, PAYMENT_FIELDS), -1)
+    _keep(session, deltas)
+
+
+def _keep(session: Session, deltas: Deltas) -> None:
+    """Net ``deltas`` into the transaction's pending ones (written at commit); in a savepoint, write them now."""
     if not (deltas.invoices or deltas.payments):
         return
     if session.in_nested_transaction():

@@ -29,6 +29,7 @@ from shared.models.enums import (
     TaxCategory,
     WebhookEventType,
 )
+from shared.models.persist import insert_new
 from shared.numbering import number_at_commit
 from shared.parsing import LATEST_DATE, FieldErrors, clean_text, to_date, to_decimal
 from shared.representations import invoice_snapshot
@@ -411,11 +412,10 @@ def create_invoice(
     cleaned = _clean_draft(session, data)
     invoice = Invoice(status=InvoiceStatus.DRAFT, public_token=new_public_token(), created_by=actor.label[:200])
     invoice.client = cleaned["client"]
-    session.add(invoice)
     _apply(invoice, cleaned)
     if issue:
         _number_and_freeze(session, actor, invoice, settings=cleaned["settings"])
-    session.flush()
+    insert_new(session, [invoice, *invoice.lines])  # written once: past the unit of work (SPEC §17)
     record_activity(
         session,
         actor,

@@ -1,0 +1,128 @@
+"""New rows written past the unit of work: ``insert_new``, for the write-once hot paths (SPEC §17).
+
+The unit of work earns its keep on objects that change: it tracks history,
+orders dependent writes and nets the running totals. A new invoice, its lines
+and its queue rows are written once and never changed in the transaction
+that makes them, and for them its bookkeeping (cascades, a dependency sort,
+a statement built per object) cost several times the INSERTs themselves.
+:func:`insert_new` writes them with one INSERT per table, a statement built
+once per table, and puts the objects in the session as if they had been
+loaded: the same rows, the same objects, the same running totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Insert, Table, insert, inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.relationships import RelationshipDirection
+
+from shared.db import plain_session
+from shared.models.rollups import count_new_objects
+
+_STATEMENTS: dict[Table, Insert] = {}
+
+
+def insert_new(session: Session, objects: Sequence[Any]) -> None:
+    """INSERT the new (transient) ``objects``, one statement per table, and make them persistent in ``session``.
+
+    Give parents before their children (an invoice, then its lines): a
+    child's foreign key is filled from a parent given earlier, through the
+    relationship that joins them, as a flush would. A column left unset takes
+    its Python default; one without a default is written NULL. Each object's
+    collections that were never touched are empty (nothing else can point at a
+    row that did not exist), so reading them needs no query. Invoices and
+    payments are counted in the running totals like flushed ones
+    (``shared.models.rollups``). A constraint the database refuses raises
+    ``IntegrityError`` as a flush would, and nothing of the call is kept in
+    the session.
+    """
+    session = plain_session(session)
+    connection = session.connection()
+    groups: dict[Any, list[Any]] = {}
+    for obj in objects:
+        state = inspect(obj)
+        if not state.transient:
+            raise ValueError(f"{obj!r} is not new: insert_new writes only objects no session has seen")
+        groups.setdefault(state.mapper, []).append(obj)
+    for mapper, group in groups.items():
+        table = mapper.local_table
+        (key,) = mapper.primary_key
+        for obj in group:
+            _fill_foreign_keys(obj)
+        columns = _columns(mapper)
+        rows = [_row(columns, obj) for obj in group]
+        statement = _STATEMENTS.get(table)
+        if statement is None:
+            statement = _STATEMENTS[table] = insert(table).returning(key, sort_by_parameter_order=True)
+        if len(rows) == 1:
+            ids = [connection.execute(statement, rows[0]).scalar_one()]
+        else:
+            ids = connection.execute(statement, rows).scalars().all()
+        key_name = mapper.get_property_by_column(key).key
+        for obj, row, new_id in zip(group, rows, ids, strict=True):
+            values = inspect(obj).dict
+            for column, name in columns:  # defaults included: the object holds what the row holds
+                values[name] = row[column.key]
+            values[key_name] = new_id
+    for obj in objects:
+        mapper = inspect(obj).mapper
+        for relationship in mapper.relationships:
+            if relationship.uselist and relationship.key not in inspect(obj).dict and not relationship.viewonly:
+                set_committed_value(obj, relationship.key, [])
+        make_transient_to_detached(obj)
+    for obj in objects:
+        session.add(obj)
+    count_new_objects(session, objects)
+
+
+_COLUMNS: dict[Any, list[tuple[Any, str]]] = {}
+
+
+def _columns(mapper) -> list[tuple[Any, str]]:
+    """The columns an INSERT writes (all but a generated key), each with its attribute's name."""
+    columns = _COLUMNS.get(mapper)
+    if columns is None:
+        columns = _COLUMNS[mapper] = [
+            (column, mapper.get_property_by_column(column).key)
+            for column in mapper.local_table.c
+            if not (column.primary_key and column.autoincrement in (True, "auto"))
+        ]
+    return columns
+
+
+def _row(columns: list[tuple[Any, str]], obj: Any) -> dict[str, Any]:
+    """The INSERT's values by column key, a column not set taking its Python default."""
+    values = inspect(obj).dict
+    row = {}
+    for column, name in columns:
+        value = values.get(name)
+        if value is None and column.default is not None:
+            default = column.default
+            if not default.is_scalar and not default.is_callable:
+                raise ValueError(f"{column} has a default insert_new cannot compute")
+            value = default.arg(None) if default.is_callable else default.arg
+        row[column.key] = value
+    return row
+
+
+def _fill_foreign_keys(obj: Any) -> None:
+    """Set ``obj``'s foreign keys from the related objects it holds (inserted before it), as a flush would."""
+    state = inspect(obj)
+    for relationship in state.mapper.relationships:
+        if relationship.direction is not RelationshipDirection.MANYTOONE or relationship.viewonly:
+            continue
+        related = state.dict.get(relationship.key)
+        if related is None:
+            continue
+        related_state = inspect(related)
+        for local, remote in relationship.local_remote_pairs:
+            value = related_state.dict.get(related_state.mapper.get_property_by_column(remote).key)
+            if value is None and related_state.has_identity and remote in related_state.mapper.primary_key:
+                value = related_state.identity[list(related_state.mapper.primary_key).index(remote)]  # expired
+            if value is None:
+                raise ValueError(f"{obj!r} refers to {related!r}, which has no {remote.name} yet: insert it first")
+            state.dict[state.mapper.get_property_by_column(local).key] = value
