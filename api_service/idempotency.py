@@ -72,6 +72,17 @@ _CLAIM = text(
 )
 
 
+_STORE = (
+    update(IdempotencyRecord)
+    .where(IdempotencyRecord.id == bindparam("record_id"))
+    .values(
+        response_status=bindparam("answer_status"),
+        response_body=bindparam("answer_body"),
+        completed_at=bindparam("answered_at", type_=UTCDateTime()),
+    )
+)
+
+
 def _claim(session, api_key: ApiKey, key: str, digest: str) -> int | IdempotencyRecord:
     """Own the key in the request's transaction (the record's id), or the record that owns it.
 
@@ -160,9 +171,13 @@ def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> An
             answer.stored = json.dumps(answer.payload) + "\n"  # as Flask-RESTful ends the bodies it writes
             at_commit(
                 session,
-                update(IdempotencyRecord)
-                .where(IdempotencyRecord.id == claimed)
-                .values(response_status=answer.status, response_body=answer.stored, completed_at=utcnow()),
+                _STORE,
+                {
+                    "record_id": claimed,
+                    "answer_status": answer.status,
+                    "answer_body": answer.stored,
+                    "answered_at": utcnow(),
+                },
             )
 
         answer.settle_at_commit(session, then=store)

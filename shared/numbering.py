@@ -22,7 +22,7 @@ import secrets
 import string
 from typing import Any
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import bindparam, event, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -97,14 +97,17 @@ def take_numbers(session: Session, series: str, year: int, fmt: str, count: int)
         raise ValueError(f"unknown number series {series!r}")
     if count <= 0:
         return []
-    statement = insert_adding(
-        NumberCounter.__table__,
-        [{"series": series, "year": year, "last_value": count}],
-        keys=("series", "year"),
-        figures=("last_value",),
-    )
-    last = session.execute(statement.returning(NumberCounter.last_value)).scalar_one()
+    last = session.execute(_TAKE, {"take_series": series, "take_year": year, "take_count": count}).scalar_one()
     return [fmt.format(year=year, seq=seq) for seq in range(last - count + 1, last + 1)]
+
+
+# Built once: the counter is taken by every issue, so only its values change (SPEC §17).
+_TAKE = insert_adding(
+    NumberCounter.__table__,
+    [{"series": bindparam("take_series"), "year": bindparam("take_year"), "last_value": bindparam("take_count")}],
+    keys=("series", "year"),
+    figures=("last_value",),
+).returning(NumberCounter.last_value)
 
 
 PROVISIONAL_PREFIX = "(number at commit "
@@ -160,14 +163,27 @@ def settle_numbers(session: Session) -> None:
         for target, number in zip(targets, take_numbers(session, series, year, fmt, len(targets)), strict=True):
             state = inspect(target)
             if committing:
-                table = state.mapper.local_table
-                (key,) = state.mapper.primary_key
-                # Columns with an ``onupdate`` keep their value: this completes the insert, it changes nothing.
-                unchanged = {column.name: column for column in table.c if column.onupdate is not None}
-                at_commit(session, update(table).where(key == state.identity[0]).values(number=number, **unchanged))
+                at_commit(session, _write_number(state.mapper), {"target_id": state.identity[0], "new_number": number})
                 set_committed_value(target, "number", number)
             else:
                 target.number = number
+
+
+_WRITE_NUMBER: dict[Any, Any] = {}
+
+
+def _write_number(mapper):
+    """``UPDATE <table> SET number = :new_number WHERE id = :target_id``, built once per numbered table."""
+    statement = _WRITE_NUMBER.get(mapper)
+    if statement is None:
+        table = mapper.local_table
+        (key,) = mapper.primary_key
+        # Columns with an ``onupdate`` keep their value: this completes the insert, it changes nothing.
+        unchanged = {column.name: column for column in table.c if column.onupdate is not None}
+        statement = _WRITE_NUMBER[mapper] = (
+            update(table).where(key == bindparam("target_id")).values(number=bindparam("new_number"), **unchanged)
+        )
+    return statement
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -9,7 +9,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import String, Table, Text, bindparam, cast, event, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import BindParameter
 
 from shared.db import begin_write, plain_session
 
@@ -67,7 +69,7 @@ _BEFORE_TRAILING = "before_trailing_writes"
 COMMITTING = "committing_trailing_writes"  # set while the before_trailing_writes hooks run
 
 
-def at_commit(session: Session, statement: Executable) -> None:
+def at_commit(session: Session, statement: Executable, params: dict[str, Any] | None = None) -> None:
     """Write ``statement`` with this transaction's last round trip, just before it commits.
 
     For writes nothing in the transaction reads back (timeline rows, running
@@ -76,12 +78,20 @@ def at_commit(session: Session, statement: Executable) -> None:
     clauses), instead of one round trip each. A rollback drops them with the
     rest. Inside a ``begin_nested`` savepoint the write runs at once, so a
     savepoint's rollback takes it away too.
+
+    A hot path gives a statement built once, with named bind parameters, and
+    their values in ``params``: the commit's statement is then built once per
+    shape of the transaction's writes and only its values change (SPEC §17).
+    Python-side column defaults (``default=``, ``onupdate=``) are not worked
+    out inside that statement: give every such column its value (an
+    unchanged ``updated_at`` as ``updated_at=Model.updated_at``). Postgres
+    makes only one of two such writes to the same row: give each row once.
     """
     session = plain_session(session)
     if session.in_nested_transaction():
-        session.execute(statement)
+        session.execute(statement, params)
         return
-    session.info.setdefault(_TRAILING, []).append(statement)
+    session.info.setdefault(_TRAILING, []).append((statement, params))
 
 
 def insert_at_commit(session: Session, table: Table, row: dict[str, Any]) -> None:
@@ -155,23 +165,19 @@ def _write_trailing(session: Session) -> None:
                 hook(session)
     finally:
         session.info.pop(COMMITTING, None)
-    dialect = session.get_bind().dialect.name
-    statements = session.info.pop(_TRAILING, [])
-    statements += [
-        _insert_rows(table, [_settled(row) for row in rows], dialect)
-        for table, rows in session.info.pop(_TRAILING_ROWS, {}).items()
-    ]
-    channels = sorted(session.info.pop(_NOTIFY, ()))
-    if not statements and not channels:
+    statements: list[tuple[Executable, dict[str, Any] | None]] = session.info.pop(_TRAILING, [])
+    tables = [(table, [_settled(row) for row in rows]) for table, rows in session.info.pop(_TRAILING_ROWS, {}).items()]
+    channels = tuple(sorted(session.info.pop(_NOTIFY, ())))
+    if not statements and not tables and not channels:
         return
-    if dialect != "postgresql":
-        for statement in statements:
-            session.execute(statement)
+    if session.get_bind().dialect.name != "postgresql":
+        for statement, params in statements:
+            session.execute(statement, params)
+        for table, rows in tables:
+            session.execute(_plain_insert(table), rows)
         return
-    final = select(*(func.pg_notify(channel, "") for channel in channels)) if channels else select(literal(1))
-    if statements:
-        final = final.add_cte(*(statement.cte(f"trailing_{n}") for n, statement in enumerate(statements)))
-    session.execute(final)
+    final, params = _trailing_statement(statements, tables, channels)
+    session.execute(final, params)
 
 
 def _settled(row: dict[str, Any]) -> dict[str, Any]:
@@ -179,28 +185,97 @@ def _settled(row: dict[str, Any]) -> dict[str, Any]:
     return {name: value() if callable(value) else value for name, value in row.items()}
 
 
-def _insert_rows(table: Table, rows: list[dict[str, Any]], dialect: str) -> Executable:
-    """One INSERT of ``rows`` in their order, as a statement SQLAlchemy can cache on Postgres.
+_PLAIN_INSERTS: dict[Table, Executable] = {}
 
-    SQLAlchemy never caches a multi-row ``VALUES``, so each commit would
-    compile it again; ``INSERT ... SELECT ... UNION ALL SELECT ...`` of typed
-    parameters is cached by its shape (the number of rows) and inserts the
-    rows in order. SQLite runs in process and takes the plain form.
+
+def _plain_insert(table: Table) -> Executable:
+    statement = _PLAIN_INSERTS.get(table)
+    if statement is None:
+        statement = _PLAIN_INSERTS[table] = insert(table)
+    return statement
+
+
+# Postgres: the commit's last statement, by the shape of the writes it carries (at most a few dozen shapes).
+_SHAPES: dict[tuple, Executable] = {}
+_MAX_SHAPES = 500
+
+
+def _trailing_statement(
+    statements: list[tuple[Executable, dict[str, Any] | None]],
+    tables: list[tuple[Table, list[dict[str, Any]]]],
+    channels: tuple[str, ...],
+) -> tuple[Executable, dict[str, Any]]:
+    """One ``SELECT pg_notify(...)`` (or ``SELECT 1``) carrying every write as a data-modifying ``WITH`` clause.
+
+    Piece ``n``'s bind parameters are renamed ``t{n}_...``, so the values of
+    all pieces travel in one dictionary. The statement is built once per
+    shape (which statements, which tables with how many rows of which
+    columns, which channels) and kept, so SQLAlchemy finds it compiled; a
+    statement given without ``params`` (values inside it) is built each time.
     """
-    if len(rows) == 1:
-        return insert(table).values(rows[0])
-    if dialect != "postgresql":
-        return insert(table).values(rows)
-    names = list(rows[0])
-    columns = [table.c[name] for name in names]
+    shape = (
+        tuple(statement if params is not None else None for statement, params in statements),
+        tuple((table, tuple(rows[0]), len(rows)) for table, rows in tables),
+        channels,
+    )
+    keep = None not in shape[0]
+    final = _SHAPES.get(shape) if keep else None
+    if final is None:
+        pieces = [
+            _renamed(statement, f"t{n}_") if params is not None else statement
+            for n, (statement, params) in enumerate(statements)
+        ]
+        offset = len(statements)
+        pieces += [
+            _insert_rows(table, list(rows[0]), len(rows), f"t{offset + n}_") for n, (table, rows) in enumerate(tables)
+        ]
+        final = select(*(func.pg_notify(channel, "") for channel in channels)) if channels else select(literal(1))
+        if pieces:
+            final = final.add_cte(*(piece.cte(f"trailing_{n}") for n, piece in enumerate(pieces)))
+        if keep and len(_SHAPES) < _MAX_SHAPES:
+            _SHAPES[shape] = final
+    params: dict[str, Any] = {}
+    for n, (_statement, values) in enumerate(statements):
+        for name, value in (values or {}).items():
+            params[f"t{n}_{name}"] = value
+    offset = len(statements)
+    for n, (_table, rows) in enumerate(tables):
+        for r, row in enumerate(rows):
+            for name, value in row.items():
+                params[f"t{offset + n}_r{r}_{name}"] = value
+    return final, params
 
-    def typed(column, value):
-        # Text, not VARCHAR(n): a cast to VARCHAR(n) would cut a long value silently; the INSERT refuses it.
-        return cast(
-            bindparam(None, value, type_=column.type), Text() if isinstance(column.type, String) else column.type
+
+def _renamed(statement: Executable, prefix: str) -> Executable:
+    """``statement`` with each named bind parameter ``x`` renamed ``{prefix}x`` (same type)."""
+
+    def rename(element):
+        if isinstance(element, BindParameter) and not element.unique:
+            return bindparam(prefix + element.key, type_=element.type)
+        return None
+
+    return visitors.replacement_traverse(statement, {}, rename)
+
+
+def _insert_rows(table: Table, names: list[str], count: int, prefix: str) -> Executable:
+    """An INSERT of ``count`` rows of ``names`` in their order, from parameters ``{prefix}r{row}_{name}``.
+
+    One row is a plain ``INSERT ... VALUES``. Several are ``INSERT ... SELECT
+    ... UNION ALL SELECT ...`` of typed parameters, which inserts them in
+    order and, unlike a multi-row ``VALUES``, SQLAlchemy compiles once.
+    """
+    columns = [table.c[name] for name in names]
+    if count == 1:
+        return insert(table).values(
+            {column.name: bindparam(f"{prefix}r0_{column.name}", type_=column.type) for column in columns}
         )
 
-    selects = [select(*(typed(column, row[column.name]) for column in columns)) for row in rows]
+    def typed(row: int, column):
+        # Text, not VARCHAR(n): a cast to VARCHAR(n) would cut a long value silently; the INSERT refuses it.
+        parameter = bindparam(f"{prefix}r{row}_{column.name}", type_=column.type)
+        return cast(parameter, Text() if isinstance(column.type, String) else column.type)
+
+    selects = [select(*(typed(row, column) for column in columns)) for row in range(count)]
     return insert(table).from_select(names, union_all(*selects))
 
 

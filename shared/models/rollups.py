@@ -51,7 +51,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ColumnElement, Date, String, event, func, inspect, select, text, update
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    String,
+    bindparam,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -279,13 +291,31 @@ def apply_deltas(session: Session, deltas: Deltas, *, trailing: bool = False) ->
                 growing.append({**key_values, **figures})
             else:
                 _apply_one(session, model, key_values, figures)
-        if growing:
+        if len(growing) == 1:  # most transactions: one invoice or one payment
+            at_commit(
+                session, _upsert_one(model, key_names, figure_names), {f"row_{k}": v for k, v in growing[0].items()}
+            )
+        elif growing:
             at_commit(session, _upsert(model, growing, key_names, figure_names))
 
 
 def _upsert(model, rows: list[dict], key_names: tuple[str, ...], figure_names: tuple[str, ...]):
     """Add ``rows``' figures to their rollup rows, creating the rows that are missing (all figures >= 0)."""
     return insert_adding(model.__table__, rows, keys=key_names, figures=figure_names)
+
+
+_UPSERT_ONE: dict[Any, Any] = {}
+
+
+def _upsert_one(model, key_names: tuple[str, ...], figure_names: tuple[str, ...]):
+    """:func:`_upsert` of one row given as parameters ``row_<column>``, built once per table."""
+    statement = _UPSERT_ONE.get(model)
+    if statement is None:
+        row = {
+            name: bindparam(f"row_{name}", type_=model.__table__.c[name].type) for name in (*key_names, *figure_names)
+        }
+        statement = _UPSERT_ONE[model] = _upsert(model, [row], key_names, figure_names)
+    return statement
 
 
 def count_inserted(

@@ -59,6 +59,52 @@ def test_inside_a_savepoint_a_timeline_row_is_written_at_once(session, actor, ma
     assert timeline(session, client.id) == ["after it"]
 
 
+def test_the_commit_statement_is_built_once_per_shape_and_carries_each_transactions_own_values(
+    session, actor, make_client, backend
+):
+    from sqlalchemy import bindparam, update
+
+    from shared import transactions
+    from shared.models import Client
+
+    rename = (
+        update(Client)
+        .where(Client.id == bindparam("client_key"))
+        .values(name=bindparam("client_name"), updated_at=Client.updated_at)
+    )
+    first, second, third, fourth = make_client(), make_client(), make_client(), make_client()
+    built = []
+    for client, other, name in ((first, third, "First renamed"), (second, fourth, "Second renamed")):
+        with atomic(session):
+            record_activity(session, actor, f"renamed {name}", client, client_id=client.id)
+            record_activity(session, actor, "twice", client, client_id=client.id)
+            transactions.at_commit(session, rename, {"client_key": client.id, "client_name": name})
+            # A statement with its values inside (no parameters) still goes with the same commit (another
+            # row: Postgres makes only one of two changes to a row in one statement).
+            plain = update(Client).where(Client.id == other.id)
+            transactions.at_commit(session, plain.values(billing_address=name, updated_at=Client.updated_at))
+        built.append(len(transactions._SHAPES))
+    session.expire_all()
+    assert [session.get(Client, c.id).name for c in (first, second)] == ["First renamed", "Second renamed"]
+    assert [session.get(Client, c.id).billing_address for c in (third, fourth)] == ["First renamed", "Second renamed"]
+    assert timeline(session, first.id)[-2:] == ["renamed First renamed", "twice"]
+    assert timeline(session, second.id)[-2:] == ["renamed Second renamed", "twice"]
+    if backend == "postgresql":
+        # Neither shape is kept (the second statement has its values inside); the all-parameter shape is.
+        assert built[0] == built[1]
+        with atomic(session):
+            record_activity(session, actor, "kept shape", first, client_id=first.id)
+            transactions.at_commit(session, rename, {"client_key": first.id, "client_name": "Kept"})
+        kept = len(transactions._SHAPES)
+        with atomic(session):
+            record_activity(session, actor, "same shape", second, client_id=second.id)
+            transactions.at_commit(session, rename, {"client_key": second.id, "client_name": "Same"})
+        assert len(transactions._SHAPES) == kept
+        session.expire_all()
+        assert (session.get(Client, first.id).name, session.get(Client, second.id).name) == ("Kept", "Same")
+        assert timeline(session, second.id)[-1] == "same shape"
+
+
 def test_an_endpoint_added_through_another_session_is_seen_by_the_next_event(session, engine, actor):
     def emit() -> None:
         with atomic(session):
