@@ -204,7 +204,8 @@ def flask_config(values: dict) -> dict:
 def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    # Pooled connections are checked when they have rested (shared.db._ping_when_idle), not on every checkout.
+    return {"pool_pre_ping": False, "pool_size": 5, "max_overflow": 10}
 
 
 def online_payment_enabled(config: Mapping[str, Any]) -> bool:

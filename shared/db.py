@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import weakref
 from decimal import Decimal
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, DateTime, Insert, MetaData, Numeric, String, Table, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry, scoped_session
 from sqlalchemy.sql.elements import ClauseElement
@@ -144,9 +146,15 @@ def configure_engine(engine: Engine) -> Engine:
     :func:`begin_write`) for BEGIN IMMEDIATE, so SQLite has exactly one writer
     at a time (our single-writer queue claim and numbering lock) instead of
     failing a read transaction that later tries to upgrade to a write.
-    Postgres needs nothing here. Safe to call more than once.
+    Postgres gets :func:`_ping_when_idle` instead. Safe to call more than once.
     """
-    if engine.dialect.name != "sqlite" or engine in _configured:
+    if engine in _configured:
+        return engine
+    if engine.dialect.name == "postgresql":
+        _configured.add(engine)
+        _ping_when_idle(engine)
+        return engine
+    if engine.dialect.name != "sqlite":
         return engine
     _configured.add(engine)
 
@@ -169,6 +177,36 @@ def configure_engine(engine: Engine) -> Engine:
 
 
 _BEGIN_OPTION = "sqlite_begin"
+
+IDLE_PING_AFTER = 1.0  # seconds a pooled connection may rest before it is checked again
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled Postgres connection before use only when it has rested (SPEC §10 and §17).
+
+    ``pool_pre_ping`` sends ``SELECT 1`` on every checkout: a round trip per
+    request under load, on connections used a millisecond ago. A connection
+    that rested longer than :data:`IDLE_PING_AFTER` (across a Postgres restart,
+    a dropped socket, a night) is still checked, and a dead one is replaced
+    before the request sees it. A connection that dies while busy fails its
+    request (503), and SQLAlchemy then drops every connection of the pool
+    that is older, so the next requests reconnect.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection, record) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_connection, record, _proxy) -> None:
+        rested_since = record.info.get("checked_in_at")
+        if rested_since is None or time.monotonic() - rested_since < IDLE_PING_AFTER:
+            return  # new (just connected) or in use a moment ago
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"the pooled connection is gone: {exc}") from exc
 
 
 def plain_session(session: Session | scoped_session) -> Session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,15 +28,21 @@ def get_or_404(session: Session, model: type, object_id: Any, *, lock: bool = Fa
     return obj
 
 
+_WITH_SETTINGS: dict[type, Any] = {}
+
+
 def get_with_settings(session: Session, model: type[T], object_id: int) -> tuple[T | None, Settings]:
     """``session.get(model, object_id)`` and :func:`get_settings`, in one round trip when both exist.
 
     For a use case that needs both (creating an invoice reads its client and
     the company's terms).
     """
-    row = session.execute(
-        select(model, Settings).outerjoin(Settings, Settings.id == 1).where(inspect(model).primary_key[0] == object_id)
-    ).first()
+    statement = _WITH_SETTINGS.get(model)
+    if statement is None:  # built once per model: creating an invoice asks it on every request
+        key = inspect(model).primary_key[0]
+        statement = select(model, Settings).outerjoin(Settings, Settings.id == 1).where(key == bindparam("object_id"))
+        _WITH_SETTINGS[model] = statement
+    row = session.execute(statement, {"object_id": object_id}).first()
     if row is None:
         return None, get_settings(session)
     return row[0], row[1] if row[1] is not None else get_settings(session)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,11 +88,14 @@ def create_api_key(session: Session, *, actor: Actor, name: str, scope: str = "w
     return key, secret
 
 
+_KEY_BY_HASH = select(ApiKey).where(ApiKey.key_hash == bindparam("presented_hash"))  # every API request: built once
+
+
 def find_api_key(session: Session, secret: str) -> ApiKey | None:
     """The active key for a presented secret, or None."""
     if not secret or len(secret) > 200:
         return None
-    key = session.execute(select(ApiKey).where(ApiKey.key_hash == hash_api_key(secret))).scalar_one_or_none()
+    key = session.execute(_KEY_BY_HASH, {"presented_hash": hash_api_key(secret)}).scalar_one_or_none()
     if key is None or key.revoked_at is not None:
         return None
     return key
