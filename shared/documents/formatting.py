@@ -11,8 +11,16 @@ import datetime as dt
 from decimal import Decimal
 
 import phonenumbers
+from babel import Locale
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency, format_decimal, get_currency_symbol, get_decimal_symbol, get_group_symbol
+from babel.numbers import (
+    NumberPattern,
+    format_decimal,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_pattern,
+)
 
 from shared import money
 
@@ -42,6 +50,8 @@ NBSP = "\xa0"
 # The display format's marks: what people copy from a page and type back into a form.
 GROUP_SYMBOL = get_group_symbol(LOCALE)  # "," in 1,200.00
 DECIMAL_SYMBOL = get_decimal_symbol(LOCALE)  # "."
+_LOCALE = Locale.parse(LOCALE)
+_NUMBER_PATTERN = parse_pattern("#,##0.00")  # the currency's own decimals still win (currency_digits)
 
 
 def format_money(amount: Decimal, currency: str) -> str:
@@ -51,11 +61,20 @@ def format_money(amount: Decimal, currency: str) -> str:
     ``$`` but not for a three-letter code such as ``NGN``, so letter symbols get
     the space CLDR's currency-spacing rule asks for.
     """
-    value = money.round_money(amount, currency)
-    symbol = get_currency_symbol(currency, locale=LOCALE)
-    if symbol.isalpha():
-        return format_currency(value, currency, format=f"¤{NBSP}#,##0.00", locale=LOCALE)
-    return format_currency(value, currency, locale=LOCALE)
+    return _money_pattern(currency).apply(money.round_money(amount, currency), _LOCALE, currency=currency)
+
+
+def _money_pattern(currency: str) -> NumberPattern:
+    """Babel's pattern for ``currency``, parsed once (``format_currency`` parses it on every call)."""
+    pattern = _MONEY_PATTERNS.get(currency)
+    if pattern is None:
+        symbol = get_currency_symbol(currency, locale=LOCALE)
+        pattern = parse_pattern(f"¤{NBSP}#,##0.00") if symbol.isalpha() else _LOCALE.currency_formats["standard"]
+        _MONEY_PATTERNS[currency] = pattern
+    return pattern
+
+
+_MONEY_PATTERNS: dict[str, NumberPattern] = {}
 
 
 def format_money_code(amount: Decimal, currency: str) -> str:
@@ -65,8 +84,7 @@ def format_money_code(amount: Decimal, currency: str) -> str:
 
 def format_number(amount: Decimal, currency: str) -> str:
     """``350,000.00``: a line amount in a column whose currency the document states once."""
-    value = money.round_money(amount, currency)
-    return format_currency(value, currency, format="#,##0.00", locale=LOCALE)
+    return _NUMBER_PATTERN.apply(money.round_money(amount, currency), _LOCALE, currency=currency)
 
 
 def format_unit_price(price: Decimal, currency: str) -> str:

@@ -69,13 +69,14 @@ def insert_new(session: Session, objects: Sequence[Any]) -> None:
                 values[name] = row[column.key]
             values[key_name] = new_id
     for obj in objects:
-        mapper = inspect(obj).mapper
-        for relationship in mapper.relationships:
-            if relationship.uselist and relationship.key not in inspect(obj).dict and not relationship.viewonly:
-                set_committed_value(obj, relationship.key, [])
+        state = inspect(obj)
+        for name in _collections(state.mapper):
+            if name not in state.dict:
+                set_committed_value(obj, name, [])
         make_transient_to_detached(obj)
     for obj in objects:
-        session.add(obj)
+        if inspect(obj).session_id is None:  # not yet brought in by an earlier one's cascade (an invoice's lines)
+            session.add(obj)
     count_new_objects(session, objects)
 
 
@@ -112,17 +113,50 @@ def _row(columns: list[tuple[Any, str]], obj: Any) -> dict[str, Any]:
 def _fill_foreign_keys(obj: Any) -> None:
     """Set ``obj``'s foreign keys from the related objects it holds (inserted before it), as a flush would."""
     state = inspect(obj)
-    for relationship in state.mapper.relationships:
-        if relationship.direction is not RelationshipDirection.MANYTOONE or relationship.viewonly:
-            continue
-        related = state.dict.get(relationship.key)
+    for relationship, pairs in _many_to_one(state.mapper):
+        related = state.dict.get(relationship)
         if related is None:
             continue
         related_state = inspect(related)
-        for local, remote in relationship.local_remote_pairs:
-            value = related_state.dict.get(related_state.mapper.get_property_by_column(remote).key)
-            if value is None and related_state.has_identity and remote in related_state.mapper.primary_key:
-                value = related_state.identity[list(related_state.mapper.primary_key).index(remote)]  # expired
+        for local, remote, index in pairs:
+            value = related_state.dict.get(remote)
+            if value is None and index is not None and related_state.has_identity:
+                value = related_state.identity[index]  # a persistent object whose attributes expired
             if value is None:
-                raise ValueError(f"{obj!r} refers to {related!r}, which has no {remote.name} yet: insert it first")
-            state.dict[state.mapper.get_property_by_column(local).key] = value
+                raise ValueError(f"{obj!r} refers to {related!r}, which has no {remote} yet: insert it first")
+            state.dict[local] = value
+
+
+_MANY_TO_ONE: dict[Any, list] = {}
+_COLLECTIONS: dict[Any, list[str]] = {}
+
+
+def _many_to_one(mapper) -> list[tuple[str, list[tuple[str, str, int | None]]]]:
+    """Per many-to-one relationship: its name and (local key, remote key, remote's place in the identity)."""
+    found = _MANY_TO_ONE.get(mapper)
+    if found is None:
+        found = []
+        for relationship in mapper.relationships:
+            if relationship.direction is not RelationshipDirection.MANYTOONE or relationship.viewonly:
+                continue
+            remote_mapper = relationship.mapper
+            keys = list(remote_mapper.primary_key)
+            pairs = [
+                (
+                    mapper.get_property_by_column(local).key,
+                    remote_mapper.get_property_by_column(remote).key,
+                    keys.index(remote) if remote in keys else None,
+                )
+                for local, remote in relationship.local_remote_pairs
+            ]
+            found.append((relationship.key, pairs))
+        _MANY_TO_ONE[mapper] = found
+    return found
+
+
+def _collections(mapper) -> list[str]:
+    """The mapper's writable collections (one-to-many, many-to-many)."""
+    found = _COLLECTIONS.get(mapper)
+    if found is None:
+        found = _COLLECTIONS[mapper] = [r.key for r in mapper.relationships if r.uselist and not r.viewonly]
+    return found
