@@ -134,3 +134,16 @@ def test_database_down_is_503_and_recovers(backend, database_url):
         assert client.get("/api/v1/clients", headers=headers).status_code == 200
         with app.app_context():
             db.engine.dispose()
+
+
+def test_the_api_sets_and_reads_no_session_cookie(api, api_app):
+    """Keys, not cookies: the API opens no cookie session, so none is ever set, and a cookie sent is not read."""
+    from flask import request
+    from flask.sessions import NullSession
+
+    with api_app.test_request_context("/api/v1/invoices", headers={"Cookie": "session=from-the-admin"}):
+        assert isinstance(api_app.session_interface.open_session(api_app, request), NullSession)
+    api.client.set_cookie("session", "from-the-admin")
+    response = api.get("/invoices")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
