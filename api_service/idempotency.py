@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select, text, update
 from shared.db import UTCDateTime, db, utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.models import ApiKey, IdempotencyRecord
+from shared.numbering import settled_text
 from shared.services import atomic
 from shared.transactions import at_commit, before_trailing_writes
 
@@ -132,6 +133,12 @@ class _Answer:
         else:
             then()
 
+    def settled(self, session) -> Any:
+        """The payload with the numbers its commit's last statement took (``shared.numbering.settled_text``)."""
+        text = json.dumps(self.payload)
+        done = settled_text(session, text)
+        return self.payload if done == text else json.loads(done)
+
 
 def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> Any:
     """Run a POST handler in one transaction, once per key; without the header it simply runs.
@@ -149,7 +156,7 @@ def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> An
                 return returned
             answer = _Answer(returned)
             answer.settle_at_commit(session)
-        return answer.payload, answer.status, answer.headers
+        return answer.settled(session), answer.status, answer.headers
     key = _check_key(key)
     digest = fingerprint(request.method, request.path, body)
     # The claim, the work and the stored answer are one transaction: a failure
@@ -182,4 +189,4 @@ def run_idempotent(api_key: ApiKey, body: Any, handler: Callable[[], Any]) -> An
 
         answer.settle_at_commit(session, then=store)
     # The first answer is the stored bytes too, so every replay is byte-identical to it.
-    return _json_response(answer.stored, answer.status)
+    return _json_response(settled_text(session, answer.stored), answer.status)

@@ -22,7 +22,7 @@ import secrets
 import string
 from typing import Any
 
-from sqlalchemy import bindparam, event, inspect, update
+from sqlalchemy import Integer, String, Text, bindparam, cast, event, func, inspect, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,7 +30,7 @@ from shared import limits
 from shared.db import insert_adding, plain_session
 from shared.errors import ValidationFailed
 from shared.models import NumberCounter
-from shared.transactions import COMMITTING, at_commit, before_trailing_writes
+from shared.transactions import COMMITTING, LateTexts, at_commit, before_trailing_writes, texts_at_commit
 
 SERIES = ("invoice", "receipt", "credit_note", "quote")
 _ALLOWED_FIELDS = {"year", "seq"}
@@ -55,8 +55,8 @@ def check_number_format(fmt: str, field: str = "number_format") -> str:
     except ValueError as exc:
         raise ValidationFailed.one(field, f"is not a valid format: {exc}") from None
     fields = []
-    for literal, name, spec, conversion in parts:
-        if not literal.isprintable():
+    for text_part, name, spec, conversion in parts:
+        if not text_part.isprintable():
             raise ValidationFailed.one(
                 field, "may only contain printable characters (no line breaks, tabs or other control characters)"
             )
@@ -128,6 +128,8 @@ def number_at_commit(session: Session, target: Any, series: str, year: int, fmt:
         target.number = next_number(session, series, year, fmt)
         return
     target.number = PROVISIONAL_PREFIX + secrets.token_hex(8) + ")"
+    if _PENDING not in session.info:  # the first of a transaction: the last one's numbers are read by now
+        session.info.pop(_SETTLED, None)
     session.info.setdefault(_PENDING, []).append((target, series, year, fmt))
     before_trailing_writes(session, settle_numbers)
 
@@ -158,8 +160,14 @@ def settle_numbers(session: Session) -> None:
             continue
         if (committing and not state.persistent) or not is_provisional(target.number):
             continue
+        if target.number in session.info.get(_IN_LAST_STATEMENT, ()):
+            continue  # the commit's last statement takes it
         groups.setdefault((series, year, fmt), []).append(target)
+    settled = session.info.setdefault(_SETTLED, {})
     for (series, year, fmt), targets in groups.items():
+        settled.update((target.number, target) for target in targets)
+        if committing and _take_in_last_statement(session, series, year, fmt, targets):
+            continue
         for target, number in zip(targets, take_numbers(session, series, year, fmt, len(targets)), strict=True):
             state = inspect(target)
             if committing:
@@ -167,6 +175,104 @@ def settle_numbers(session: Session) -> None:
                 set_committed_value(target, "number", number)
             else:
                 target.number = number
+
+
+_IN_LAST_STATEMENT = "numbers_in_last_statement"  # the provisional numbers the commit's last statement takes
+_SETTLED = "numbers_settled"  # provisional number -> its object, kept past the commit (settled_text) until the next
+
+
+def _take_in_last_statement(session: Session, series: str, year: int, fmt: str, targets: list[Any]) -> bool:
+    """Have the commit's last statement take these numbers (Postgres): the counter is locked only for it and COMMIT.
+
+    The counter's upsert goes in the same round trip, just before that
+    statement, and each number is a SQL expression of the counter
+    (:func:`_number_expressions`); every
+    text that holds a provisional number (the row's ``number``, a timeline
+    summary, a stored answer) gets the real one there. After the commit the
+    object's ``number`` is read back like any expired attribute, and
+    :func:`settled_text` puts it into a text made before.
+    """
+    markers = tuple(target.number for target in targets)
+    late = LateTexts(
+        markers=markers,
+        shape=("number", fmt, len(targets)),
+        first=_counter_upsert,
+        expressions=lambda prefix: _number_expressions(prefix, fmt, len(targets)),
+        params={"series": series, "year": year, "count": len(targets), "year_text": str(year)},
+    )
+    if not texts_at_commit(session, late):
+        return False
+    handed = session.info.setdefault(_IN_LAST_STATEMENT, set())
+    for target in targets:
+        state = inspect(target)
+        handed.add(target.number)
+        at_commit(session, _write_number(state.mapper), {"target_id": state.identity[0], "new_number": target.number})
+    return True
+
+
+def _counter_upsert(prefix: str) -> Any:
+    """The counter's upsert by ``count``, from parameters ``{prefix}series``, ``{prefix}year``, ``{prefix}count``."""
+    return insert_adding(
+        NumberCounter.__table__,
+        [
+            {
+                "series": bindparam(f"{prefix}series", type_=String()),
+                "year": bindparam(f"{prefix}year", type_=Integer()),
+                "last_value": bindparam(f"{prefix}count", type_=Integer()),
+            }
+        ],
+        keys=("series", "year"),
+        figures=("last_value",),
+    )
+
+
+def _number_expressions(prefix: str, fmt: str, count: int) -> list[Any]:
+    """SQL for the ``count`` numbers :func:`_counter_upsert` just took, each formatted as ``fmt``.
+
+    ``fmt`` is a checked format (:func:`check_number_format`): ``{year}``,
+    ``{seq}`` or ``{seq:0Nd}`` and printable text. ``{seq:0Nd}`` pads to N
+    digits and never cuts a longer sequence, as Python's ``format`` does. The
+    counter is read in the transaction that moved it and still holds its lock.
+    """
+    last = (
+        select(NumberCounter.last_value)
+        .where(
+            NumberCounter.series == bindparam(f"{prefix}series", type_=String()),
+            NumberCounter.year == bindparam(f"{prefix}year", type_=Integer()),
+        )
+        .scalar_subquery()
+    )
+    numbers = []
+    for position in range(1, count + 1):
+        seq = cast(last - bindparam(f"{prefix}count", type_=Integer()) + position, Text())
+        parts: list[Any] = []
+        for text_before, name, spec, _conversion in string.Formatter().parse(fmt):
+            if text_before:
+                parts.append(literal(text_before, Text()))
+            if name == "year":
+                parts.append(bindparam(f"{prefix}year_text", type_=Text()))
+            elif name == "seq" and spec:
+                width = int(spec[1:-1])  # 0Nd
+                parts.append(func.lpad(seq, func.greatest(width, func.length(seq)), "0"))
+            elif name == "seq":
+                parts.append(seq)
+        numbers.append(func.concat(*parts, type_=Text()))
+    return numbers
+
+
+def settled_text(session: Session, text: str) -> str:
+    """``text`` with the provisional numbers of this (or the last committed) transaction replaced by the real ones.
+
+    For a text made before its numbers were taken (an answer made in the
+    commit, before the last statement took the invoice's number; Postgres
+    wrote the real one everywhere else there): the object has the number, or
+    reads it back after the commit.
+    """
+    session = plain_session(session)
+    for marker, target in session.info.get(_SETTLED, {}).items():
+        if marker in text:
+            text = text.replace(marker, target.number)
+    return text
 
 
 _WRITE_NUMBER: dict[Any, Any] = {}
@@ -190,6 +296,7 @@ def _write_number(mapper):
 def _forget_pending(session: Session, transaction) -> None:
     if transaction.parent is None:  # committed (numbers taken) or rolled back (none taken)
         session.info.pop(_PENDING, None)
+        session.info.pop(_IN_LAST_STATEMENT, None)
 
 
 def peek_number(session: Session, series: str, year: int, fmt: str) -> str:

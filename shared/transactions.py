@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import String, Table, Text, bindparam, cast, event, func, insert, literal, select, union_all
@@ -66,6 +67,7 @@ _TRAILING_ROWS = "trailing_rows"
 _MEMO = "transaction_memo"
 _NOTIFY = "notify_channels"
 _BEFORE_TRAILING = "before_trailing_writes"
+_LATE = "late_texts"
 COMMITTING = "committing_trailing_writes"  # set while the before_trailing_writes hooks run
 
 
@@ -134,6 +136,45 @@ def before_trailing_writes(session: Session, hook: Callable[[Session], None]) ->
         hooks.append(hook)
 
 
+@dataclass(frozen=True)
+class LateTexts:
+    """Texts the commit's last statement works out in SQL, standing in for ``markers`` until then (Postgres).
+
+    Every text parameter of that statement (the values of :func:`at_commit`
+    statements and :func:`insert_at_commit` rows) that holds a marker gets it
+    replaced by its text there: a number taken by a counter in the same
+    statement reaches the row it numbers, the timeline summary and the stored
+    answer that name it. ``first(prefix)`` is a statement sent just before
+    the last one, in the same round trip (a counter's upsert: its row is then
+    locked before the last statement locks anything else, as when a number is
+    taken on its own); ``expressions(prefix)`` gives one SQL expression per
+    marker, which may read what ``first`` wrote. Bind parameters are named
+    ``{prefix}<name>`` for each ``<name>`` in ``params``; ``shape`` is what the
+    SQL depends on beyond ``params`` (part of the statement's cache key). A
+    marker inside a statement given with its values inside (no parameters) is
+    not replaced.
+    """
+
+    markers: tuple[str, ...]
+    shape: Hashable
+    first: Callable[[str], Executable]
+    expressions: Callable[[str], list[Any]]
+    params: dict[str, Any]
+
+
+def texts_at_commit(session: Session, late: LateTexts) -> bool:
+    """Have the commit's last statement work out ``late`` (see :class:`LateTexts`); False where it cannot.
+
+    Only Postgres sends the writes of a commit as one statement, and only
+    outside a savepoint; elsewhere the caller works the texts out itself.
+    """
+    session = plain_session(session)
+    if session.in_nested_transaction() or session.get_bind().dialect.name != "postgresql":
+        return False
+    session.info.setdefault(_LATE, []).append(late)
+    return True
+
+
 def transaction_memo(session: Session, name: str, load: Callable[[], R]) -> R:
     """``load()``, asked once per transaction: later calls in the same transaction get the same answer.
 
@@ -176,8 +217,12 @@ def _write_trailing(session: Session) -> None:
         for table, rows in tables:
             session.execute(_plain_insert(table), rows)
         return
-    final, params = _trailing_statement(statements, tables, channels)
-    session.execute(final, params)
+    firsts, final, params = _trailing_statement(statements, tables, channels, session.info.pop(_LATE, []))
+    if session.new or session.dirty or session.deleted:  # a hook changed an object: flushed with the commit
+        for statement in (*firsts, final):
+            session.execute(statement, params)
+        return
+    _execute_and_commit(session.connection(), (*firsts, final), params)
 
 
 def _settled(row: dict[str, Any]) -> dict[str, Any]:
@@ -196,7 +241,8 @@ def _plain_insert(table: Table) -> Executable:
 
 
 # Postgres: the commit's last statement, by the shape of the writes it carries (at most a few dozen shapes).
-_SHAPES: dict[tuple, Executable] = {}
+_SHAPES: dict[tuple, tuple[tuple[Executable, ...], Executable]] = {}
+_KEPT: set[Executable] = set()
 _MAX_SHAPES = 500
 
 
@@ -204,36 +250,20 @@ def _trailing_statement(
     statements: list[tuple[Executable, dict[str, Any] | None]],
     tables: list[tuple[Table, list[dict[str, Any]]]],
     channels: tuple[str, ...],
-) -> tuple[Executable, dict[str, Any]]:
+    lates: list[LateTexts] = (),
+) -> tuple[tuple[Executable, ...], Executable, dict[str, Any]]:
     """One ``SELECT pg_notify(...)`` (or ``SELECT 1``) carrying every write as a data-modifying ``WITH`` clause.
 
     Piece ``n``'s bind parameters are renamed ``t{n}_...``, so the values of
-    all pieces travel in one dictionary. The statement is built once per
-    shape (which statements, which tables with how many rows of which
-    columns, which channels) and kept, so SQLAlchemy finds it compiled; a
-    statement given without ``params`` (values inside it) is built each time.
+    all pieces travel in one dictionary; late text ``k`` (:class:`LateTexts`)
+    has its parameters named ``l{i}_...`` and its marker ``m{k}``. The
+    statement is built once per shape (which statements, which tables with
+    how many rows of which columns, which channels, which late texts and
+    which parameters hold their markers) and kept, so SQLAlchemy finds it
+    compiled; a statement given without ``params`` (values inside it) is built
+    each time.
     """
-    shape = (
-        tuple(statement if params is not None else None for statement, params in statements),
-        tuple((table, tuple(rows[0]), len(rows)) for table, rows in tables),
-        channels,
-    )
-    keep = None not in shape[0]
-    final = _SHAPES.get(shape) if keep else None
-    if final is None:
-        pieces = [
-            _renamed(statement, f"t{n}_") if params is not None else statement
-            for n, (statement, params) in enumerate(statements)
-        ]
-        offset = len(statements)
-        pieces += [
-            _insert_rows(table, list(rows[0]), len(rows), f"t{offset + n}_") for n, (table, rows) in enumerate(tables)
-        ]
-        final = select(*(func.pg_notify(channel, "") for channel in channels)) if channels else select(literal(1))
-        if pieces:
-            final = final.add_cte(*(piece.cte(f"trailing_{n}") for n, piece in enumerate(pieces)))
-        if keep and len(_SHAPES) < _MAX_SHAPES:
-            _SHAPES[shape] = final
+    markers = [marker for late in lates for marker in late.markers]
     params: dict[str, Any] = {}
     for n, (_statement, values) in enumerate(statements):
         for name, value in (values or {}).items():
@@ -243,21 +273,117 @@ def _trailing_statement(
         for r, row in enumerate(rows):
             for name, value in row.items():
                 params[f"t{offset + n}_r{r}_{name}"] = value
-    return final, params
+    marked = {}
+    if markers:
+        for name, value in params.items():
+            if isinstance(value, str):
+                found = tuple(k for k, marker in enumerate(markers) if marker in value)
+                if found:
+                    marked[name] = found
+    shape = (
+        tuple(statement if params is not None else None for statement, params in statements),
+        tuple((table, tuple(rows[0]), len(rows)) for table, rows in tables),
+        channels,
+        tuple(late.shape for late in lates),
+        tuple(sorted(marked.items())),
+    )
+    keep = None not in shape[0]
+    built = _SHAPES.get(shape) if keep else None
+    if built is None:
+        firsts = tuple(late.first(f"l{i}_") for i, late in enumerate(lates))
+        expressions = [expression for i, late in enumerate(lates) for expression in late.expressions(f"l{i}_")]
+
+        def with_texts(name: str, parameter):
+            """``parameter`` with the late texts it holds put in (SQL ``replace``), or as it is."""
+            for k in marked.get(name, ()):
+                parameter = func.replace(parameter, bindparam(f"m{k}", type_=Text()), expressions[k], type_=Text())
+            return parameter
+
+        pieces = [
+            _renamed(statement, f"t{n}_", with_texts) if params is not None else statement
+            for n, (statement, params) in enumerate(statements)
+        ]
+        pieces += [
+            _insert_rows(table, list(rows[0]), len(rows), f"t{offset + n}_", with_texts)
+            for n, (table, rows) in enumerate(tables)
+        ]
+        final = select(*(func.pg_notify(channel, "") for channel in channels)) if channels else select(literal(1))
+        if pieces:
+            final = final.add_cte(*(piece.cte(f"trailing_{n}") for n, piece in enumerate(pieces)))
+        built = (firsts, final)
+        if keep and len(_SHAPES) < _MAX_SHAPES:
+            _SHAPES[shape] = built
+            _KEPT.update(built[0])
+            _KEPT.add(final)
+    firsts, final = built
+    for k, marker in enumerate(markers):
+        params[f"m{k}"] = marker
+    for i, late in enumerate(lates):
+        for name, value in late.params.items():
+            params[f"l{i}_{name}"] = value
+    return firsts, final, params
 
 
-def _renamed(statement: Executable, prefix: str) -> Executable:
-    """``statement`` with each named bind parameter ``x`` renamed ``{prefix}x`` (same type)."""
+def _execute_and_commit(connection, statements: tuple[Executable, ...], params: dict[str, Any]) -> None:
+    """Send ``statements``, ``COMMIT`` and ``BEGIN`` in one round trip (Postgres, psycopg2's simple query protocol).
+
+    Whatever the transaction locked (the year's number counter first: every
+    issuer waits on it) is let go when the server reaches the ``COMMIT``, not
+    a round trip later, after the client has read the answer and, under load,
+    waited for its turn to run Python again. SQLAlchemy then commits the empty
+    transaction the ``BEGIN`` opened, and its commit events fire as usual. A
+    failing statement stops the rest of the round trip; the error is raised
+    and the transaction rolls back as before. The statements share ``params``
+    (each names its own).
+    """
+    texts, values = [], {}
+    for statement in statements:
+        compiled, processors = _compiled(statement, connection.dialect)
+        own = compiled.construct_params(params)
+        for name, process in processors.items():
+            own[name] = process(own[name])
+        clash = {name for name in own.keys() & values.keys() if own[name] != values[name]}
+        if clash:
+            raise ValueError(f"statements sent together give different values to {sorted(clash)}")
+        values.update(own)
+        texts.append(compiled.string)
+    connection.exec_driver_sql(";\n".join([*texts, "COMMIT", "BEGIN"]), values)
+
+
+_COMPILED: dict[Executable, tuple[Any, dict[str, Callable[[Any], Any]]]] = {}
+
+
+def _compiled(final: Executable, dialect) -> tuple[Any, dict[str, Callable[[Any], Any]]]:
+    """``final`` compiled for ``dialect`` with its parameters' bind processors; kept for the statements kept by shape."""
+    found = _COMPILED.get(final)
+    if found is None:
+        compiled = final.compile(dialect=dialect)
+        processors = {}
+        for name, parameter in compiled.binds.items():
+            process = parameter.type.bind_processor(dialect)
+            if process is not None:
+                processors[name] = process
+        found = (compiled, processors)
+        if final in _KEPT:
+            _COMPILED[final] = found
+    return found
+
+
+def _renamed(statement: Executable, prefix: str, wrap: Callable[[str, Any], Any]) -> Executable:
+    """``statement`` with each named bind parameter ``x`` renamed ``{prefix}x`` (same type), passed through ``wrap``."""
 
     def rename(element):
         if isinstance(element, BindParameter) and not element.unique:
-            return bindparam(prefix + element.key, type_=element.type)
+            name = prefix + element.key
+            return wrap(name, bindparam(name, type_=element.type))
         return None
 
     return visitors.replacement_traverse(statement, {}, rename)
 
 
-def _insert_rows(table: Table, names: list[str], count: int, prefix: str) -> Executable:
+def _insert_rows(
+    table: Table, names: list[str], count: int, prefix: str, wrap: Callable[[str, Any], Any] = lambda _name, p: p
+) -> Executable:
     """An INSERT of ``count`` rows of ``names`` in their order, from parameters ``{prefix}r{row}_{name}``.
 
     One row is a plain ``INSERT ... VALUES``. Several are ``INSERT ... SELECT
@@ -267,12 +393,17 @@ def _insert_rows(table: Table, names: list[str], count: int, prefix: str) -> Exe
     columns = [table.c[name] for name in names]
     if count == 1:
         return insert(table).values(
-            {column.name: bindparam(f"{prefix}r0_{column.name}", type_=column.type) for column in columns}
+            {
+                column.name: wrap(name, bindparam(name, type_=column.type))
+                for column in columns
+                if (name := f"{prefix}r0_{column.name}")
+            }
         )
 
     def typed(row: int, column):
         # Text, not VARCHAR(n): a cast to VARCHAR(n) would cut a long value silently; the INSERT refuses it.
-        parameter = bindparam(f"{prefix}r{row}_{column.name}", type_=column.type)
+        name = f"{prefix}r{row}_{column.name}"
+        parameter = wrap(name, bindparam(name, type_=column.type))
         return cast(parameter, Text() if isinstance(column.type, String) else column.type)
 
     selects = [select(*(typed(row, column) for column in columns)) for row in range(count)]
@@ -282,5 +413,5 @@ def _insert_rows(table: Table, names: list[str], count: int, prefix: str) -> Exe
 @event.listens_for(Session, "after_transaction_end")
 def _forget_trailing(session: Session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction: committed or rolled back
-        for name in (_TRAILING, _TRAILING_ROWS, _NOTIFY, _BEFORE_TRAILING, _MEMO):
+        for name in (_TRAILING, _TRAILING_ROWS, _NOTIFY, _BEFORE_TRAILING, _MEMO, _LATE):
             session.info.pop(name, None)

@@ -223,3 +223,43 @@ def test_a_number_settled_early_in_a_savepoint_that_rolls_back_is_settled_again_
     session.expire_all()
     assert session.get(Invoice, draft.id).number == f"INV-{dt.date.today().year}-00001"
     assert make_invoice(issue=True).number.endswith("-00002")
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    "fmt", ["INV-{year}-{seq:05d}", "{seq}{year}", "{year}/{seq:03d}", "A{{B}}-{seq:02d}-{year} %s", "{year}{seq:01d}"]
+)
+def test_numbers_worked_out_in_sql_read_as_python_formats_them(session, fmt, backend):
+    """The commit's last statement formats numbers in SQL (shared.numbering._number_expressions): as str.format does."""
+    from shared.numbering import _counter_upsert, _number_expressions
+
+    check_number_format(fmt)
+    session.execute(sa.text("INSERT INTO number_counters (series, year, last_value) VALUES ('quote', 2031, 99993)"))
+    session.execute(_counter_upsert("x_"), {"x_series": "quote", "x_year": 2031, "x_count": 4})
+    session.execute(_counter_upsert("x_"), {"x_series": "quote", "x_year": 2031, "x_count": 4})  # the one read
+    numbers = session.execute(
+        sa.select(*_number_expressions("x_", fmt, 4)),
+        {"x_series": "quote", "x_year": 2031, "x_count": 4, "x_year_text": "2031"},
+    ).one()
+    session.rollback()
+    assert list(numbers) == [fmt.format(year=2031, seq=seq) for seq in (99998, 99999, 100000, 100001)]
+
+
+def test_several_numbers_in_one_commit_are_consecutive_and_every_text_names_the_real_one(session, make_invoice, actor):
+    from shared.numbering import is_provisional, settled_text
+    from shared.services.invoices import issue_invoice as issue
+    from shared.transactions import atomic
+
+    drafts = [make_invoice() for _ in range(3)]
+    with atomic(session):
+        issued = [issue(session, actor=actor, invoice_id=draft.id)[0] for draft in drafts]
+        shown = f"made {issued[0].number} and {issued[2].number}"
+        assert all(is_provisional(invoice.number) for invoice in issued)
+    year = dt.date.today().year
+    expected = [f"INV-{year}-{seq:05d}" for seq in (1, 2, 3)]
+    assert [invoice.number for invoice in issued] == expected
+    assert settled_text(session, shown) == f"made {expected[0]} and {expected[2]}"
+    session.expire_all()
+    assert [session.get(Invoice, draft.id).number for draft in drafts] == expected
+    summaries = session.execute(sa.text("SELECT summary FROM activity WHERE verb = 'issued' ORDER BY id")).scalars()
+    assert [summary.split(" for ")[0] for summary in summaries] == [f"Issued as {number}" for number in expected]

@@ -118,3 +118,48 @@ def test_an_endpoint_added_through_another_session_is_seen_by_the_next_event(ses
         )
     emit()
     assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+
+
+@pytest.mark.postgres_only
+def test_on_postgres_the_commit_travels_with_the_last_statement(session, engine, actor, make_client, backend):
+    """The locks a commit holds (the number counter's first) go when Postgres reaches COMMIT, not a round trip later."""
+    from sqlalchemy import event as sa_event
+
+    client = make_client()
+    seen_before_the_commit_call = []
+
+    def on_commit(_connection):  # SQLAlchemy is about to commit: the work must already be visible to others
+        with engine.connect() as other:
+            seen_before_the_commit_call.append(
+                other.scalar(select(func.count()).select_from(Activity).where(Activity.client_id == client.id))
+            )
+
+    sa_event.listen(engine, "commit", on_commit)
+    try:
+        with atomic(session):
+            record_activity(session, actor, "sent with the commit", client, client_id=client.id)
+    finally:
+        sa_event.remove(engine, "commit", on_commit)
+    assert seen_before_the_commit_call == [1]
+    assert timeline(session, client.id)[-1] == "sent with the commit"
+
+
+def test_a_last_statement_that_fails_commits_nothing_and_the_session_goes_on(session, actor, make_client):
+    from sqlalchemy import bindparam, update
+    from sqlalchemy.exc import IntegrityError
+
+    from shared import transactions
+    from shared.models import Client
+
+    client = make_client()
+    with pytest.raises(IntegrityError), atomic(session):
+        record_activity(session, actor, "lost", client, client_id=client.id)
+        transactions.at_commit(
+            session,
+            update(Client).where(Client.id == bindparam("who")).values(name=None, updated_at=Client.updated_at),
+            {"who": client.id},
+        )
+    assert "lost" not in timeline(session, client.id)
+    with atomic(session):
+        record_activity(session, actor, "kept", client, client_id=client.id)
+    assert timeline(session, client.id)[-1] == "kept"
