@@ -165,10 +165,10 @@ def settle_numbers(session: Session) -> None:
         groups.setdefault((series, year, fmt), []).append(target)
     settled = session.info.setdefault(_SETTLED, {})
     for (series, year, fmt), targets in groups.items():
-        settled.update((target.number, target) for target in targets)
         if committing and _take_in_last_statement(session, series, year, fmt, targets):
             continue
         for target, number in zip(targets, take_numbers(session, series, year, fmt, len(targets)), strict=True):
+            settled[target.number] = number
             state = inspect(target)
             if committing:
                 at_commit(session, _write_number(state.mapper), {"target_id": state.identity[0], "new_number": number})
@@ -178,7 +178,7 @@ def settle_numbers(session: Session) -> None:
 
 
 _IN_LAST_STATEMENT = "numbers_in_last_statement"  # the provisional numbers the commit's last statement takes
-_SETTLED = "numbers_settled"  # provisional number -> its object, kept past the commit (settled_text) until the next
+_SETTLED = "numbers_settled"  # provisional number -> real one, kept past the commit (settled_text) until the next
 
 
 def _take_in_last_statement(session: Session, series: str, year: int, fmt: str, targets: list[Any]) -> bool:
@@ -186,25 +186,46 @@ def _take_in_last_statement(session: Session, series: str, year: int, fmt: str, 
 
     The counter's upsert goes in the same round trip, just before that
     statement, and each number is a SQL expression of the counter
-    (:func:`_number_expressions`); every
-    text that holds a provisional number (the row's ``number``, a timeline
-    summary, a stored answer) gets the real one there. After the commit the
-    object's ``number`` is read back like any expired attribute, and
-    :func:`settled_text` puts it into a text made before.
+    (:func:`_number_expressions`); every text that holds a provisional number
+    (the row's ``number``, a timeline summary, a stored answer) gets the real
+    one there. The same round trip reads the numbers back after the COMMIT;
+    :func:`settled_text` puts them into a text made before.
     """
     markers = tuple(target.number for target in targets)
+    states = [inspect(target) for target in targets]
+    tables = tuple(state.mapper.local_table for state in states)
+
+    def read_back(prefix: str) -> list[Any]:
+        return [
+            select(table.c.number).where(table.c.id == bindparam(f"{prefix}id{n}", type_=Integer())).scalar_subquery()
+            for n, table in enumerate(tables)
+        ]
+
+    def settle(numbers: list[str]) -> None:
+        settled = session.info.setdefault(_SETTLED, {})
+        for target, marker, number in zip(targets, markers, numbers, strict=True):
+            set_committed_value(target, "number", number)
+            settled[marker] = number
+
     late = LateTexts(
         markers=markers,
-        shape=("number", fmt, len(targets)),
+        shape=("number", fmt, tables),
         first=_counter_upsert,
         expressions=lambda prefix: _number_expressions(prefix, fmt, len(targets)),
-        params={"series": series, "year": year, "count": len(targets), "year_text": str(year)},
+        read_back=read_back,
+        settle=settle,
+        params={
+            "series": series,
+            "year": year,
+            "count": len(targets),
+            "year_text": str(year),
+            **{f"id{n}": state.identity[0] for n, state in enumerate(states)},
+        },
     )
     if not texts_at_commit(session, late):
         return False
     handed = session.info.setdefault(_IN_LAST_STATEMENT, set())
-    for target in targets:
-        state = inspect(target)
+    for target, state in zip(targets, states, strict=True):
         handed.add(target.number)
         at_commit(session, _write_number(state.mapper), {"target_id": state.identity[0], "new_number": target.number})
     return True
@@ -265,13 +286,12 @@ def settled_text(session: Session, text: str) -> str:
 
     For a text made before its numbers were taken (an answer made in the
     commit, before the last statement took the invoice's number; Postgres
-    wrote the real one everywhere else there): the object has the number, or
-    reads it back after the commit.
+    wrote the real one everywhere else there).
     """
     session = plain_session(session)
-    for marker, target in session.info.get(_SETTLED, {}).items():
+    for marker, number in session.info.get(_SETTLED, {}).items():
         if marker in text:
-            text = text.replace(marker, target.number)
+            text = text.replace(marker, number)
     return text
 
 

@@ -148,7 +148,9 @@ class LateTexts:
     the last one, in the same round trip (a counter's upsert: its row is then
     locked before the last statement locks anything else, as when a number is
     taken on its own); ``expressions(prefix)`` gives one SQL expression per
-    marker, which may read what ``first`` wrote. Bind parameters are named
+    marker, which may read what ``first`` wrote; ``read_back(prefix)`` one
+    per marker that reads the text back once it is committed, in the same
+    round trip, and ``settle(texts)`` is given what it read. Bind parameters are named
     ``{prefix}<name>`` for each ``<name>`` in ``params``; ``shape`` is what the
     SQL depends on beyond ``params`` (part of the statement's cache key). A
     marker inside a statement given with its values inside (no parameters) is
@@ -159,6 +161,8 @@ class LateTexts:
     shape: Hashable
     first: Callable[[str], Executable]
     expressions: Callable[[str], list[Any]]
+    read_back: Callable[[str], list[Any]]
+    settle: Callable[[list[str]], None]
     params: dict[str, Any]
 
 
@@ -217,12 +221,17 @@ def _write_trailing(session: Session) -> None:
         for table, rows in tables:
             session.execute(_plain_insert(table), rows)
         return
-    firsts, final, params = _trailing_statement(statements, tables, channels, session.info.pop(_LATE, []))
+    lates = session.info.pop(_LATE, [])
+    firsts, final, after, params = _trailing_statement(statements, tables, channels, lates)
     if session.new or session.dirty or session.deleted:  # a hook changed an object: flushed with the commit
         for statement in (*firsts, final):
             session.execute(statement, params)
-        return
-    _execute_and_commit(session.connection(), (*firsts, final), params)
+        texts = session.execute(after, params).one() if after is not None else ()
+    else:
+        texts = _execute_and_commit(session.connection(), (*firsts, final), after, params)
+    for late in lates:
+        late.settle(list(texts[: len(late.markers)]))
+        texts = texts[len(late.markers) :]
 
 
 def _settled(row: dict[str, Any]) -> dict[str, Any]:
@@ -251,7 +260,7 @@ def _trailing_statement(
     tables: list[tuple[Table, list[dict[str, Any]]]],
     channels: tuple[str, ...],
     lates: list[LateTexts] = (),
-) -> tuple[tuple[Executable, ...], Executable, dict[str, Any]]:
+) -> tuple[tuple[Executable, ...], Executable, Executable | None, dict[str, Any]]:
     """One ``SELECT pg_notify(...)`` (or ``SELECT 1``) carrying every write as a data-modifying ``WITH`` clause.
 
     Piece ``n``'s bind parameters are renamed ``t{n}_...``, so the values of
@@ -310,34 +319,38 @@ def _trailing_statement(
         final = select(*(func.pg_notify(channel, "") for channel in channels)) if channels else select(literal(1))
         if pieces:
             final = final.add_cte(*(piece.cte(f"trailing_{n}") for n, piece in enumerate(pieces)))
-        built = (firsts, final)
+        backs = [expression for i, late in enumerate(lates) for expression in late.read_back(f"l{i}_")]
+        after = select(*backs) if backs else None
+        built = (firsts, final, after)
         if keep and len(_SHAPES) < _MAX_SHAPES:
             _SHAPES[shape] = built
-            _KEPT.update(built[0])
-            _KEPT.add(final)
-    firsts, final = built
+            _KEPT.update(statement for statement in (*firsts, final, after) if statement is not None)
+    firsts, final, after = built
     for k, marker in enumerate(markers):
         params[f"m{k}"] = marker
     for i, late in enumerate(lates):
         for name, value in late.params.items():
             params[f"l{i}_{name}"] = value
-    return firsts, final, params
+    return firsts, final, after, params
 
 
-def _execute_and_commit(connection, statements: tuple[Executable, ...], params: dict[str, Any]) -> None:
-    """Send ``statements``, ``COMMIT`` and ``BEGIN`` in one round trip (Postgres, psycopg2's simple query protocol).
+def _execute_and_commit(
+    connection, statements: tuple[Executable, ...], after: Executable | None, params: dict[str, Any]
+) -> tuple:
+    """Send ``statements``, ``COMMIT``, ``BEGIN`` and ``after`` in one round trip (Postgres, simple query protocol).
 
     Whatever the transaction locked (the year's number counter first: every
     issuer waits on it) is let go when the server reaches the ``COMMIT``, not
     a round trip later, after the client has read the answer and, under load,
     waited for its turn to run Python again. SQLAlchemy then commits the empty
-    transaction the ``BEGIN`` opened, and its commit events fire as usual. A
-    failing statement stops the rest of the round trip; the error is raised
-    and the transaction rolls back as before. The statements share ``params``
-    (each names its own).
+    transaction the ``BEGIN`` opened, and its commit events fire as usual;
+    ``after`` (a read of what was just committed) runs in that transaction and
+    its one row is returned (empty without it). A failing statement stops the
+    rest of the round trip; the error is raised and the transaction rolls back
+    as before. The statements share ``params`` (each names its own).
     """
     texts, values = [], {}
-    for statement in statements:
+    for statement in (*statements, after) if after is not None else statements:
         compiled, processors = _compiled(statement, connection.dialect)
         own = compiled.construct_params(params)
         for name, process in processors.items():
@@ -347,7 +360,10 @@ def _execute_and_commit(connection, statements: tuple[Executable, ...], params: 
             raise ValueError(f"statements sent together give different values to {sorted(clash)}")
         values.update(own)
         texts.append(compiled.string)
-    connection.exec_driver_sql(";\n".join([*texts, "COMMIT", "BEGIN"]), values)
+    if after is None:
+        connection.exec_driver_sql(";\n".join([*texts, "COMMIT", "BEGIN"]), values)
+        return ()
+    return tuple(connection.exec_driver_sql(";\n".join([*texts[:-1], "COMMIT", "BEGIN", texts[-1]]), values).one())
 
 
 _COMPILED: dict[Executable, tuple[Any, dict[str, Callable[[Any], Any]]]] = {}
