@@ -51,6 +51,7 @@ environment = jinja2.Environment(
     lstrip_blocks=True,
     finalize=formatting.strip_bidi_controls,  # no user text can reorder the figures after it
 )
+environment.globals.update(number_header=lambda: NUMBER_HEADER)
 environment.filters.update(
     css_string=lambda text: css_string(text),
     date=formatting.format_date,
@@ -260,6 +261,26 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+def line_number(position: int) -> str:
+    """What leads a line's description: its number, padded to three figures, then a fixed gap (11.1 mm at 9 pt).
+
+    The number sits in the description cell's hanging indent (document.css
+    ``.numbered .description``), not in a cell of its own: a cell, or an inline
+    element to colour the number, costs WeasyPrint about half a millisecond a
+    line. Figure spaces are as wide as a figure and, like the no-break space,
+    neither collapse nor break, so every description starts at the same place
+    (an invoice has at most 500 lines).
+    """
+    return f"{position}".ljust(5, FIGURE_SPACE) + NO_BREAK_SPACE
+
+
+# The "#" over the line numbers, in the header's 7.5 pt bold letter-spaced capitals: 11.3 mm, its
+# description header set back by as much (document.css .numbered th.description).
+NUMBER_HEADER = "#" + 4 * "\N{FIGURE SPACE}" + "\N{NO-BREAK SPACE}"
+FIGURE_SPACE = "\N{FIGURE SPACE}"
+NO_BREAK_SPACE = "\N{NO-BREAK SPACE}"
+
+
 def _lines_and_totals(document: Invoice | Quote) -> dict[str, Any]:
     """The lines table and the §5.1 totals of an invoice or a quote, formatted from the stored figures."""
     currency = document.currency
@@ -269,7 +290,7 @@ def _lines_and_totals(document: Invoice | Quote) -> dict[str, Any]:
 
     lines = [
         {
-            "position": line.position,
+            "number": line_number(line.position),
             "description": line.description,
             "quantity": formatting.format_quantity(line.quantity),
             "unit_price": formatting.format_unit_price(line.unit_price, currency),
@@ -283,7 +304,6 @@ def _lines_and_totals(document: Invoice | Quote) -> dict[str, Any]:
         "lines": lines,
         # Minimums: the (uppercase, letter-spaced) headers' widths.
         "columns": {
-            "position": figure_column_width([str(line["position"]) for line in lines], 11),
             "quantity": figure_column_width([line["quantity"] for line in lines], 16),
             "unit_price": figure_column_width([line["unit_price"] for line in lines], 30),
             "tax_rate": figure_column_width([line["tax_rate"] for line in lines], 16),
@@ -428,7 +448,7 @@ def credit_note_context(note: CreditNote, settings: Settings) -> dict[str, Any]:
 
     lines = [
         {
-            "position": item.position,
+            "number": line_number(item.position),
             "description": item.description,
             "quantity": formatting.format_quantity(item.quantity),
             "unit_price": formatting.format_unit_price(item.unit_price, currency),
@@ -450,7 +470,6 @@ def credit_note_context(note: CreditNote, settings: Settings) -> dict[str, Any]:
         "stamp": None,
         "lines": lines,
         "columns": {
-            "position": figure_column_width([str(line["position"]) for line in lines], 11),
             "quantity": figure_column_width([line["quantity"] for line in lines], 16),
             "unit_price": figure_column_width([line["unit_price"] for line in lines], 30),
             "tax_rate": figure_column_width([line["tax_rate"] for line in lines], 16),
