@@ -166,7 +166,7 @@ _HTML_SPACES = re.compile(r"[ \t\r\n\f]+")  # what HTML collapses; a no-break sp
 
 def one_line(text: str) -> str:
     """``text`` as HTML prints it on one line: runs of spaces, tabs and line breaks as one space, none at the ends."""
-    return _HTML_SPACES.sub(" ", text).strip()
+    return _HTML_SPACES.sub(" ", text).strip(" ")
 
 
 def fact_rows(facts: list[tuple[str, str]], *, width_mm: float = _FACTS_MM) -> list[dict[str, Any]]:
