@@ -174,6 +174,33 @@ def test_a_hundred_lines_page_break_with_numbers_in_step(session, company, make_
     assert max(starts) - min(starts) < 0.5  # every description starts in the same place, numbers 1 to 100 before it
 
 
+def test_a_lines_figures_end_under_their_headers(session, company, make_invoice):
+    """The four figures of a line are one run of text padded with figure spaces (pdf.figures_line): each must
+    still end where its own right-aligned cell would, under its column's header, whatever its length."""
+    items = [
+        {"description": "Short", "quantity": "1", "unit_price": "5.00", "tax_rate": "0"},
+        {"description": "Long", "quantity": "1000.5", "unit_price": "1234567.1234", "tax_rate": "12.3456"},
+        {"description": "Middle", "quantity": "12", "unit_price": "15000", "tax_rate": "7.5"},
+    ] * 20
+    pdf = render_invoice_pdf(session, make_invoice(issue=True, currency="NGN", items=items))
+    pages = pdf_words(pdf)
+    assert len(pages) >= 2
+    rows = 0
+    for page in pages:
+        header = {w.text: w for w in page.words if w.text in ("QTY", "PRICE", "TAX", "(NGN)")}
+        assert set(header) == {"QTY", "PRICE", "TAX", "(NGN)"}  # the header repeats on every page
+        ends = [header[name].x_max for name in ("QTY", "PRICE", "TAX", "(NGN)")]
+        for word in page.words:
+            if word.text in ("Short", "Long", "Middle"):
+                figures = [w for w in page.words if abs(w.y_min - word.y_min) < 1 and w.x_min > word.x_max]
+                assert len(figures) == 4, [w.text for w in figures]
+                for figure, end in zip(sorted(figures, key=lambda w: w.x_min), ends, strict=True):
+                    # The header's letter-spacing (0.05 em of 7.5 pt) trails its last letter by 0.375 pt.
+                    assert abs(figure.x_max - end - 0.375) < 0.2, (figure, end)
+                rows += 1
+    assert rows == 60
+
+
 def test_a_company_name_cannot_break_out_of_the_footer(session, actor, make_invoice):
     """The footer is a CSS string in a <style>: quotes, backslashes, line breaks and </style> print as typed."""
     name = 'Acme "Quotes" \\ Slash </style><p>x</p> ; } body { display: none }'
