@@ -11,6 +11,7 @@ configuration, and the decoded logo.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import re
 import threading
@@ -110,6 +111,23 @@ def document_stylesheet() -> CSS:
         return _stylesheet[1]
 
 
+_page_sheets: collections.OrderedDict[str, CSS] = collections.OrderedDict()
+_PAGE_SHEETS = 32  # companies' page set-ups kept parsed (one install has one, tests a few)
+
+
+def page_stylesheet(css: str) -> CSS:
+    """A company's page set-up (``pdf.page_css``: paper size, footer) parsed once, not on every render."""
+    with _stylesheet_lock:
+        sheet = _page_sheets.get(css)
+        if sheet is None:
+            sheet = _page_sheets[css] = CSS(string=css)
+            while len(_page_sheets) > _PAGE_SHEETS:
+                _page_sheets.popitem(last=False)
+        else:
+            _page_sheets.move_to_end(css)
+        return sheet
+
+
 def font_config() -> FontConfiguration:
     """One fontconfig set-up per thread: loading it scans the system fonts on every render.
 
@@ -137,14 +155,25 @@ def image_cache(logo: bytes) -> dict:
     return current[1]
 
 
-def write_pdf(html: str, *, logo: bytes | None, logo_mime: str | None, identifier: str, variant: str | None) -> bytes:
-    """``html`` (templates/) as PDF bytes, with ``document.css``; WeasyPrint's own exceptions pass through."""
+def write_pdf(
+    html: str,
+    *,
+    page_css: str = "",
+    logo: bytes | None,
+    logo_mime: str | None,
+    identifier: str,
+    variant: str | None,
+) -> bytes:
+    """``html`` (templates/) as PDF bytes, with ``document.css`` and ``page_css`` (``pdf.page_css``).
+
+    WeasyPrint's own exceptions pass through.
+    """
     document = DocumentHTML(string=html, base_url=fetcher.ASSETS_URL, url_fetcher=DocumentURLFetcher(logo, logo_mime))
     with warnings.catch_warnings():
         # WeasyPrint's PDF/A writer opens its sRGB profile without closing it (a ResourceWarning, nothing more).
         warnings.simplefilter("ignore", ResourceWarning)
         return document.write_pdf(
-            stylesheets=[document_stylesheet()],
+            stylesheets=[document_stylesheet(), page_stylesheet(page_css)] if page_css else [document_stylesheet()],
             font_config=font_config(),
             pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
             pdf_variant=variant,

@@ -25,7 +25,6 @@ from decimal import Decimal
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from shared.documents import formatting
@@ -54,7 +53,6 @@ environment = jinja2.Environment(
 )
 environment.globals.update(number_header=lambda: NUMBER_HEADER)
 environment.filters.update(
-    css_string=lambda text: css_string(text),
     date=formatting.format_date,
     phone=formatting.format_phone,
     quantity=formatting.format_quantity,
@@ -87,7 +85,6 @@ def _company(settings: Settings) -> dict[str, Any]:
         "logo_url": LOGO_URL if settings.logo else None,
         "payment_instructions": settings.payment_instructions,
         "bank": bank_details(settings),
-        "paper_size": PAPER_CSS[settings.paper_size],
     }
 
 
@@ -253,13 +250,13 @@ def totals_rows(rows: list[tuple[str, str, str]]) -> list[dict[str, str]]:
     return grouped
 
 
-def css_string(text: str) -> Markup:
-    """``text`` as a quoted CSS string for a ``<style>`` element: anything but letters, digits and plain
-    punctuation as a six-digit escape, so no quote, backslash, line break or ``</style>`` gets through."""
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string: anything but letters, digits and plain punctuation as a six-digit
+    escape, so no quote, backslash or line break in a company's name can end the string or the rule."""
     safe = set(" .,-_@:/·'()&+")
     text = formatting.strip_bidi_controls(text)
     escaped = "".join(c if c.isalnum() and c.isascii() or c in safe else f"\\{ord(c):06x}" for c in text)
-    return Markup(f'"{escaped}"')
+    return f'"{escaped}"'
 
 
 def line_number(position: int) -> str:
@@ -718,10 +715,35 @@ def render_html(template: str, context: dict[str, Any]) -> str:
     return _BETWEEN_TAGS.sub("><", environment.get_template(template).render(**context))
 
 
+def page_css(settings: Settings) -> str:
+    """The company's page set-up: its paper size, and the footer (name, tax ID, website) with the page number.
+
+    One margin box holds the footer and "Page 2 of 3" (a running element and
+    a second box cost more). It is a stylesheet of its own, not a ``<style>``
+    in the document, so the engine parses it once per company rather than on
+    every render (``engine.page_stylesheet``).
+    """
+    footer = " · ".join(
+        part
+        for part in (
+            settings.company_name,
+            f"Tax ID {settings.company_tax_id}" if settings.company_tax_id else "",
+            settings.company_website,
+        )
+        if part
+    )
+    return (
+        f"@page {{ size: {PAPER_CSS[settings.paper_size]}; "
+        f'@bottom-left {{ content: {css_string(footer + " · Page ")} counter(page) " of " counter(pages); }} }}'
+    )
+
+
 def _write_pdf(html: str, settings: Settings, identifier: str, variant: str | None = None) -> bytes:
     logo = settings.logo or b""
+    page = page_css(settings)
     key = hashlib.sha256(
-        html.encode() + b"\0" + hashlib.sha256(logo).digest() + identifier.encode() + (variant or "").encode()
+        b"\0".join((html.encode(), page.encode(), hashlib.sha256(logo).digest(), identifier.encode()))
+        + (variant or "").encode()
     ).hexdigest()
     with _cache_lock:
         if key in _cache:
@@ -731,7 +753,12 @@ def _write_pdf(html: str, settings: Settings, identifier: str, variant: str | No
 
     try:
         pdf = engine.write_pdf(
-            html, logo=settings.logo, logo_mime=settings.logo_mime, identifier=identifier, variant=variant
+            html,
+            page_css=page,
+            logo=settings.logo,
+            logo_mime=settings.logo_mime,
+            identifier=identifier,
+            variant=variant,
         )
     except Exception as exc:  # WeasyPrint raises many types; the caller needs one
         raise DocumentError(f"PDF rendering failed: {type(exc).__name__}: {exc}") from exc
