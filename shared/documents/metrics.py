@@ -50,6 +50,9 @@ _BOLD = _table(
 _BOLD_WIDEST = 4129
 
 
+BOLD_UNITS = _BOLD  # for padding bold text to a width (pdf.figures_line's header)
+
+
 def text_width_mm(text: str, size_pt: float, bold: bool = False) -> float:
     """How wide ``text`` prints in DejaVu Sans at ``size_pt`` (bold or regular), at most: one line, no wrapping."""
     widths, widest = (_BOLD, _BOLD_WIDEST) if bold else (_REGULAR, _REGULAR_WIDEST)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from shared.documents import formatting
 from shared.documents.fetcher import LOGO_URL
+from shared.documents.metrics import BOLD_UNITS as _BOLD_UNITS
 from shared.documents.metrics import text_width_mm
 from shared.documents.payment_qr import beneficiary, payment_qr_svg
 from shared.errors import Conflict
@@ -281,54 +282,101 @@ NO_BREAK_SPACE = "\N{NO-BREAK SPACE}"
 
 
 # DejaVu Sans's advances, in 1/2048 em: a figure and U+2007 FIGURE SPACE; "," "." and U+2008 PUNCTUATION SPACE.
-_FIGURE_UNITS, _POINT_UNITS, _UNITS_PER_EM = 1303, 651, 2048
+_FIGURE_UNITS, _POINT_UNITS, _PERCENT_UNITS, _UNITS_PER_EM = 1303, 651, 1946, 2048
 _MM_PER_UNIT = _BODY_PT * _MM_PER_PT / _UNITS_PER_EM
 # Between two figures: 2 figure spaces and a punctuation space, 5.05 mm at 9 pt (the cells' padding was 5 mm).
 _FIGURES_GAP = 2 * FIGURE_SPACE + PUNCTUATION_SPACE
 _FIGURES_GAP_UNITS = 2 * _FIGURE_UNITS + _POINT_UNITS
-# The figures after the quantity, and their columns' least widths (their uppercase headers').
-_PADDED_COLUMNS = {"unit_price": 30, "tax_rate": 16, "amount": 34}
+# The figures after the quantity, their headers and their columns' least widths (as when each had a cell).
+_PADDED_COLUMNS = {"unit_price": ("Unit price", 30), "tax_rate": ("Tax", 16), "amount": ("Amount", 34)}
+
+# The header (document.css .lines th): 7.5 pt bold capitals spaced 0.05 em, kerning off, so a label is as
+# wide as its letters' advances. It is padded with the spaces of DejaVu Sans Bold below (advance in 1/2048 em,
+# plus the letter spacing each gets too): combined, they come within a hundredth of a millimetre of any width.
+_HEADER_PT = 7.5
+_HEADER_SPACING = 0.05 * _UNITS_PER_EM
+_HEADER_MM_PER_UNIT = _HEADER_PT * _MM_PER_PT / _UNITS_PER_EM
+_HEADER_SPACES = {
+    "\u200a": 204,
+    "\u2006": 342,
+    "\u2009": 409,
+    "\u2005": 512,
+    "\u2004": 675,
+    "\u2008": 778,
+    "\u2002": 1024,
+}
+_HEADER_FIGURE_SPACE = 1425 + _HEADER_SPACING
 
 
-def figures_line(lines: list[dict[str, Any]]) -> dict[str, str] | None:
-    """A line's four figures as one run of text, each where its column's right edge puts it; the header widths.
+def _header_space_runs() -> list[tuple[float, str]]:
+    """Every run of up to two of each small space, by width: what pads a header to within a few units."""
+    runs = [(0.0, "")]
+    for space, units in _HEADER_SPACES.items():
+        runs = [(width + n * (units + _HEADER_SPACING), text + n * space) for width, text in runs for n in range(3)]
+    return sorted(runs)
+
+
+_HEADER_RUNS = _header_space_runs()
+
+
+def _header_pad(units: float) -> str:
+    """Spaces as close to ``units`` wide (header font, 1/2048 em) as DejaVu Sans Bold's spaces can make."""
+    best = (abs(units), "")
+    for figures in range(max(0, int(units // _HEADER_FIGURE_SPACE) - 2), int(units // _HEADER_FIGURE_SPACE) + 1):
+        rest = units - figures * _HEADER_FIGURE_SPACE
+        for width, text in _HEADER_RUNS:
+            if abs(rest - width) < best[0]:
+                best = (abs(rest - width), figures * FIGURE_SPACE + text)
+    return best[1]
+
+
+def _header_units(label: str) -> float:
+    return sum(_BOLD_UNITS.get(c, 2048) + _HEADER_SPACING for c in label.upper())
+
+
+def figures_line(lines: list[dict[str, Any]], currency: str) -> dict[str, str] | None:
+    """A line's four figures as one run of text in one cell, each where its own cell would have put it.
 
     A table cell costs WeasyPrint about half a millisecond to style, lay out and
     draw, whatever it holds, so the quantity, unit price, tax rate and amount of
-    a line share one right-aligned cell (``colspan="4"``) instead of one each.
-    They are digits, "," "." and "%" only, in DejaVu Sans, whose figures and
-    figure spaces have one width and whose separators and punctuation spaces
-    another, with no kerning between them: padding each figure with figure and
-    punctuation spaces to its column's widest (and with a fixed gap before it)
-    puts its right edge exactly where its own cell's would be, at any length.
-    Each line gets ``figures``; the result is the header cells' widths, which
-    make the columns those runs line up with. ``None`` (each figure in its own
-    cell then) if a figure holds another character, which the formatting never
-    gives.
+    a line share one right-aligned cell instead of one each. They are digits,
+    "," "." and "%" only, in DejaVu Sans, whose figures and figure spaces have
+    one width and whose separators and punctuation spaces another, with no
+    kerning between them: padded with figure and punctuation spaces to its
+    column's widest, and a fixed gap before it, each figure ends exactly where
+    its column's right edge puts it, at any length. The header is one run too,
+    its labels padded to end over their figures (``_header_pad``).
+
+    Each line gets ``figures``; the result has the cell's width (``width``, its
+    content) and the header's text (``header``). ``None`` (each figure in its
+    own cell then) if a figure holds another character, which the formatting
+    never gives.
     """
-    widths = {"quantity": figure_column_width([line["quantity"] for line in lines], 16)}
+    total_mm = float(figure_column_width([line["quantity"] for line in lines], 16).removesuffix("mm"))
+    total_mm += _CELL_PADDING_MM
     layout = {}
-    for column, minimum_mm in _PADDED_COLUMNS.items():
+    header = "Qty"
+    for column, (label, minimum_mm) in _PADDED_COLUMNS.items():
         counts = []
         for line in lines:
             value = line[column]
-            figures = sum(c.isdigit() for c in value)
-            points = sum(c in ",." for c in value)
             rest = value.lstrip("0123456789,.")
-            if any(c in "0123456789,." for c in rest) or rest not in ("", "%"):
+            if rest not in ("", "%") or any(c in "0123456789,." for c in rest):
                 return None
-            counts.append((figures, points, rest))
+            counts.append((sum(c.isdigit() for c in value), sum(c in ",." for c in value), rest))
         if len({rest for _, _, rest in counts}) > 1:
             return None
         most_figures = max(f for f, _, _ in counts)
         most_points = max(p for _, p, _ in counts)
-        rest_units = 1946 if counts[0][2] == "%" else 0  # "%"
-        units = _FIGURES_GAP_UNITS + most_figures * _FIGURE_UNITS + most_points * _POINT_UNITS + rest_units
-        short = minimum_mm / _MM_PER_UNIT - units
-        extra = max(0, math.ceil(short / _POINT_UNITS))  # punctuation spaces more, to the column's least width
+        units = _FIGURES_GAP_UNITS + most_figures * _FIGURE_UNITS + most_points * _POINT_UNITS
+        units += _PERCENT_UNITS if counts[0][2] == "%" else 0
+        extra = max(0, math.ceil((minimum_mm / _MM_PER_UNIT - units) / _POINT_UNITS))  # to the column's least width
         units += extra * _POINT_UNITS
         layout[column] = (counts, most_figures, most_points + extra)
-        widths[column] = f"{units * _MM_PER_UNIT - _CELL_PADDING_MM:.3f}mm"  # the header cell's content
+        width_mm = units * _MM_PER_UNIT
+        total_mm += width_mm
+        label = f"{label} ({currency})" if column == "amount" else label
+        header += _header_pad(width_mm / _HEADER_MM_PER_UNIT - _header_units(label)) + label
     for index, line in enumerate(lines):
         run = [line["quantity"]]
         for column, (counts, most_figures, most_points) in layout.items():
@@ -336,14 +384,14 @@ def figures_line(lines: list[dict[str, Any]]) -> dict[str, str] | None:
             pad = (most_figures - figures) * FIGURE_SPACE + (most_points - points) * PUNCTUATION_SPACE
             run.append(_FIGURES_GAP + pad + line[column])
         line["figures"] = "".join(run)
-    return widths
+    return {"width": f"{total_mm - _CELL_PADDING_MM:.3f}mm", "header": header}
 
 
-def _figure_columns(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    """The header cells' widths of the lines table, and whether each line's figures are one run (``figures_line``)."""
-    widths = figures_line(lines)
-    if widths is not None:
-        return {**widths, "one_run": True}
+def _figure_columns(lines: list[dict[str, Any]], currency: str) -> dict[str, Any]:
+    """The lines table's figures: one run per line (``figures_line``) or, failing that, a cell per figure."""
+    run = figures_line(lines, currency)
+    if run is not None:
+        return {**run, "one_run": True}
     # Minimums: the (uppercase, letter-spaced) headers' widths.
     return {
         "quantity": figure_column_width([line["quantity"] for line in lines], 16),
@@ -375,7 +423,7 @@ def _lines_and_totals(document: Invoice | Quote) -> dict[str, Any]:
     return {
         "currency": currency,
         "lines": lines,
-        "columns": _figure_columns(lines),
+        "columns": _figure_columns(lines, currency),
         "totals": {
             "subtotal": show("subtotal"),
             "discount": show("discount_total") if document.discount_total > 0 else None,
@@ -536,7 +584,7 @@ def credit_note_context(note: CreditNote, settings: Settings) -> dict[str, Any]:
         "number": note.number,
         "stamp": None,
         "lines": lines,
-        "columns": _figure_columns(lines),
+        "columns": _figure_columns(lines, currency),
         "totals": {
             "subtotal": show("subtotal"),
             "tax": show("tax_total"),
