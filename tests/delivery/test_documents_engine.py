@@ -11,8 +11,8 @@ from weasyprint import HTML
 
 from shared.documents import engine, render_credit_note_pdf, render_invoice_pdf, render_receipt_pdf
 from shared.documents import pdf as pdf_module
-from shared.inputs import CreditNoteInput, PaymentInput, SettingsChanges
-from shared.services import issue_credit_note, record_payment
+from shared.inputs import CreditNoteInput, PaymentInput, QuoteDraft, SettingsChanges
+from shared.services import create_quote, issue_credit_note, record_payment, send_quote
 from shared.services.settings import update_settings
 
 # SQLite only: PDF rendering.
@@ -28,7 +28,7 @@ def fresh_render_cache():
 
 @pytest.fixture
 def documents(session, actor, make_client, make_invoice):
-    """Renderers of an invoice with everything an invoice can show, its receipt, a credit note, a quote and a statement."""
+    """Renderers of an invoice showing all it can, its receipt, a credit note, a quote and the client's statement."""
     update_settings(
         session,
         actor=actor,
@@ -66,10 +66,16 @@ def documents(session, actor, make_client, make_invoice):
     note, _ = issue_credit_note(
         session, actor=actor, invoice_id=credited.id, data=CreditNoteInput(reason="Cancelled", full=True)
     )
+    quote = create_quote(
+        session, actor=actor, data=QuoteDraft.from_mapping({"client_id": client.id, "currency": "EUR", "items": items})
+    )
+    quote, _ = send_quote(session, actor=actor, quote_id=quote.id)
     return {
         "invoice": lambda: render_invoice_pdf(session, invoice),
         "receipt": lambda: render_receipt_pdf(session, payment),
         "credit note": lambda: render_credit_note_pdf(session, note),
+        "quote": lambda: pdf_module.render_quote_pdf(session, quote),
+        "statement": lambda: pdf_module.render_statement_pdf(session, client.id),
     }
 
 
