@@ -5,17 +5,21 @@ its CSS tables), which every process that only builds e-mails, answers API
 calls or runs a test would pay for nothing. ``shared.documents.pdf`` imports
 this module inside ``_write_pdf``; nothing else in the package imports WeasyPrint.
 
-What a render reuses, per process or thread: the parsed stylesheet, the font
+What a render reuses, per process or thread: the parsed stylesheets, the font
 configuration, and the decoded logo.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import re
 import threading
 import warnings
 
+import tinyhtml5.inputstream
 from weasyprint import CSS, HTML
+from weasyprint.html import UA_COUNTER_STYLE
 from weasyprint.text import ffi as weasyprint_ffi
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -23,6 +27,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from shared.documents import fetcher
 
 STYLESHEET = fetcher.ASSETS_DIR / "document.css"
+UA_STYLESHEET = fetcher.ASSETS_DIR / "ua.css"
 _stylesheet: tuple[int, CSS] | None = None
 _stylesheet_lock = threading.Lock()
 _fonts = threading.local()
@@ -36,6 +41,26 @@ if weasyprint_ffi.harfbuzz_subset is None:  # pragma: no cover - depends on the 
     from fontTools.ttLib.tables import _h_e_a_d
 
     _h_e_a_d.timestampNow = lambda: 0
+
+
+class _CharsUntilPatterns(dict):
+    """tinyhtml5's cache of ``chars_until`` patterns, keyed as it looks them up.
+
+    tinyhtml5 2.1.0 stores each compiled pattern under ``(pattern, opposite)``
+    (``characters = cache[key] = regex`` rebinds ``characters`` first) but looks
+    it up under ``(characters, opposite)``, so every lookup misses and rebuilds
+    the pattern: a third of the time WeasyPrint spends parsing a document. This
+    builds the same pattern on the first miss and keeps it under the key asked for.
+    """
+
+    def __missing__(self, key):
+        characters, opposite = key
+        escaped = "".join(f"\\x{ord(character):02x}" for character in characters)
+        pattern = self[key] = re.compile(f"[{'' if opposite else '^'}{escaped}]+")
+        return pattern
+
+
+tinyhtml5.inputstream.characters_until_regex = _CharsUntilPatterns()
 
 
 class DocumentURLFetcher(URLFetcher):
@@ -53,6 +78,24 @@ class DocumentURLFetcher(URLFetcher):
         return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
 
 
+class DocumentHTML(HTML):
+    """WeasyPrint's ``HTML`` with the user-agent stylesheet cut down to what templates/ use (``assets/ua.css``).
+
+    WeasyPrint's own styles every HTML element, forms, lists and footnotes
+    included, and its universal ``::marker``, ``::footnote-*`` and ``::note-*``
+    rules make it compute six pseudo-element styles for every element of the
+    document, used or not: a tenth of an invoice's render. A document renders
+    to the same bytes with either.
+    """
+
+    _ua: CSS | None = None
+
+    def _ua_stylesheets(self, forms=False):
+        if DocumentHTML._ua is None:
+            DocumentHTML._ua = CSS(string=UA_STYLESHEET.read_text("utf-8"), counter_style=UA_COUNTER_STYLE)
+        return [DocumentHTML._ua]
+
+
 def document_stylesheet() -> CSS:
     """``document.css`` parsed once per process (again only when the file changes).
 
@@ -66,6 +109,23 @@ def document_stylesheet() -> CSS:
         if _stylesheet is None or _stylesheet[0] != mtime:
             _stylesheet = (mtime, CSS(url=STYLESHEET.as_uri(), url_fetcher=DocumentURLFetcher()))
         return _stylesheet[1]
+
+
+_page_sheets: collections.OrderedDict[str, CSS] = collections.OrderedDict()
+_PAGE_SHEETS = 32  # companies' page set-ups kept parsed (one install has one, tests a few)
+
+
+def page_stylesheet(css: str) -> CSS:
+    """A company's page set-up (``pdf.page_css``: paper size, footer) parsed once, not on every render."""
+    with _stylesheet_lock:
+        sheet = _page_sheets.get(css)
+        if sheet is None:
+            sheet = _page_sheets[css] = CSS(string=css)
+            while len(_page_sheets) > _PAGE_SHEETS:
+                _page_sheets.popitem(last=False)
+        else:
+            _page_sheets.move_to_end(css)
+        return sheet
 
 
 def font_config() -> FontConfiguration:
@@ -95,14 +155,25 @@ def image_cache(logo: bytes) -> dict:
     return current[1]
 
 
-def write_pdf(html: str, *, logo: bytes | None, logo_mime: str | None, identifier: str, variant: str | None) -> bytes:
-    """``html`` (templates/) as PDF bytes, with ``document.css``; WeasyPrint's own exceptions pass through."""
-    document = HTML(string=html, base_url=fetcher.ASSETS_URL, url_fetcher=DocumentURLFetcher(logo, logo_mime))
+def write_pdf(
+    html: str,
+    *,
+    page_css: str = "",
+    logo: bytes | None,
+    logo_mime: str | None,
+    identifier: str,
+    variant: str | None,
+) -> bytes:
+    """``html`` (templates/) as PDF bytes, with ``document.css`` and ``page_css`` (``pdf.page_css``).
+
+    WeasyPrint's own exceptions pass through.
+    """
+    document = DocumentHTML(string=html, base_url=fetcher.ASSETS_URL, url_fetcher=DocumentURLFetcher(logo, logo_mime))
     with warnings.catch_warnings():
         # WeasyPrint's PDF/A writer opens its sRGB profile without closing it (a ResourceWarning, nothing more).
         warnings.simplefilter("ignore", ResourceWarning)
         return document.write_pdf(
-            stylesheets=[document_stylesheet()],
+            stylesheets=[document_stylesheet(), page_stylesheet(page_css)] if page_css else [document_stylesheet()],
             font_config=font_config(),
             pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode(),
             pdf_variant=variant,

@@ -143,8 +143,9 @@ def test_large_figures_widen_their_columns(session, make_invoice):
     text = pdf_text(render_invoice_pdf(session, invoice))
     for figure in ("1,000.5", "1,234,567.1234", "12.3456%", "1,235,184,406.96"):
         assert re.search(rf"(^|\s){re.escape(figure)}(\s|$)", text, re.M), figure
-    assert pdf_module.figure_column_width(["100.00"], 34) == "34.0mm"
-    assert float(pdf_module.figure_column_width(["1,235,184,406,000.96"], 34).removesuffix("mm")) > 34
+    # The header cell's content width: the column's 34 mm less its 2 × 2.5 mm padding, or what the figure needs.
+    assert pdf_module.figure_column_width(["100.00"], 34) == "29.0mm"
+    assert float(pdf_module.figure_column_width(["1,235,184,406,000.96"], 34).removesuffix("mm")) > 29
 
 
 def test_receipt_pdf_and_its_void_stamp(session, actor, make_invoice):

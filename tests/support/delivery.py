@@ -11,13 +11,16 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import html
 import json
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,13 +42,17 @@ def make_config(database_url: str, folder: Path, **overrides: object) -> dict:
     return load_config(environ, folder=folder)
 
 
-def pdf_text(pdf: bytes, *, first: int | None = None, last: int | None = None, layout: bool = True) -> str:
-    """``pdftotext`` of a PDF (``-layout``, or ``-raw`` content order), no-break spaces as plain spaces."""
+def _require_pdftotext() -> None:
     if shutil.which("pdftotext") is None:
         message = "pdftotext is missing: apt-get install poppler-utils"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+def pdf_text(pdf: bytes, *, first: int | None = None, last: int | None = None, layout: bool = True) -> str:
+    """``pdftotext`` of a PDF (``-layout``, or ``-raw`` content order), no-break spaces as plain spaces."""
+    _require_pdftotext()
     with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
         handle.write(pdf)
         handle.flush()
@@ -56,6 +63,51 @@ def pdf_text(pdf: bytes, *, first: int | None = None, last: int | None = None, l
             command += ["-l", str(last)]
         result = subprocess.run([*command, handle.name, "-"], capture_output=True, check=True, timeout=60)
     return result.stdout.decode("utf-8").replace("\xa0", " ")
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word ``pdftotext -bbox`` found, its box in points from the page's top left."""
+
+    text: str
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+
+    def overlaps(self, other: Word, tolerance: float = 0.2) -> bool:
+        """Do the two boxes share more than a hairline (``tolerance`` points) across and down?"""
+        across = min(self.x_max, other.x_max) - max(self.x_min, other.x_min)
+        down = min(self.y_max, other.y_max) - max(self.y_min, other.y_min)
+        return across > tolerance and down > tolerance
+
+
+@dataclass(frozen=True)
+class Page:
+    width: float
+    height: float
+    words: list[Word]
+
+
+_BBOX_PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+_BBOX_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>')
+
+
+def pdf_words(pdf: bytes) -> list[Page]:
+    """Every page's words with their boxes (``pdftotext -bbox``): where the text of a PDF landed."""
+    _require_pdftotext()
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(pdf)
+        handle.flush()
+        result = subprocess.run(["pdftotext", "-bbox", handle.name, "-"], capture_output=True, check=True, timeout=60)
+    pages = []
+    for width, height, body in _BBOX_PAGE.findall(result.stdout.decode("utf-8")):
+        words = [
+            Word(html.unescape(text), float(x0), float(y0), float(x1), float(y1))
+            for x0, y0, x1, y1, text in _BBOX_WORD.findall(body)
+        ]
+        pages.append(Page(float(width), float(height), words))
+    return pages
 
 
 def squeeze(text: str) -> str:

@@ -1,0 +1,59 @@
+"""Advance widths of DejaVu Sans, the documents' one typeface, for sizing columns from their content.
+
+Made with fontTools from DejaVuSans.ttf and DejaVuSans-Bold.ttf (version 2.37, Debian's
+fonts-dejavu-core), in units of 1/2048 em: printable ASCII, Latin-1 and the few other characters
+figures and labels use. A character not listed counts as the widest glyph of the face, so a width
+worked out here is never less than the one printed (kerning only narrows text).
+"""
+
+from __future__ import annotations
+
+_UNITS_PER_EM = 2048
+_MM_PER_PT = 25.4 / 72
+# Printable ASCII, then U+00A0-U+00FF, then figure space, dashes, quotes, ellipsis, euro, naira, rupee, minus.
+_CHARS = (
+    "".join(map(chr, range(0x20, 0x7F)))
+    + "".join(map(chr, range(0xA0, 0x100)))
+    + "\u2007\u2013\u2014\u2019\u201c\u201d\u2026\u20ac\u20a6\u20b9\u2212"
+)
+
+
+def _table(widths: str) -> dict[str, int]:
+    return dict(zip(_CHARS, map(int, widths.split()), strict=True))
+
+
+_REGULAR = _table(
+    "651 821 942 1716 1303 1946 1597 563 799 799 1024 1716 651 739 651 690 1303 1303 1303 1303 1303 1303 "
+    "1303 1303 1303 1303 690 690 1716 1716 1716 1087 2048 1401 1405 1430 1577 1294 1178 1587 1540 604 604 "
+    "1343 1141 1767 1532 1612 1235 1612 1423 1300 1251 1499 1401 2025 1403 1251 1403 799 690 799 1716 "
+    "1024 1024 1255 1300 1126 1300 1260 721 1300 1298 569 569 1186 569 1995 1298 1253 1300 1300 842 1067 "
+    "803 1298 1212 1675 1212 1212 1075 1303 690 1303 1716 651 821 1303 1303 1303 1303 690 1024 1024 2048 "
+    "965 1253 1716 739 2048 1024 1024 1716 821 821 1024 1303 1303 651 1024 821 965 1253 1985 1985 1985 "
+    "1087 1401 1401 1401 1401 1401 1401 1995 1430 1294 1294 1294 1294 604 604 604 604 1587 1532 1612 1612 "
+    "1612 1612 1612 1716 1612 1499 1499 1499 1499 1251 1239 1290 1255 1255 1255 1255 1255 1255 2011 1126 "
+    "1260 1260 1260 1260 569 569 569 569 1253 1298 1253 1253 1253 1253 1253 1716 1253 1298 1298 1298 1298 "
+    "1212 1300 1212 1303 1024 2048 651 1061 1061 2048 1303 1303 1303 1716 "
+)
+_REGULAR_WIDEST = 3554
+_BOLD = _table(
+    "713 934 1067 1716 1425 2052 1786 627 936 936 1071 1716 778 850 778 748 1425 1425 1425 1425 1425 1425 "
+    "1425 1425 1425 1425 819 819 1716 1716 1716 1188 2048 1585 1561 1503 1700 1399 1399 1681 1714 762 762 "
+    "1587 1305 2038 1714 1741 1501 1741 1577 1475 1397 1663 1585 2259 1579 1483 1485 936 748 936 1716 "
+    "1024 1024 1382 1466 1214 1466 1389 891 1466 1458 702 702 1362 702 2134 1458 1407 1466 1466 1010 1219 "
+    "979 1458 1335 1892 1321 1335 1192 1458 748 1458 1716 713 934 1425 1425 1303 1425 748 1024 1024 2048 "
+    "1155 1323 1716 850 2048 1024 1024 1716 897 897 1024 1507 1303 778 1024 897 1155 1323 2120 2120 2120 "
+    "1188 1585 1585 1585 1585 1585 1585 2222 1503 1399 1399 1399 1399 762 762 762 762 1716 1714 1741 1741 "
+    "1741 1741 1741 1716 1741 1663 1663 1663 1663 1483 1511 1473 1382 1382 1382 1382 1382 1382 2146 1214 "
+    "1389 1389 1389 1389 702 702 702 702 1407 1458 1407 1407 1407 1407 1407 1716 1407 1458 1458 1458 1458 "
+    "1335 1466 1335 1425 1024 2048 778 1346 1346 2048 1425 1425 1425 1716 "
+)
+_BOLD_WIDEST = 4129
+
+
+BOLD_UNITS = _BOLD  # for padding bold text to a width (pdf.figures_line's header)
+
+
+def text_width_mm(text: str, size_pt: float, bold: bool = False) -> float:
+    """How wide ``text`` prints in DejaVu Sans at ``size_pt`` (bold or regular), at most: one line, no wrapping."""
+    widths, widest = (_BOLD, _BOLD_WIDEST) if bold else (_REGULAR, _REGULAR_WIDEST)
+    return sum(widths.get(character, widest) for character in text) / _UNITS_PER_EM * size_pt * _MM_PER_PT
