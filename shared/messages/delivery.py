@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ from shared.messages.compose import build_email, build_sms, check_recipient
 from shared.models import Invoice, QueuedMessage
 from shared.models.enums import MessageState, WebhookEventType
 from shared.representations import notification_json
-from shared.transactions import atomic
+from shared.transactions import at_commit, atomic
 from shared.webhooks.events import emit_event
 
 log = logging.getLogger("shared.messages.delivery")
@@ -387,7 +387,9 @@ def deliver_message(
     error: DeliveryError | None = None
     payload: Any = None
     recipient = ""
+    sent = None
     try:
+        sent = _Sent.of(row)  # what recording a sent message needs, read while the row is loaded
         recipient = row.recipient
         check_recipient(row.channel, recipient)  # a malformed address fails at once, whatever the backend
         if row.channel == "email":
@@ -432,9 +434,54 @@ def deliver_message(
         error=error,
         provider_id=provider_id,
         message_id=message_id,
+        sent=sent,
     )
     _log_attempt(attempt, started)
     return attempt.outcome
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A claimed row as recording its successful send needs it (the timeline's subject and summary)."""
+
+    id: int
+    kind: str
+    channel: str
+    invoice_id: int | None
+    client_id: int | None
+    summary: str
+    activity_subject = QueuedMessage.activity_subject
+
+    @classmethod
+    def of(cls, row: QueuedMessage) -> _Sent:
+        return cls(row.id, row.kind, row.channel, row.invoice_id, row.client_id, _describe(row))
+
+
+# Built once: every sent message is recorded with these (SPEC §9's worker overhead).
+_MARK_SENT = (
+    update(QueuedMessage)
+    .where(
+        QueuedMessage.id == bindparam("row_key"),
+        QueuedMessage.state == MessageState.SENDING,
+        QueuedMessage.lease_owner == bindparam("lease_holder"),
+    )
+    .values(
+        state=MessageState.SENT,
+        sent_at=bindparam("sent_time"),
+        provider_message_id=bindparam("provider_key"),
+        message_id=bindparam("header_id"),
+        last_error=None,
+        lease_expires_at=None,
+        updated_at=bindparam("sent_time"),
+    )
+    .execution_options(synchronize_session=False)
+)
+# Sent with the commit: nothing reads it back. As Invoice's listener does, the reminder day is worked out again.
+_EMAILED = (
+    update(Invoice)
+    .where(Invoice.id == bindparam("emailed_invoice"))
+    .values(last_emailed_at=bindparam("emailed_time"), next_reminder_on=None, updated_at=bindparam("emailed_time"))
+)
 
 
 def _document_number(row: QueuedMessage) -> str:
@@ -461,7 +508,10 @@ def _record(
     error: DeliveryError | None,
     provider_id: str,
     message_id: str | None,
+    sent: _Sent | None = None,
 ) -> tuple[str, str]:
+    if error is None and sent is not None:
+        return _record_sent(session, sent, owner=owner, now=now, provider_id=provider_id, message_id=message_id)
     with atomic(session):
         row = _still_leased(session, row_id, owner)
         if row is None:
@@ -504,6 +554,39 @@ def _record(
         row.lease_expires_at = None
         row.updated_at = now
         return "retry", f"next attempt in {int(delay.total_seconds())} s: {error.message}"
+
+
+def _record_sent(
+    session: Session, sent: _Sent, *, owner: str, now: dt.datetime, provider_id: str, message_id: str | None
+) -> tuple[str, str]:
+    """Mark the row sent if ``owner`` still holds its lease: one conditional UPDATE, the rest with the commit."""
+    provider = (provider_id or "")[:255] or None
+    with atomic(session):
+        marked = session.execute(
+            _MARK_SENT,
+            {
+                "row_key": sent.id,
+                "lease_holder": owner,
+                "sent_time": now,
+                "provider_key": provider,
+                "header_id": message_id,
+            },
+        ).rowcount
+        if not marked:
+            return "lost", "the lease passed to another worker before the outcome was recorded"
+        if sent.kind == "invoice" and sent.channel == "email" and sent.invoice_id is not None:
+            at_commit(session, _EMAILED, {"emailed_invoice": sent.invoice_id, "emailed_time": now})
+        verb = "reminder_sent" if sent.kind == "reminder" else "sent"  # not a state: activity verbs
+        record_activity(
+            session,
+            Actor.worker(owner),
+            verb,
+            sent,
+            invoice_id=sent.invoice_id,
+            client_id=sent.client_id,
+            summary=sent.summary,
+        )
+    return MessageState.SENT, f"provider_id={provider}"
 
 
 def _log_attempt(attempt: _Attempt, started: float) -> None:
