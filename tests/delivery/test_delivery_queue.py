@@ -83,6 +83,34 @@ def test_a_worker_that_lost_its_lease_neither_sends_nor_records(session, make_in
     assert state_of(session, row_id).lease_owner == "B"
 
 
+def test_a_lease_lost_during_the_send_records_nothing(session, engine, make_invoice, config):
+    """The send is recorded only while the lease is still ours: one conditional UPDATE decides it."""
+    from sqlalchemy.orm import Session
+
+    from shared.models import Activity
+
+    (row_id,) = queue_rows(session, make_invoice, 1)
+    now = utcnow()
+    claim_due_messages(session, owner="A", lease_seconds=60, now=now)
+    invoice_id = state_of(session, row_id).invoice_id
+    session.rollback()
+
+    class SlowEmail(RecordingEmail):
+        def send(self, message, recipient):  # meanwhile the lease runs out and worker B takes the row
+            with Session(engine) as other:
+                assert claim_due_messages(other, owner="B", lease_seconds=60, now=now + dt.timedelta(seconds=61))
+            return super().send(message, recipient)
+
+    backends = Backends(email=SlowEmail(session), sms=NoSms({}))
+    assert deliver_message(session, row_id, owner="A", config=config, backends=backends, now=now) == "lost"
+    session.expire_all()
+    row = state_of(session, row_id)
+    assert (row.state, row.lease_owner, row.sent_at) == ("sending", "B", None)
+    assert row.invoice.last_emailed_at is None
+    sent = select(Activity).where(Activity.invoice_id == invoice_id, Activity.verb == "sent")
+    assert session.scalars(sent).all() == []
+
+
 def test_no_transaction_is_open_while_a_message_is_sent(session, make_invoice, config):
     queue_rows(session, make_invoice, 3)
     backends = Backends(email=RecordingEmail(session), sms=NoSms({}))
