@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from shared.documents import pdf as pdf_module
 from shared.documents import render_credit_note_pdf, render_invoice_pdf
 from shared.inputs import ApplyCreditInput, CreditNoteInput, ItemInput, PaymentInput
 from shared.messages.delivery import drain_queue
@@ -18,13 +17,6 @@ from support.delivery import make_config, pdf_text, smtp_sink
 pytestmark = pytest.mark.backends("sqlite")
 
 OWNER = "credit-note-test"
-
-
-@pytest.fixture(autouse=True)
-def fresh_render_cache():
-    pdf_module.clear_cache()
-    yield
-    pdf_module.clear_cache()
 
 
 def ngn_invoice(make_invoice, make_client):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pypdfium2
 import pytest
 
-from shared.documents import pdf as pdf_module
 from shared.documents import render_invoice_pdf, render_statement_pdf
 from shared.inputs import PaymentInput, SettingsChanges
 from shared.messages.compose import build_email_parts
@@ -21,13 +20,6 @@ TWO_RATES = [
     {"description": "Design", "quantity": "1", "unit_price": "1000.00", "tax_rate": "7.5"},
     {"description": "Hosting", "quantity": "2", "unit_price": "250.00", "tax_rate": "19"},
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_render_cache():
-    pdf_module.clear_cache()
-    yield
-    pdf_module.clear_cache()
 
 
 def page_size_pt(pdf: bytes) -> tuple[int, int]:

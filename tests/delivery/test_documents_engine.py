@@ -19,13 +19,6 @@ from shared.services.settings import update_settings
 pytestmark = pytest.mark.backends("sqlite")
 
 
-@pytest.fixture(autouse=True)
-def fresh_render_cache():
-    pdf_module.clear_cache()
-    yield
-    pdf_module.clear_cache()
-
-
 @pytest.fixture
 def documents(session, actor, make_client, make_invoice):
     """Renderers of an invoice showing all it can, its receipt, a credit note, a quote and the client's statement."""

@@ -29,13 +29,6 @@ A4_WIDTH, MARGIN = 210 * MM, 16 * MM
 LONG_ORDER = "PURCHASE-ORDER-" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789-" * 2 + "XY"  # 93 characters, no space
 
 
-@pytest.fixture(autouse=True)
-def fresh_render_cache():
-    pdf_module.clear_cache()
-    yield
-    pdf_module.clear_cache()
-
-
 @pytest.fixture
 def company(session, actor):
     update_settings(

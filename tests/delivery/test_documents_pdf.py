@@ -44,13 +44,6 @@ def ngn_example(make_invoice, **fields):
     return make_invoice(issue=True, **data)
 
 
-@pytest.fixture(autouse=True)
-def fresh_render_cache():
-    pdf_module.clear_cache()
-    yield
-    pdf_module.clear_cache()
-
-
 def test_invoice_pdf_shows_the_stored_figures(session, make_client, make_invoice):
     client = make_client(name="Brightpath Academy Ltd", billing_address="Plot 22 Aminu Kano Crescent\nWuse II, Abuja")
     invoice = ngn_example(make_invoice, client=client)
