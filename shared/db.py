@@ -112,6 +112,14 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def python_default(column) -> Any:
+    """The value ``column``'s Python-side ``default=`` gives a new row (called if it is a function)."""
+    default = column.default
+    if not default.is_scalar and not default.is_callable:
+        raise ValueError(f"{column} has a default that is not a value or a function")
+    return default.arg(None) if default.is_callable else default.arg
+
+
 Money = Annotated[Decimal, mapped_column(Fixed4())]
 Timestamp = Annotated[dt.datetime, mapped_column(UTCDateTime())]
 Str40 = Annotated[str, mapped_column(String(40))]

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shared.db import python_default
 from shared.errors import NotFound
 from shared.models import Settings
 
@@ -55,8 +56,7 @@ def get_settings(session: Session) -> Settings:
         return settings
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = {c.name: c.default.arg for c in Settings.__table__.columns if c.default is not None}
-    values = {k: (v(None) if callable(v) else v) for k, v in values.items()}
+    values = {c.name: python_default(c) for c in Settings.__table__.columns if c.default is not None}
     values["id"] = 1
     session.execute(insert(Settings).values(**values).on_conflict_do_nothing(index_elements=["id"]))
     settings = session.execute(select(Settings).where(Settings.id == 1)).scalar_one()

@@ -369,19 +369,19 @@ def _execute_and_commit(
 _COMPILED: dict[Executable, tuple[Any, dict[str, Callable[[Any], Any]]]] = {}
 
 
-def _compiled(final: Executable, dialect) -> tuple[Any, dict[str, Callable[[Any], Any]]]:
-    """``final`` compiled for ``dialect`` with its parameters' bind processors; kept for the statements kept by shape."""
-    found = _COMPILED.get(final)
+def _compiled(statement: Executable, dialect) -> tuple[Any, dict[str, Callable[[Any], Any]]]:
+    """``statement`` compiled for ``dialect`` with its parameters' bind processors; kept for the statements kept by shape."""
+    found = _COMPILED.get(statement)
     if found is None:
-        compiled = final.compile(dialect=dialect)
+        compiled = statement.compile(dialect=dialect)
         processors = {}
         for name, parameter in compiled.binds.items():
             process = parameter.type.bind_processor(dialect)
             if process is not None:
                 processors[name] = process
         found = (compiled, processors)
-        if final in _KEPT:
-            _COMPILED[final] = found
+        if statement in _KEPT:
+            _COMPILED[statement] = found
     return found
 
 

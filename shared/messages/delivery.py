@@ -508,36 +508,14 @@ def _record(
     error: DeliveryError | None,
     provider_id: str,
     message_id: str | None,
-    sent: _Sent | None = None,
+    sent: _Sent | None,
 ) -> tuple[str, str]:
-    if error is None and sent is not None:
+    if error is None:  # sent: _Sent was read with the row, before the build could fail
         return _record_sent(session, sent, owner=owner, now=now, provider_id=provider_id, message_id=message_id)
     with atomic(session):
         row = _still_leased(session, row_id, owner)
         if row is None:
             return "lost", "the lease passed to another worker before the outcome was recorded"
-        actor = Actor.worker(owner)
-        if error is None:
-            row.state = MessageState.SENT
-            row.sent_at = now
-            row.provider_message_id = (provider_id or "")[:255] or None
-            row.message_id = message_id
-            row.last_error = None
-            row.lease_expires_at = None
-            row.updated_at = now
-            if row.kind == "invoice" and row.channel == "email" and row.invoice_id is not None:
-                # One UPDATE, without loading the invoice: nothing else of it changes here.
-                session.execute(
-                    update(Invoice)
-                    .where(Invoice.id == row.invoice_id)
-                    .values(last_emailed_at=now, next_reminder_on=None)  # as Invoice's listener does
-                    .execution_options(synchronize_session=False)
-                )
-            verb = "reminder_sent" if row.kind == "reminder" else "sent"  # not a state: activity verbs
-            record_activity(
-                session, actor, verb, row, invoice_id=row.invoice_id, client_id=row.client_id, summary=_describe(row)
-            )
-            return MessageState.SENT, f"provider_id={row.provider_message_id}"
         if isinstance(error, DeliveryCancelled):
             _cancel(session, row, error.message, owner=owner, now=now)
             return MessageState.CANCELLED, error.message

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.relationships import RelationshipDirection
 
-from shared.db import plain_session
+from shared.db import plain_session, python_default
 from shared.models.rollups import count_new_objects
 
 _STATEMENTS: dict[Table, Insert] = {}
@@ -102,10 +102,7 @@ def _row(columns: list[tuple[Any, str]], obj: Any) -> dict[str, Any]:
     for column, name in columns:
         value = values.get(name)
         if value is None and column.default is not None:
-            default = column.default
-            if not default.is_scalar and not default.is_callable:
-                raise ValueError(f"{column} has a default insert_new cannot compute")
-            value = default.arg(None) if default.is_callable else default.arg
+            value = python_default(column)
         row[column.key] = value
     return row
 
