@@ -25,6 +25,7 @@ from shared.db import UTCDateTime, db, utcnow
 from shared.errors import Conflict, ValidationFailed
 from shared.models import ApiKey, IdempotencyRecord
 from shared.numbering import settled_text
+from shared.prepared import prepared
 from shared.services import atomic
 from shared.transactions import at_commit, before_trailing_writes
 
@@ -54,9 +55,11 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-# One statement, compiled once: the same text runs on Postgres and SQLite (both have ON CONFLICT ... RETURNING).
-_CLAIM = text(
-    """
+# One statement, compiled once (sent prepared on Postgres): the same text runs on Postgres and SQLite (both have
+# ON CONFLICT ... RETURNING).
+_CLAIM = prepared(
+    text(
+        """
     INSERT INTO idempotency_records (api_key_id, "key", fingerprint, method, path, created_at)
     VALUES (:api_key_id, :key, :fingerprint, :method, :path, :created_at)
     ON CONFLICT (api_key_id, "key") DO UPDATE SET
@@ -66,10 +69,11 @@ _CLAIM = text(
        OR (idempotency_records.completed_at IS NULL AND idempotency_records.created_at < :abandoned_before)
     RETURNING id
     """
-).bindparams(
-    bindparam("created_at", type_=UTCDateTime()),
-    bindparam("expired_before", type_=UTCDateTime()),
-    bindparam("abandoned_before", type_=UTCDateTime()),
+    ).bindparams(
+        bindparam("created_at", type_=UTCDateTime()),
+        bindparam("expired_before", type_=UTCDateTime()),
+        bindparam("abandoned_before", type_=UTCDateTime()),
+    )
 )
 
 

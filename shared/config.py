@@ -41,6 +41,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("APP_ENV", "development", APP_ENVS),
     Setting("DATABASE_URL", DEFAULT_DATABASE_URL),
+    Setting("DATABASE_PREPARED_STATEMENTS", "true", BOOLEANS, kind="bool"),
     Setting("SECRET_KEY", None),
     Setting("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL),
     Setting("MAIL_BACKEND", "file", MAIL_BACKENDS),

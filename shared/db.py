@@ -18,6 +18,8 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
+from shared import prepared
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -145,7 +147,7 @@ db = SQLAlchemy(model_class=Base)
 _configured: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
-def configure_engine(engine: Engine) -> Engine:
+def configure_engine(engine: Engine, *, prepared_statements: bool = True) -> Engine:
     """Give SQLite the behaviour the domain relies on.
 
     Foreign keys on, WAL so readers never wait for the writer, a 30 s busy
@@ -154,13 +156,18 @@ def configure_engine(engine: Engine) -> Engine:
     :func:`begin_write`) for BEGIN IMMEDIATE, so SQLite has exactly one writer
     at a time (our single-writer queue claim and numbering lock) instead of
     failing a read transaction that later tries to upgrade to a write.
-    Postgres gets :func:`_ping_when_idle` instead. Safe to call more than once.
+    Postgres gets :func:`_ping_when_idle` instead, and sends the statements
+    marked :func:`shared.prepared.prepared` prepared unless
+    ``prepared_statements`` is off (``DATABASE_PREPARED_STATEMENTS``). Safe to
+    call more than once.
     """
     if engine in _configured:
         return engine
     if engine.dialect.name == "postgresql":
         _configured.add(engine)
         _ping_when_idle(engine)
+        if prepared_statements:
+            prepared.install(engine)
         return engine
     if engine.dialect.name != "sqlite":
         return engine

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from shared.db import python_default
 from shared.errors import NotFound
 from shared.models import Settings
+from shared.prepared import prepared
 
 T = TypeVar("T")
 
@@ -42,6 +43,7 @@ def get_with_settings(session: Session, model: type[T], object_id: int) -> tuple
     if statement is None:  # built once per model: creating an invoice asks it on every request
         key = inspect(model).primary_key[0]
         statement = select(model, Settings).outerjoin(Settings, Settings.id == 1).where(key == bindparam("object_id"))
+        statement = prepared(statement)
         _WITH_SETTINGS[model] = statement
     row = session.execute(statement, {"object_id": object_id}).first()
     if row is None:

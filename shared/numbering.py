@@ -268,10 +268,11 @@ def _number_expressions(prefix: str, fmt: str, count: int) -> list[Any]:
         seq = cast(last - bindparam(f"{prefix}count", type_=Integer()) + position, Text())
         parts: list[Any] = []
         for text_before, name, spec, _conversion in string.Formatter().parse(fmt):
+            # Cast: concat() takes any type, and a statement sent prepared (shared.prepared) needs each one known.
             if text_before:
-                parts.append(literal(text_before, Text()))
+                parts.append(cast(literal(text_before, Text()), Text()))
             if name == "year":
-                parts.append(bindparam(f"{prefix}year_text", type_=Text()))
+                parts.append(cast(bindparam(f"{prefix}year_text", type_=Text()), Text()))
             elif name == "seq" and spec:
                 width = int(spec[1:-1])  # 0Nd
                 parts.append(func.lpad(seq, func.greatest(width, func.length(seq)), "0"))

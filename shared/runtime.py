@@ -59,7 +59,7 @@ def configure_app(app: Flask, test_config: dict[str, Any] | None = None) -> Flas
         raise SystemExit(BOOT_ERROR)
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, prepared_statements=app.config["DATABASE_PREPARED_STATEMENTS"])
     configure_logging(app)
     return app
 

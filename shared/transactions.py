@@ -15,6 +15,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import BindParameter
 
 from shared.db import begin_write, plain_session
+from shared.prepared import OPTION
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -360,10 +361,11 @@ def _execute_and_commit(
             raise ValueError(f"statements sent together give different values to {sorted(clash)}")
         values.update(own)
         texts.append(compiled.string)
-    if after is None:
-        connection.exec_driver_sql(";\n".join([*texts, "COMMIT", "BEGIN"]), values)
-        return ()
-    return tuple(connection.exec_driver_sql(";\n".join([*texts[:-1], "COMMIT", "BEGIN", texts[-1]]), values).one())
+    parts = (*texts, "COMMIT", "BEGIN") if after is None else (*texts[:-1], "COMMIT", "BEGIN", texts[-1])
+    # Each statement built once (kept by shape) goes out prepared (shared.prepared): Postgres plans it once per connection.
+    kept = parts if all(statement in _KEPT for statement in (*statements, after) if statement is not None) else None
+    result = connection.exec_driver_sql(";\n".join(parts), values, execution_options={OPTION: kept} if kept else None)
+    return tuple(result.one()) if after is not None else ()
 
 
 _COMPILED: dict[Executable, tuple[Any, dict[str, Callable[[Any], Any]]]] = {}

@@ -22,6 +22,7 @@ from sqlalchemy.orm.relationships import RelationshipDirection
 
 from shared.db import plain_session, python_default
 from shared.models.rollups import count_new_objects
+from shared.prepared import prepared
 
 _STATEMENTS: dict[Table, Insert] = {}
 
@@ -57,7 +58,7 @@ def insert_new(session: Session, objects: Sequence[Any]) -> None:
         rows = [_row(columns, obj) for obj in group]
         statement = _STATEMENTS.get(table)
         if statement is None:
-            statement = _STATEMENTS[table] = insert(table).returning(key, sort_by_parameter_order=True)
+            statement = _STATEMENTS[table] = prepared(insert(table).returning(key, sort_by_parameter_order=True))
         if len(rows) == 1:
             ids = [connection.execute(statement, rows[0]).scalar_one()]
         else:

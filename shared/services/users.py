@@ -18,6 +18,7 @@ from shared.lookups import get_or_404
 from shared.models import ApiKey, User
 from shared.models.enums import API_SCOPES, ROLES
 from shared.parsing import FieldErrors, clean_text
+from shared.prepared import prepared
 from shared.services.clients import normalize_email
 from shared.transactions import unit_of_work
 
@@ -88,7 +89,8 @@ def create_api_key(session: Session, *, actor: Actor, name: str, scope: str = "w
     return key, secret
 
 
-_KEY_BY_HASH = select(ApiKey).where(ApiKey.key_hash == bindparam("presented_hash"))  # every API request: built once
+# Every API request: built once, sent prepared.
+_KEY_BY_HASH = prepared(select(ApiKey).where(ApiKey.key_hash == bindparam("presented_hash")))
 
 
 def find_api_key(session: Session, secret: str) -> ApiKey | None:

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy import text as sa_text
 
 import bench.run
 from shared.db import db
@@ -161,3 +162,33 @@ def test_create_invoice_is_a_few_statements_and_one_commit(api, api_app, backend
             )
             == 2
         )
+
+
+@pytest.mark.backends("postgresql")
+def test_the_hot_path_runs_prepared(api, api_app, backend):
+    """The API key, the idempotency claim, the client with settings, the INSERTs and the commit's message."""
+    client = api.post("/clients", json={"name": "Hot Path", "email": "hot@example.com"}).get_json()
+    body = {
+        "client_id": client["id"],
+        "currency": "NGN",
+        "items": [{"description": "Work", "quantity": "1", "unit_price": "10.00"}],
+        "issue": True,
+    }
+    for n in range(2):
+        response = api.post("/invoices", json=body, headers={"Idempotency-Key": f"hot-path-{n}"})
+        assert response.status_code == 201, response.get_json()
+    with api_app.app_context():
+        statements = db.session.execute(sa_text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+        invoice = db.session.get(Invoice, response.get_json()["id"])
+        assert invoice.number == response.get_json()["number"]
+    joined = "\n".join(statements)
+    for piece in (
+        "FROM api_keys",
+        "INSERT INTO idempotency_records",
+        "FROM clients LEFT OUTER JOIN settings",
+        "INSERT INTO invoices",
+        "INSERT INTO invoice_lines",
+        "INSERT INTO number_counters",
+        "UPDATE invoices SET number",
+    ):
+        assert piece in joined, piece

@@ -15,6 +15,10 @@ def test_defaults_need_no_server(tmp_path):
     assert config["WORKER_MAX_ATTEMPTS"] == 8
     assert config["WORKER_LEASE_SECONDS"] == 120
     assert config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+    assert config["DATABASE_PREPARED_STATEMENTS"] is True
+    assert (
+        load_config({"DATABASE_PREPARED_STATEMENTS": "false"}, folder=tmp_path)["DATABASE_PREPARED_STATEMENTS"] is False
+    )
 
 
 def test_development_secret_key_is_generated_once_into_instance(tmp_path):
@@ -61,6 +65,7 @@ def test_production_with_safe_settings_starts(tmp_path):
         ("APP_ENV", "staging"),
         ("DATABASE_URL", "mysql://x"),
         ("PUBLIC_BASE_URL", "ftp://x"),
+        ("DATABASE_PREPARED_STATEMENTS", "sometimes"),
     ],
 )
 def test_malformed_setting_names_the_variable_in_one_line(tmp_path, name, value):

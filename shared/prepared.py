@@ -1,0 +1,131 @@
+"""Server-side prepared statements for the hot path's statements on Postgres (SPEC §17).
+
+psycopg2 sends every statement as text, and Postgres parses, analyses and
+plans it each time. For the statements of ``POST /invoices`` that is about
+two fifths of the database's CPU per request: more than the writes. A
+statement built once in the code (a module-level query, one of
+:func:`shared.models.persist.insert_new`'s INSERTs, the commit's trailing
+statement of one shape) and marked with :func:`prepared` is instead
+``PREPARE``d once per connection and sent as ``EXECUTE name(values)``.
+
+What changes on the wire only: the values are the same literals psycopg2
+would have put in the text, each taking the type Postgres infers for its
+place in the statement (a column's type, an operator's other side). Event
+listeners (``before_cursor_execute``, statement counts in tests, logging)
+still see the statement's own SQL.
+
+- Preparing is one extra round trip per connection and statement, the first
+  time, inside a savepoint: a statement Postgres cannot prepare (a parameter
+  whose type it cannot infer) is remembered and always sent as text.
+- Prepared statements outlive a rollback and die with their connection; the
+  set a connection holds is kept in its pool record, which a reconnect
+  replaces.
+- A connection pooler that hands one client several server sessions
+  (PgBouncer in transaction mode) loses them: set
+  ``DATABASE_PREPARED_STATEMENTS=0`` there (README, configuration).
+- At most :data:`MOST_STATEMENTS` distinct statements are prepared per
+  process; later ones are sent as text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+OPTION = "prepared"
+MOST_STATEMENTS = 500
+_SAVEPOINT = "shared_prepare"
+_PARAMETER = re.compile(r"%%|%\((\w+)\)s")
+
+
+class _Statement:
+    """One statement's name, the ``PREPARE`` that defines it and the ``EXECUTE`` that runs it (pyformat)."""
+
+    __slots__ = ("sql", "name", "prepare", "execute")
+
+    def __init__(self, number: int, sql: str) -> None:
+        self.sql = sql
+        self.name = f"shared_p{number}"
+        places: dict[str, int] = {}
+
+        def positional(match: re.Match) -> str:
+            key = match.group(1)
+            if key is None:
+                return "%"  # a literal percent sign, escaped for pyformat
+            return f"${places.setdefault(key, len(places) + 1)}"
+
+        self.prepare = f"PREPARE {self.name} AS {_PARAMETER.sub(positional, sql)}"
+        arguments = ", ".join(f"%({key})s" for key in places)
+        self.execute = f"EXECUTE {self.name}({arguments})" if places else f"EXECUTE {self.name}"
+
+
+_STATEMENTS: dict[str, _Statement | None] = {}  # SQL -> its prepared form, None if Postgres cannot prepare it
+_NUMBERS = itertools.count(1)
+_LOCK = threading.Lock()  # one name per statement, whichever thread meets it first
+
+
+def prepared(statement):
+    """``statement`` marked to be sent prepared on Postgres (an execution option; elsewhere it changes nothing)."""
+    return statement.execution_options(**{OPTION: True})
+
+
+def install(engine: Engine) -> None:
+    """Send the statements marked :func:`prepared` on ``engine`` (Postgres) as ``EXECUTE``."""
+    event.listen(engine, "do_execute", _execute)
+
+
+def _execute(cursor, statement: str, parameters, context) -> bool:
+    """The ``do_execute`` hook: True when the statement went out here, prepared."""
+    parts = context.execution_options.get(OPTION)
+    if not parts or not isinstance(parameters, dict):
+        return False
+    if parts is True:
+        parts = (statement,)
+    elif ";\n".join(parts) != statement:
+        return False  # not the message the parts describe: sent as it is
+    held = context.root_connection.connection.info.setdefault(OPTION, set())
+    forms = [_form(part) for part in parts]
+    missing = [form for form in forms if form is not None and form.name not in held]
+    if missing:
+        _prepare(cursor, missing, held)
+    wire = [
+        form.execute if form is not None and form.name in held else part
+        for part, form in zip(parts, forms, strict=True)
+    ]
+    cursor.execute(";\n".join(wire), parameters)
+    return True
+
+
+def _form(sql: str) -> _Statement | None:
+    if sql in ("COMMIT", "BEGIN"):
+        return None
+    form = _STATEMENTS.get(sql, False)
+    if form is False:
+        with _LOCK:
+            form = _STATEMENTS.get(sql, False)
+            if form is False:
+                if len(_STATEMENTS) >= MOST_STATEMENTS:
+                    return None
+                form = _STATEMENTS[sql] = _Statement(next(_NUMBERS), sql)
+    return form
+
+
+def _prepare(cursor, forms: list[_Statement], held: set[str]) -> None:
+    """``PREPARE`` each of ``forms`` on the cursor's connection, in a savepoint: one that fails is sent as text."""
+    in_transaction = not cursor.connection.autocommit
+    for form in forms:
+        try:
+            if in_transaction:
+                cursor.execute(f"SAVEPOINT {_SAVEPOINT};\n{form.prepare};\nRELEASE SAVEPOINT {_SAVEPOINT}")
+            else:
+                cursor.execute(form.prepare)
+        except cursor.connection.ProgrammingError:
+            if in_transaction:
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            _STATEMENTS[form.sql] = None
+        else:
+            held.add(form.name)
