@@ -6,7 +6,7 @@ calls or runs a test would pay for nothing. ``shared.documents.pdf`` imports
 this module inside ``_write_pdf``; nothing else in the package imports WeasyPrint.
 
 What a render reuses, per process or thread: the parsed stylesheets, the font
-configuration, and the decoded logo.
+configuration, the URL fetcher and the decoded logo.
 """
 
 from __future__ import annotations
@@ -64,18 +64,36 @@ tinyhtml5.inputstream.characters_until_regex = _CharsUntilPatterns()
 
 
 class DocumentURLFetcher(URLFetcher):
-    """Serves ``assets/`` files and the stored logo (at ``logo:company``); refuses the rest (``fetcher.fetch``)."""
+    """Serves ``assets/`` files and the stored logo (at ``logo:company``); refuses the rest (``fetcher.fetch``).
+
+    It keeps nothing of the documents it serves, so renders share one (``url_fetcher``).
+    """
 
     def __init__(self, logo: bytes | None = None, logo_mime: str | None = None) -> None:
         super().__init__(timeout=1, allowed_protocols=("file", "logo"), allow_redirects=False)
         self.logo = logo
         self.logo_mime = logo_mime
-        self.requested: list[str] = []
 
     def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        self.requested.append(url)
         body, mime = fetcher.fetch(url, self.logo, self.logo_mime)
         return URLFetcherResponse(url, body=body, headers={"Content-Type": mime})
+
+
+_fetcher: DocumentURLFetcher | None = None
+
+
+def url_fetcher(logo: bytes | None, logo_mime: str | None) -> DocumentURLFetcher:
+    """The fetcher for documents showing ``logo``, made again only when the logo changes, not on every render.
+
+    A ``URLFetcher`` is a urllib opener: making one sets up urllib's nine
+    handlers (HTTP, FTP, proxies...), a third of a millisecond of a 1-page
+    render, for fetching that ``DocumentURLFetcher.fetch`` never does.
+    """
+    global _fetcher
+    current = _fetcher
+    if current is None or current.logo != logo or current.logo_mime != logo_mime:
+        current = _fetcher = DocumentURLFetcher(logo, logo_mime)
+    return current
 
 
 class DocumentHTML(HTML):
@@ -168,7 +186,7 @@ def write_pdf(
 
     WeasyPrint's own exceptions pass through.
     """
-    document = DocumentHTML(string=html, base_url=fetcher.ASSETS_URL, url_fetcher=DocumentURLFetcher(logo, logo_mime))
+    document = DocumentHTML(string=html, base_url=fetcher.ASSETS_URL, url_fetcher=url_fetcher(logo, logo_mime))
     with warnings.catch_warnings():
         # WeasyPrint's PDF/A writer opens its sRGB profile without closing it (a ResourceWarning, nothing more).
         warnings.simplefilter("ignore", ResourceWarning)

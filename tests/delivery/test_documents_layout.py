@@ -224,3 +224,22 @@ def test_column_widths_come_from_the_fonts_metrics():
         {"label": "Subtotal", "value": "NGN 1.00", "tone": ""},
         {"label": "Balance due", "value": "NGN 1.00", "tone": "balance"},
     ]
+
+
+def test_a_headers_padding_is_the_nearest_the_spaces_can_make():
+    """``pdf._header_pad`` bisects the runs of small spaces: the same padding as trying every run in turn."""
+
+    def every_run(units: float) -> str:
+        best = (abs(units), "")
+        figure = pdf_module._HEADER_FIGURE_SPACE
+        for figures in range(max(0, int(units // figure) - 2), int(units // figure) + 1):
+            for width, text in pdf_module._HEADER_RUNS:
+                if abs(units - figures * figure - width) < best[0]:
+                    best = (abs(units - figures * figure - width), figures * pdf_module.FIGURE_SPACE + text)
+        return best[1]
+
+    widths = [width for width, _ in pdf_module._HEADER_RUNS]
+    units = [n * 113.7 - 500 for n in range(400)]  # -500 to 44,900: short of, within and past the figure spaces
+    units += widths[::29] + [(a + b) / 2 for a, b in zip(widths[::29], widths[1::29], strict=False)]  # exact and ties
+    for value in units:
+        assert pdf_module._header_pad(value) == every_run(value), value
