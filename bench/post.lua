@@ -39,4 +39,11 @@ function done(summary, latency, requests)
   io.write(string.format("BENCH %d %.1f %.1f %.1f %d %d %d\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, replays))
+  -- The latency distribution at these percentiles (ms), so that runs taken in turns can be combined.
+  local points = {}
+  for _, p in ipairs({0, 10, 25, 50, 75, 90, 95, 97, 98, 98.5, 99, 99.25, 99.5, 99.75, 99.9}) do
+    table.insert(points, string.format("%s:%.2f", p, latency:percentile(p) / 1000))
+  end
+  table.insert(points, string.format("100:%.2f", latency.max / 1000))  -- percentile(100) reads 0
+  io.write("LATENCY " .. table.concat(points, " ") .. "\n")
 end
