@@ -14,15 +14,21 @@ place in the statement (a column's type, an operator's other side). Event
 listeners (``before_cursor_execute``, statement counts in tests, logging)
 still see the statement's own SQL.
 
-- Preparing is one extra round trip per connection and statement, the first
-  time, inside a savepoint: a statement Postgres cannot prepare (a parameter
+- The first time a connection meets a statement it is sent as text, and it
+  is prepared when the connection goes back to the pool, outside any
+  transaction. Preparing inside the caller's transaction would lock the
+  tables the statement names at that moment (Postgres locks them to analyse
+  it, until the transaction ends): earlier than the statement itself would,
+  and in another order than the rest of the transaction, which can deadlock
+  (the counter's row, then the running totals' tables, against the bulk
+  loader's table lock). A statement Postgres cannot prepare (a parameter
   whose type it cannot infer) is remembered and always sent as text.
 - Prepared statements outlive a rollback and die with their connection; the
   set a connection holds is kept in its pool record, which a reconnect
   replaces.
 - A connection pooler that hands one client several server sessions
   (PgBouncer in transaction mode) loses them: set
-  ``DATABASE_PREPARED_STATEMENTS=0`` there (README, configuration).
+  ``DATABASE_PREPARED_STATEMENTS=false`` there (README, configuration).
 - At most :data:`MOST_STATEMENTS` distinct statements are prepared per
   process; later ones are sent as text.
 """
@@ -38,7 +44,8 @@ from sqlalchemy.engine import Engine
 
 OPTION = "prepared"
 MOST_STATEMENTS = 500
-_SAVEPOINT = "shared_prepare"
+_PENDING = "prepare_at_checkin"
+_IDLE = 0  # psycopg2.extensions.TRANSACTION_STATUS_IDLE: connected, no transaction open
 _PARAMETER = re.compile(r"%%|%\((\w+)\)s")
 
 
@@ -76,10 +83,11 @@ def prepared(statement):
 def install(engine: Engine) -> None:
     """Send the statements marked :func:`prepared` on ``engine`` (Postgres) as ``EXECUTE``."""
     event.listen(engine, "do_execute", _execute)
+    event.listen(engine, "checkin", _prepare_pending)
 
 
 def _execute(cursor, statement: str, parameters, context) -> bool:
-    """The ``do_execute`` hook: True when the statement went out here, prepared."""
+    """The ``do_execute`` hook: True when the statement went out here, prepared or as text."""
     parts = context.execution_options.get(OPTION)
     if not parts or not isinstance(parameters, dict):
         return False
@@ -87,15 +95,18 @@ def _execute(cursor, statement: str, parameters, context) -> bool:
         parts = (statement,)
     elif ";\n".join(parts) != statement:
         return False  # not the message the parts describe: sent as it is
-    held = context.root_connection.connection.info.setdefault(OPTION, set())
-    forms = [_form(part) for part in parts]
-    missing = [form for form in forms if form is not None and form.name not in held]
-    if missing:
-        _prepare(cursor, missing, held)
-    wire = [
-        form.execute if form is not None and form.name in held else part
-        for part, form in zip(parts, forms, strict=True)
-    ]
+    info = context.root_connection.connection.info
+    held = info.get(OPTION, ())
+    wire = []
+    for part in parts:
+        form = _form(part)
+        if form is None:
+            wire.append(part)
+        elif form.name in held:
+            wire.append(form.execute)
+        else:
+            wire.append(part)  # as text this time; prepared when the connection is checked in
+            info.setdefault(_PENDING, set()).add(form)
     cursor.execute(";\n".join(wire), parameters)
     return True
 
@@ -114,18 +125,35 @@ def _form(sql: str) -> _Statement | None:
     return form
 
 
-def _prepare(cursor, forms: list[_Statement], held: set[str]) -> None:
-    """``PREPARE`` each of ``forms`` on the cursor's connection, in a savepoint: one that fails is sent as text."""
-    in_transaction = not cursor.connection.autocommit
-    for form in forms:
-        try:
-            if in_transaction:
-                cursor.execute(f"SAVEPOINT {_SAVEPOINT};\n{form.prepare};\nRELEASE SAVEPOINT {_SAVEPOINT}")
-            else:
-                cursor.execute(form.prepare)
-        except cursor.connection.ProgrammingError:
-            if in_transaction:
-                cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            _STATEMENTS[form.sql] = None
-        else:
-            held.add(form.name)
+def _prepare_pending(dbapi_connection, record) -> None:
+    """The pool's ``checkin`` hook: ``PREPARE`` what the connection met as text, each outside a transaction.
+
+    The connection has been reset (rolled back). Each ``PREPARE`` runs on its
+    own in autocommit: the locks Postgres takes to analyse it last only as
+    long as the statement. One Postgres refuses is sent as text from then
+    on; a connection that fails here is invalidated, so the pool replaces it.
+    """
+    pending = record.info.pop(_PENDING, None)
+    if not pending or dbapi_connection is None:
+        return
+    if dbapi_connection.info.transaction_status != _IDLE:  # not reset: another checkin will come
+        record.info[_PENDING] = pending
+        return
+    held = record.info.setdefault(OPTION, set())
+    error = dbapi_connection.Error
+    autocommit = dbapi_connection.autocommit
+    try:
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            for form in pending:
+                if _STATEMENTS.get(form.sql) is not form or form.name in held:
+                    continue
+                try:
+                    cursor.execute(form.prepare)
+                except dbapi_connection.ProgrammingError:
+                    _STATEMENTS[form.sql] = None
+                else:
+                    held.add(form.name)
+        dbapi_connection.autocommit = autocommit
+    except error as exc:
+        record.invalidate(exc)

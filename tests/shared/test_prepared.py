@@ -1,13 +1,16 @@
 """Statements sent prepared on Postgres (shared.prepared, SPEC §17).
 
-A statement marked ``prepared`` is PREPAREd once per connection and sent as
-``EXECUTE``: the same rows and results as text, one plan per connection, and
-the statement's own SQL for every event listener.
+A statement marked ``prepared`` goes as text the first time a connection
+meets it, is PREPAREd when the connection goes back to the pool (outside
+any transaction) and is sent as ``EXECUTE`` from then on: the same rows and
+results as text, one plan per connection, the statement's own SQL for every
+event listener, and no lock taken earlier than the text would take it.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 
 import psycopg2.extensions
@@ -18,7 +21,7 @@ from sqlalchemy import bindparam, event, select, text
 from shared import prepared as prepared_module
 from shared.db import configure_engine
 from shared.models import Client
-from shared.prepared import prepared
+from shared.prepared import OPTION, prepared
 
 pytestmark = pytest.mark.backends("postgresql")
 
@@ -48,6 +51,11 @@ def held(connection) -> list[str]:
     return connection.exec_driver_sql("SELECT name FROM pg_prepared_statements ORDER BY name").scalars().all()
 
 
+def name_of(statement, engine) -> str:
+    """The name ``statement`` is prepared under (the same on every connection of the process)."""
+    return prepared_module._STATEMENTS[str(statement.compile(dialect=engine.dialect))].name
+
+
 _BY_NAME = prepared(select(Client.id, Client.name).where(Client.name == bindparam("wanted")))
 _PLAIN = select(Client.id, Client.name).where(Client.name == bindparam("wanted"))
 
@@ -63,20 +71,78 @@ def test_a_marked_statement_is_prepared_once_per_connection_and_executed_after(e
 
     event.listen(engine, "before_cursor_execute", listener)
     try:
-        with engine.connect() as connection:
-            rows = [connection.execute(_BY_NAME, {"wanted": "Prepared Ltd"}).all() for _ in range(3)]
+        with engine.connect() as connection:  # met for the first time: text
+            rows = [connection.execute(_BY_NAME, {"wanted": "Prepared Ltd"}).all()]
+        with engine.connect() as connection:  # prepared when it went back to the pool
+            rows += [connection.execute(_BY_NAME, {"wanted": "Prepared Ltd"}).all() for _ in range(3)]
             names = held(connection)
     finally:
         event.remove(engine, "before_cursor_execute", listener)
-    assert rows == [[(client.id, "Prepared Ltd")]] * 3
-    prepares = [s for s in wire if "PREPARE" in s]
-    executes = [s for s in wire if s.startswith("EXECUTE")]
-    assert len(prepares) == 1 and len(executes) == 3, wire
-    name = executes[0].split()[1].split("(")[0]
+    assert rows == [[(client.id, "Prepared Ltd")]] * 4
+    mine = [s for s in wire if "WHERE clients.name" in s or s.startswith("EXECUTE")]
+    assert len(mine) == 5, wire
+    text_form, prepare, *executes = mine
+    assert text_form.startswith("SELECT clients.id") and text_form.endswith("WHERE clients.name = %(wanted)s")
+    name = prepare.split()[1]
+    assert prepare == f"PREPARE {name} AS " + text_form.replace("%(wanted)s", "$1")
     assert name in names
     assert executes == [f"EXECUTE {name}(%(wanted)s)"] * 3
     # Listeners see the statement's own SQL, not the EXECUTE that carried it.
-    assert all(s.startswith("SELECT clients.id") for s in seen[:3]), seen
+    assert [s for s in seen if s.startswith("SELECT clients.id")] == [text_form] * 4, seen
+
+
+def test_the_first_use_takes_its_locks_in_the_statements_order_not_earlier(engine):
+    """A statement met inside a transaction is not prepared there: analysing it would lock its table first.
+
+    The bulk loader takes the running totals' table lock while holding the
+    counter; a request that locked that table (by preparing the trailing
+    statement) before its counter deadlocked against it. Here: another
+    session holds a table lock; the marked message first updates a row of one
+    table, then writes the locked table. The row must be locked (the first
+    statement ran) while the message waits for the table.
+    """
+    with engine.begin() as setup:
+        setup.exec_driver_sql("CREATE TABLE IF NOT EXISTS prepared_first (id int PRIMARY KEY, n int)")
+        setup.exec_driver_sql("CREATE TABLE IF NOT EXISTS prepared_second (n int)")
+        setup.exec_driver_sql("INSERT INTO prepared_first VALUES (1, 0) ON CONFLICT DO NOTHING")
+    first = "UPDATE prepared_first SET n = n + %(step)s WHERE id = 1"
+    second = "INSERT INTO prepared_second (n) VALUES (%(step)s)"
+    engine.dispose()  # a connection that has prepared nothing
+    holder = engine.connect()
+    failures: list[BaseException] = []
+    try:
+        holder.exec_driver_sql("LOCK TABLE prepared_second IN EXCLUSIVE MODE")
+
+        def message() -> None:
+            try:
+                with engine.begin() as connection:
+                    parts = (first, second)
+                    connection.exec_driver_sql(";\n".join(parts), {"step": 1}, execution_options={OPTION: parts})
+            except BaseException as exc:  # noqa: BLE001 (reported below)
+                failures.append(exc)
+
+        writer = threading.Thread(target=message)
+        writer.start()
+        deadline = time.monotonic() + 10
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+            while time.monotonic() < deadline:  # each query its own snapshot of pg_stat_activity
+                waiting = watcher.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND position('prepared_second' in query) > 0"
+                ).scalar()
+                if waiting:
+                    break
+                time.sleep(0.02)
+        assert waiting, "the message never waited for the locked table"
+        with pytest.raises(sa.exc.OperationalError, match="could not obtain lock"):
+            holder.exec_driver_sql("SELECT id FROM prepared_first WHERE id = 1 FOR UPDATE NOWAIT")
+    finally:
+        holder.rollback()
+        holder.close()
+        writer.join(10)
+        with engine.begin() as cleanup:
+            cleanup.exec_driver_sql("DROP TABLE IF EXISTS prepared_first, prepared_second")
+    assert failures == []
 
 
 def test_the_result_equals_the_statement_sent_as_text(engine, make_client, session):
@@ -106,23 +172,26 @@ def test_values_keep_their_meaning_numbers_nulls_and_percent_signs(engine):
         assert row == (Decimal("0.0002"), "x", True, Decimal("1.0001"))
 
 
-def test_a_statement_postgres_cannot_prepare_is_sent_as_text_and_the_transaction_goes_on(engine, wire):
-    # The type of :value cannot be inferred (IS NULL takes any type): PREPARE fails inside its savepoint.
+def test_a_statement_postgres_cannot_prepare_is_sent_as_text(engine, wire):
+    # The type of :value cannot be inferred (IS NULL takes any type): its PREPARE fails once, at checkin.
     statement = prepared(text("SELECT :value IS NULL"))
     wire.clear()
-    with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TEMPORARY TABLE kept (x int) ON COMMIT DROP")
-        connection.exec_driver_sql("INSERT INTO kept VALUES (1)")
-        assert connection.execute(statement, {"value": None}).scalar() is True
-        assert connection.execute(statement, {"value": "x"}).scalar() is False
-        assert connection.exec_driver_sql("SELECT count(*) FROM kept").scalar() == 1  # nothing rolled back
-    assert sum("PREPARE" in s for s in wire) == 1  # tried once, then always text
-    assert [s for s in wire if s.startswith("SELECT %(value)s IS NULL")] == ["SELECT %(value)s IS NULL"] * 2
+    for _ in range(3):
+        with engine.begin() as connection:
+            assert connection.execute(statement, {"value": None}).scalar() is True
+            assert connection.execute(statement, {"value": "x"}).scalar() is False
+    assert sum(s.startswith("PREPARE") for s in wire) == 1  # tried once, then always text
+    assert [s for s in wire if s.startswith("SELECT %(value)s IS NULL")] == ["SELECT %(value)s IS NULL"] * 6
+    with engine.connect() as connection:
+        assert held(connection) == []
 
 
-def test_a_prepared_statement_outlives_a_rollback(engine, make_client, session):
+def test_a_prepared_statement_outlives_a_rollback(engine, make_client, session, wire):
     make_client(name="After Rollback")
     session.commit()
+    with engine.connect() as connection:
+        assert connection.execute(_BY_NAME, {"wanted": "After Rollback"}).one()
+    wire.clear()
     with engine.connect() as connection:
         assert connection.execute(_BY_NAME, {"wanted": "After Rollback"}).one()
         connection.rollback()
@@ -131,6 +200,7 @@ def test_a_prepared_statement_outlives_a_rollback(engine, make_client, session):
             connection.exec_driver_sql("SELECT no_such_column FROM clients")
         connection.rollback()  # the failed transaction ends; the prepared statement stays
         assert connection.execute(_BY_NAME, {"wanted": "After Rollback"}).one()
+    assert sum(s.startswith("EXECUTE") for s in wire) == 3, wire
 
 
 def test_a_new_connection_prepares_again(engine, make_client, session):
@@ -138,11 +208,16 @@ def test_a_new_connection_prepares_again(engine, make_client, session):
     session.commit()
     with engine.connect() as connection:
         assert connection.execute(_BY_NAME, {"wanted": "Reconnected"}).one()
+    name = name_of(_BY_NAME, engine)
+    with engine.connect() as connection:
+        assert name in held(connection)
         connection.invalidate()  # the server session (and what it prepared) is gone
     with engine.connect() as connection:
         assert held(connection) == []
+        assert connection.execute(_BY_NAME, {"wanted": "Reconnected"}).one()  # text again
+    with engine.connect() as connection:
+        assert name in held(connection)
         assert connection.execute(_BY_NAME, {"wanted": "Reconnected"}).one()
-        assert len(held(connection)) == 1
 
 
 def test_the_setting_off_sends_everything_as_text(database_url, make_client, session):
@@ -179,5 +254,5 @@ def test_threads_meeting_new_statements_at_once_get_one_name_each(engine):
         thread.join()
     assert failures == []
     assert sorted(answers) == sorted((k, 100 + k) for k in range(20) for _ in range(4))
-    names = {prepared_module._STATEMENTS[str(s.compile(dialect=engine.dialect))].name for s in statements}
+    names = {name_of(statement, engine) for statement in statements}
     assert len(names) == 20
