@@ -220,10 +220,52 @@ def test_column_widths_come_from_the_fonts_metrics():
     assert text_width_mm("\u4e00", 9) > text_width_mm("M", 9)  # a character not measured counts as the widest
     box = pdf_module.totals_table([("Subtotal", "NGN 1.00", ""), ("Balance due", "NGN 1.00", "balance")])
     assert box["label_width"] == f"{text_width_mm('Balance due', 10.5, True) + 0.5:.1f}mm"
+    assert box["justified"]
     assert box["rows"] == [
-        {"label": "Subtotal", "value": "NGN 1.00", "tone": ""},
-        {"label": "Balance due", "value": "NGN 1.00", "tone": "balance"},
+        {"label": "Subtotal", "value": "NGN 1.00", "tone": "", "lines": [("Subtotal", "NGN\u20081.00")]},
+        {
+            "label": "Balance due",
+            "value": "NGN 1.00",
+            "tone": "balance",
+            "lines": [("Balance\u2005\u200adue", "NGN\u2005\u200a1.00")],  # DejaVu Sans Bold's space, near enough
+        },
     ]
+
+
+def test_the_totals_box_as_justified_lines_prints_where_the_table_did(
+    session, actor, company, make_invoice, monkeypatch
+):
+    """``pdf.totals_table``'s ``justified`` box puts every label and amount where the table's cells put them:
+    beside notes and alone, on an invoice (a discount, two tax rates, a payment), a receipt and a credit note."""
+    items = [
+        {"description": "Design", "quantity": "3", "unit_price": "1250.00", "tax_rate": "7.5"},
+        {"description": "Printing", "quantity": "1", "unit_price": "99.99", "tax_rate": "0"},
+    ]
+    with_notes = make_invoice(
+        issue=True, currency="NGN", items=items, notes="Thank you", discount={"type": "percent", "value": "10"}
+    )
+    payment, _ = record_payment(session, actor=actor, invoice_id=with_notes.id, data=PaymentInput(amount="1000.00"))
+    alone = make_invoice(issue=True, currency="NGN", items=items)
+    note, _ = issue_credit_note(
+        session, actor=actor, invoice_id=alone.id, data=CreditNoteInput(reason="Cancelled", full=True)
+    )
+    renders = [
+        lambda: render_invoice_pdf(session, with_notes),
+        lambda: render_invoice_pdf(session, alone),
+        lambda: render_receipt_pdf(session, payment),
+        lambda: render_credit_note_pdf(session, note),
+    ]
+    justified = [pdf_words(render())[0].words for render in renders]
+    totals_table = pdf_module.totals_table
+    monkeypatch.setattr(pdf_module, "totals_table", lambda rows: {**totals_table(rows), "justified": False})
+    pdf_module.clear_cache()
+    for render, words in zip(renders, justified, strict=True):
+        table = pdf_words(render())[0].words
+        assert [w.text for w in words] == [w.text for w in table]
+        for word, cell in zip(words, table, strict=True):
+            # The bold faces' spaces inside a label or an amount are 3/2048 em wider (pdf.justified_words).
+            assert abs(word.x_min - cell.x_min) < 0.1 and abs(word.x_max - cell.x_max) < 0.1, (word, cell)
+            assert abs(word.y_min - cell.y_min) < 0.01, (word, cell)
 
 
 def test_a_headers_padding_is_the_nearest_the_spaces_can_make():
