@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from shared.documents import pdf as pdf_module
-from shared.documents import render_credit_note_pdf, render_invoice_pdf, render_receipt_pdf
+from shared.documents import render_credit_note_pdf, render_invoice_pdf, render_receipt_pdf, render_statement_pdf
 from shared.documents.metrics import text_width_mm
 from shared.inputs import CreditNoteInput, PaymentInput, SettingsChanges
 from shared.services import issue_credit_note, record_payment
@@ -236,34 +236,47 @@ def test_the_totals_box_as_justified_lines_prints_where_the_table_did(
     session, actor, company, make_invoice, monkeypatch
 ):
     """``pdf.totals_table``'s ``justified`` box puts every label and amount where the table's cells put them:
-    beside notes and alone, on an invoice (a discount, two tax rates, a payment), a receipt and a credit note."""
+    on an invoice (a discount, two tax rates, a payment) beside its notes, one with its totals alone, a receipt,
+    a credit note and a statement."""
     items = [
         {"description": "Design", "quantity": "3", "unit_price": "1250.00", "tax_rate": "7.5"},
         {"description": "Printing", "quantity": "1", "unit_price": "99.99", "tax_rate": "0"},
     ]
-    with_notes = make_invoice(
-        issue=True, currency="NGN", items=items, notes="Thank you", discount={"type": "percent", "value": "10"}
+    rich = make_invoice(
+        issue=True,
+        currency="NGN",
+        items=items,
+        notes="Thank you",
+        discount={"type": "percent", "value": "10"},
     )
-    payment, _ = record_payment(session, actor=actor, invoice_id=with_notes.id, data=PaymentInput(amount="1000.00"))
+    payment, _ = record_payment(session, actor=actor, invoice_id=rich.id, data=PaymentInput(amount="1000.00"))
     alone = make_invoice(issue=True, currency="NGN", items=items)
     note, _ = issue_credit_note(
         session, actor=actor, invoice_id=alone.id, data=CreditNoteInput(reason="Cancelled", full=True)
     )
     renders = [
-        lambda: render_invoice_pdf(session, with_notes),
+        lambda: render_invoice_pdf(session, rich),
         lambda: render_invoice_pdf(session, alone),
         lambda: render_receipt_pdf(session, payment),
         lambda: render_credit_note_pdf(session, note),
+        lambda: render_statement_pdf(session, rich.client_id),
     ]
-    justified = [pdf_words(render())[0].words for render in renders]
+
+    def words(pdf: bytes) -> list:
+        return sorted(pdf_words(pdf)[0].words, key=lambda w: (round(w.y_min), w.x_min))
+
+    justified = [words(render()) for render in renders]
+    context = pdf_module.invoice_context(rich, pdf_module.get_settings(session), as_of=rich.issue_date)
+    html = pdf_module.render_html("invoice.html", context)
+    assert '<div class="sums">' in html  # lines, not a table
     totals_table = pdf_module.totals_table
     monkeypatch.setattr(pdf_module, "totals_table", lambda rows: {**totals_table(rows), "justified": False})
     pdf_module.clear_cache()
-    for render, words in zip(renders, justified, strict=True):
-        table = pdf_words(render())[0].words
-        assert [w.text for w in words] == [w.text for w in table]
-        for word, cell in zip(words, table, strict=True):
-            # The bold faces' spaces inside a label or an amount are 3/2048 em wider (pdf.justified_words).
+    for render, lines in zip(renders, justified, strict=True):
+        cells = words(render())
+        assert [w.text for w in lines] == [w.text for w in cells]
+        for word, cell in zip(lines, cells, strict=True):
+            # The bold face's spaces inside a label or an amount are 3/2048 em wider (pdf.justified_words).
             assert abs(word.x_min - cell.x_min) < 0.1 and abs(word.x_max - cell.x_max) < 0.1, (word, cell)
             assert abs(word.y_min - cell.y_min) < 0.01, (word, cell)
 
