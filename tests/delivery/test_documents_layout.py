@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from shared.documents import pdf as pdf_module
-from shared.documents import render_credit_note_pdf, render_invoice_pdf, render_receipt_pdf
+from shared.documents import render_credit_note_pdf, render_invoice_pdf, render_receipt_pdf, render_statement_pdf
 from shared.documents.metrics import text_width_mm
 from shared.inputs import CreditNoteInput, PaymentInput, SettingsChanges
 from shared.services import issue_credit_note, record_payment
@@ -220,10 +220,65 @@ def test_column_widths_come_from_the_fonts_metrics():
     assert text_width_mm("\u4e00", 9) > text_width_mm("M", 9)  # a character not measured counts as the widest
     box = pdf_module.totals_table([("Subtotal", "NGN 1.00", ""), ("Balance due", "NGN 1.00", "balance")])
     assert box["label_width"] == f"{text_width_mm('Balance due', 10.5, True) + 0.5:.1f}mm"
+    assert box["justified"]
     assert box["rows"] == [
-        {"label": "Subtotal", "value": "NGN 1.00", "tone": ""},
-        {"label": "Balance due", "value": "NGN 1.00", "tone": "balance"},
+        {"label": "Subtotal", "value": "NGN 1.00", "tone": "", "lines": [("Subtotal", "NGN\u20081.00")]},
+        {
+            "label": "Balance due",
+            "value": "NGN 1.00",
+            "tone": "balance",
+            "lines": [("Balance\u2005\u200adue", "NGN\u2005\u200a1.00")],  # DejaVu Sans Bold's space, near enough
+        },
     ]
+
+
+def test_the_totals_box_as_justified_lines_prints_where_the_table_did(
+    session, actor, company, make_invoice, monkeypatch
+):
+    """``pdf.totals_table``'s ``justified`` box puts every label and amount where the table's cells put them:
+    on an invoice (a discount, two tax rates, a payment) beside its notes, one with its totals alone, a receipt,
+    a credit note and a statement."""
+    items = [
+        {"description": "Design", "quantity": "3", "unit_price": "1250.00", "tax_rate": "7.5"},
+        {"description": "Printing", "quantity": "1", "unit_price": "99.99", "tax_rate": "0"},
+    ]
+    rich = make_invoice(
+        issue=True,
+        currency="NGN",
+        items=items,
+        notes="Thank you",
+        discount={"type": "percent", "value": "10"},
+    )
+    payment, _ = record_payment(session, actor=actor, invoice_id=rich.id, data=PaymentInput(amount="1000.00"))
+    alone = make_invoice(issue=True, currency="NGN", items=items)
+    note, _ = issue_credit_note(
+        session, actor=actor, invoice_id=alone.id, data=CreditNoteInput(reason="Cancelled", full=True)
+    )
+    renders = [
+        lambda: render_invoice_pdf(session, rich),
+        lambda: render_invoice_pdf(session, alone),
+        lambda: render_receipt_pdf(session, payment),
+        lambda: render_credit_note_pdf(session, note),
+        lambda: render_statement_pdf(session, rich.client_id),
+    ]
+
+    def words(pdf: bytes) -> list:
+        return sorted(pdf_words(pdf)[0].words, key=lambda w: (round(w.y_min), w.x_min))
+
+    justified = [words(render()) for render in renders]
+    context = pdf_module.invoice_context(rich, pdf_module.get_settings(session), as_of=rich.issue_date)
+    html = pdf_module.render_html("invoice.html", context)
+    assert '<div class="sums">' in html  # lines, not a table
+    totals_table = pdf_module.totals_table
+    monkeypatch.setattr(pdf_module, "totals_table", lambda rows: {**totals_table(rows), "justified": False})
+    pdf_module.clear_cache()
+    for render, lines in zip(renders, justified, strict=True):
+        cells = words(render())
+        assert [w.text for w in lines] == [w.text for w in cells]
+        for word, cell in zip(lines, cells, strict=True):
+            # The bold face's spaces inside a label or an amount are 3/2048 em wider (pdf.justified_words).
+            assert abs(word.x_min - cell.x_min) < 0.1 and abs(word.x_max - cell.x_max) < 0.1, (word, cell)
+            assert abs(word.y_min - cell.y_min) < 0.01, (word, cell)
 
 
 def test_a_headers_padding_is_the_nearest_the_spaces_can_make():
