@@ -15,7 +15,7 @@ it, and measures:
 4. the admin invoice list (first and last page), the dashboard and the
    reminder sweep at 1,000 and at 100,000 invoices.
 
-Prints one markdown table. Settings: ``BENCH_SECONDS`` (wrk time per app, 15, in 3 rounds),
+Prints one markdown table. Settings: ``BENCH_SECONDS`` (wrk time per app, 15, in 5 rounds),
 ``BENCH_EMAILS`` (1000; see docs/benchmarks.md), ``BENCH_SMALL`` (1000), ``BENCH_LARGE`` (100000),
 ``BENCH_ONLY`` (a comma-separated subset of ``api,worker,pdf,scale``; all by default).
 """
@@ -45,7 +45,7 @@ BIN = Path(sys.executable).parent
 GUNICORN_ARGS = ["-w", "2", "--threads", "4", "--worker-class", "gthread", "--log-level", "warning"]
 WRK_THREADS, WRK_CONNECTIONS = 2, 8
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))  # per app, in ROUNDS turns
-ROUNDS = 3
+ROUNDS = 5
 # Issue 7 asked for 2,000; on a 2-core machine where a PDF takes 0.2 s that alone is 10 minutes
 # of the 15 the whole run may take. The figures are rates and ratios, steady well before 1,000.
 EMAILS = int(os.environ.get("BENCH_EMAILS", "1000"))
