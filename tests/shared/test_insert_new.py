@@ -88,6 +88,38 @@ def test_one_insert_per_table_and_the_objects_are_loaded_as_a_query_would_leave_
     # The autouse fixture rollups_match_the_books checks the running totals counted the new invoice.
 
 
+def test_each_of_many_rows_gets_its_own_key(session, make_client, statements, backend):
+    """Postgres writes the rows as one INSERT ... VALUES list and hands the keys back in the rows' order."""
+    client = make_client()
+    with atomic(session):
+        invoice = new_invoice(client)
+        for position in range(3, 13):
+            invoice.lines.append(
+                InvoiceLine(
+                    position=position,
+                    description=f"Line {position}",
+                    quantity=Decimal("1"),
+                    unit_price=Decimal(position),
+                    tax_rate=Decimal("0"),
+                    discount=Decimal("0"),
+                    amount=Decimal(position),
+                    tax=Decimal("0"),
+                )
+            )
+        statements.clear()
+        insert_new(session, [invoice, *invoice.lines])
+        if backend == "postgresql":
+            assert [s.split()[2] for s in statements] == ["invoices", "invoice_lines"]
+        keys = {line.id: (line.position, line.description) for line in invoice.lines}
+    assert len(keys) == 12
+    stored = session.execute(
+        select(InvoiceLine.id, InvoiceLine.position, InvoiceLine.description).where(
+            InvoiceLine.invoice_id == invoice.id
+        )
+    ).all()
+    assert {row.id: (row.position, row.description) for row in stored} == keys
+
+
 def test_a_later_change_to_an_inserted_object_is_flushed_as_usual(session, make_client):
     client = make_client()
     with atomic(session):
