@@ -378,7 +378,8 @@ def _compiled(statement: Executable, dialect) -> tuple[Any, dict[str, Callable[[
         compiled = statement.compile(dialect=dialect)
         processors = {}
         for name, parameter in compiled.binds.items():
-            process = parameter.type.bind_processor(dialect)
+            # The dialect's own type, as SQLAlchemy binds it: the generic Numeric's processor would make a float.
+            process = parameter.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 processors[name] = process
         found = (compiled, processors)

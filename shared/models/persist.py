@@ -106,7 +106,7 @@ def _insert_rows(connection, table: Table, key, rows: list[dict[str, Any]]) -> l
         )
         compiled = statement.returning(key).compile(dialect=connection.dialect)
         binds = [
-            (f"r{n}_{name}", n, name, table.c[name].type.bind_processor(connection.dialect))
+            (f"r{n}_{name}", n, name, _bind_processor(table.c[name].type, connection.dialect))
             for n in range(len(rows))
             for name in names
         ]
@@ -119,6 +119,16 @@ def _insert_rows(connection, table: Table, key, rows: list[dict[str, Any]]) -> l
     # Prepared for the usual few rows; a long invoice's statement (one per row count) goes as text.
     result = connection.exec_driver_sql(sql, values, execution_options={OPTION: len(rows) <= _PREPARED_ROWS})
     return sorted(result.scalars().all())
+
+
+def _bind_processor(type_, dialect):
+    """What SQLAlchemy does to a value of ``type_`` before the driver sees it, on ``dialect``.
+
+    The dialect's own implementation of the type: psycopg2's keeps a Decimal a
+    Decimal, where the generic Numeric's processor makes it a float (and a
+    sixteenth digit is lost).
+    """
+    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 _COLUMNS: dict[Any, list[tuple[Any, str]]] = {}

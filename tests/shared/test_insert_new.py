@@ -120,6 +120,30 @@ def test_each_of_many_rows_gets_its_own_key(session, make_client, statements, ba
     assert {row.id: (row.position, row.description) for row in stored} == keys
 
 
+def test_every_digit_of_an_amount_is_written_with_the_rows_and_the_running_totals(session, make_client, engine):
+    """Sixteen significant digits: a float on the way would round the last one (749723057968.5749 -> .5750).
+
+    Twice: the first time a connection sends the statements as text, the second prepared (shared.prepared).
+    The autouse check ``rollups_match_the_books`` compares the running totals (written with the commit) too.
+    """
+    exact = Decimal("749723057968.5749")
+    client = make_client()
+    for round_ in range(2):
+        with atomic(session):
+            invoice = new_invoice(client, token=f"tok-exact-{round_}")
+            invoice.subtotal = invoice.total = exact * 2
+            for line in invoice.lines:
+                line.unit_price = line.amount = exact
+            insert_new(session, [invoice, *invoice.lines])
+            invoice_id = invoice.id
+        session.close()  # the connection goes back to the pool: what it met is prepared there
+        stored = session.execute(
+            select(InvoiceLine.amount, InvoiceLine.unit_price).where(InvoiceLine.invoice_id == invoice_id)
+        ).all()
+        assert stored == [(exact, exact), (exact, exact)]
+        assert session.scalar(select(Invoice.total).where(Invoice.id == invoice_id)) == exact * 2
+
+
 def test_a_later_change_to_an_inserted_object_is_flushed_as_usual(session, make_client):
     client = make_client()
     with atomic(session):
