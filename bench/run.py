@@ -15,7 +15,7 @@ it, and measures:
 4. the admin invoice list (first and last page), the dashboard and the
    reminder sweep at 1,000 and at 100,000 invoices.
 
-Prints one markdown table. Settings: ``BENCH_SECONDS`` (wrk time per app, 15, in 5 rounds),
+Prints one markdown table. Settings: ``BENCH_SECONDS`` (wrk time per app, 15, in 5 rounds of 3 s),
 ``BENCH_EMAILS`` (1000; see docs/benchmarks.md), ``BENCH_SMALL`` (1000), ``BENCH_LARGE`` (100000),
 ``BENCH_ONLY`` (a comma-separated subset of ``api,worker,pdf,scale``; all by default).
 """
@@ -233,10 +233,11 @@ class Bench:
     def create_invoice(self, client_id: int) -> None:
         """The API and the bare app, served side by side and driven in turns.
 
-        ``ROUNDS`` rounds of ``SECONDS / ROUNDS`` each, the API first, then
-        the bare app: a machine whose speed drifts during the run (a shared
-        virtual machine does) slows both alike, where one window each would
-        put the drift into the ratio. Rates are all requests over all time,
+        ``ROUNDS`` rounds of ``SECONDS // ROUNDS`` seconds (at least 1) each,
+        the API first in even rounds and the bare app first in odd ones (both
+        write to the same tables): a machine whose speed drifts during the
+        run (a shared virtual machine does) slows both alike, where one
+        window each would put the drift into the ratio. Rates are all requests over all time,
         and the percentiles those of all requests (``combined_percentile``).
         """
         key = self.flask("create-api-key", "--name", "bench", "--scope", "write").strip().splitlines()[-1]
@@ -253,10 +254,16 @@ class Bench:
             }
             for label, url in urls.items():
                 self.wrk(url, key, body, 3, f"{label}-warm-up")
-            for _ in range(ROUNDS):
-                for label, url in urls.items():
-                    runs[label].append(self.wrk(url, key, body, max(1, round(SECONDS / ROUNDS)), label))
+            seconds = max(1, SECONDS // ROUNDS)
+            for round_ in range(ROUNDS):
+                order = list(urls.items()) if round_ % 2 == 0 else list(reversed(urls.items()))
+                for label, url in order:
+                    runs[label].append(self.wrk(url, key, body, seconds, label))
         api, bare = (self.summary(label, runs[label]) for label in apps)
+        if not api["requests"] or not bare["requests"]:
+            raise RuntimeError(
+                f"wrk completed no request (api {api['requests']}, bare {bare['requests']}); see {self.logs}"
+            )
         share = api["rps"] / bare["rps"]
         spread = api["p99"] / api["p50"]
         note = f" ({api['errors']} errors)" if api["errors"] else ""
@@ -278,7 +285,11 @@ class Bench:
         )
 
     def summary(self, label: str, runs: list[dict]) -> dict:
+        requests = sum(run["requests"] for run in runs)
+        if not requests:
+            return {"requests": 0, "rps": 0.0, "p50": 0.0, "p99": 0.0, "errors": sum(run["errors"] for run in runs)}
         result = {
+            "requests": requests,
             "rps": sum(run["requests"] for run in runs) / sum(run["duration"] for run in runs),
             "p50": combined_percentile(runs, 50),
             "p99": combined_percentile(runs, 99),

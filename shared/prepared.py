@@ -46,16 +46,21 @@ OPTION = "prepared"
 MOST_STATEMENTS = 500
 _PENDING = "prepare_at_checkin"
 _IDLE = 0  # psycopg2.extensions.TRANSACTION_STATUS_IDLE: connected, no transaction open
+LOCK_WAIT = "50ms"  # how long a PREPARE at checkin waits for a lock before it is left for later
+# Postgres cannot give a parameter a type: indeterminate or ambiguous parameter, datatype mismatch,
+# no such function or an ambiguous one for the types it inferred.
+_CANNOT_TYPE = {"42P18", "42P08", "42804", "42883", "42725"}
 _PARAMETER = re.compile(r"%%|%\((\w+)\)s")
 
 
 class _Statement:
     """One statement's name, the ``PREPARE`` that defines it and the ``EXECUTE`` that runs it (pyformat)."""
 
-    __slots__ = ("sql", "name", "prepare", "execute")
+    __slots__ = ("sql", "name", "prepare", "execute", "failures")
 
     def __init__(self, number: int, sql: str) -> None:
         self.sql = sql
+        self.failures = 0
         self.name = f"shared_p{number}"
         places: dict[str, int] = {}
 
@@ -76,7 +81,15 @@ _LOCK = threading.Lock()  # one name per statement, whichever thread meets it fi
 
 
 def prepared(statement):
-    """``statement`` marked to be sent prepared on Postgres (an execution option; elsewhere it changes nothing)."""
+    """``statement`` marked to be sent prepared on Postgres (an execution option; elsewhere it changes nothing).
+
+    Mark only a statement whose every parameter has its type fixed by where
+    it stands (a column it is compared with or written to, a ``CAST``):
+    Postgres types a prepared statement's parameters once, and converts
+    later values to those types, where text would have read each literal
+    afresh (``int_column = 1.5`` is false as text, and true for a row of 2
+    when prepared).
+    """
     return statement.execution_options(**{OPTION: True})
 
 
@@ -84,6 +97,7 @@ def install(engine: Engine) -> None:
     """Send the statements marked :func:`prepared` on ``engine`` (Postgres) as ``EXECUTE``."""
     event.listen(engine, "do_execute", _execute)
     event.listen(engine, "checkin", _prepare_pending)
+    event.listen(engine, "handle_error", _on_error)
 
 
 def _execute(cursor, statement: str, parameters, context) -> bool:
@@ -126,34 +140,60 @@ def _form(sql: str) -> _Statement | None:
 
 
 def _prepare_pending(dbapi_connection, record) -> None:
-    """The pool's ``checkin`` hook: ``PREPARE`` what the connection met as text, each outside a transaction.
+    """The pool's ``checkin`` hook: ``PREPARE`` what the connection met as text, each in a short transaction.
 
-    The connection has been reset (rolled back). Each ``PREPARE`` runs on its
-    own in autocommit: the locks Postgres takes to analyse it last only as
-    long as the statement. One Postgres refuses is sent as text from then
-    on; a connection that fails here is invalidated, so the pool replaces it.
+    The connection has been reset (rolled back). Each ``PREPARE`` goes in a
+    transaction of its own that waits at most :data:`LOCK_WAIT` for the locks
+    Postgres takes to analyse it (a table locked by a bulk load or a
+    migration leaves the statement for a later checkin). One Postgres cannot
+    type is sent as text from then on; one that fails otherwise three times,
+    too. Whatever else goes wrong invalidates the connection, so the pool
+    replaces it: the pool never loses it.
     """
     pending = record.info.pop(_PENDING, None)
     if not pending or dbapi_connection is None:
         return
-    if dbapi_connection.info.transaction_status != _IDLE:  # not reset: another checkin will come
-        record.info[_PENDING] = pending
-        return
-    held = record.info.setdefault(OPTION, set())
-    error = dbapi_connection.Error
-    autocommit = dbapi_connection.autocommit
     try:
+        if dbapi_connection.info.transaction_status != _IDLE:  # not reset: another checkin will come
+            record.info[_PENDING] = pending
+            return
+        held = record.info.setdefault(OPTION, set())
+        autocommit = dbapi_connection.autocommit
         dbapi_connection.autocommit = True
-        with dbapi_connection.cursor() as cursor:
-            for form in pending:
-                if _STATEMENTS.get(form.sql) is not form or form.name in held:
-                    continue
-                try:
-                    cursor.execute(form.prepare)
-                except dbapi_connection.ProgrammingError:
-                    _STATEMENTS[form.sql] = None
-                else:
-                    held.add(form.name)
-        dbapi_connection.autocommit = autocommit
-    except error as exc:
+        try:
+            with dbapi_connection.cursor() as cursor:
+                for form in pending:
+                    if _STATEMENTS.get(form.sql) is not form or form.name in held:
+                        continue
+                    try:
+                        cursor.execute(f"BEGIN; SET LOCAL lock_timeout = '{LOCK_WAIT}'; {form.prepare}; COMMIT")
+                    except dbapi_connection.Error as exc:
+                        cursor.execute("ROLLBACK")
+                        form.failures += 1
+                        if getattr(exc, "pgcode", None) in _CANNOT_TYPE or form.failures >= 3:
+                            _STATEMENTS[form.sql] = None  # a plain store; the GIL keeps the dict whole
+                    else:
+                        held.add(form.name)
+        finally:
+            dbapi_connection.autocommit = autocommit
+    except Exception as exc:  # noqa: BLE001 (the connection is replaced; a checkin must not fail)
         record.invalidate(exc)
+
+
+def _on_error(context) -> None:
+    """``handle_error``: a prepared statement the server no longer has, or whose result type a migration changed.
+
+    ``cached plan must not change result type`` (a column of its result
+    altered) or ``prepared statement ... does not exist`` (the server session
+    was swapped under the socket, or ``DEALLOCATE`` ran): the request fails,
+    and the connection is replaced instead of failing every later request;
+    after a migration every pooled connection is (their statements were
+    prepared against the old tables).
+    """
+    code = getattr(context.original_exception, "pgcode", None)
+    execution = context.execution_context
+    if execution is None or not execution.execution_options.get(OPTION):
+        return
+    if code == "26000" or (code == "0A000" and "cached plan" in str(context.original_exception)):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = code == "0A000"

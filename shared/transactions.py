@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import String, Table, Text, bindparam, cast, event, func, insert, literal, select, union_all
+from sqlalchemy import String, Table, Text, bindparam, cast, event, func, insert, literal_column, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.base import Executable
@@ -317,7 +317,9 @@ def _trailing_statement(
             _insert_rows(table, list(rows[0]), len(rows), f"t{offset + n}_", with_texts)
             for n, (table, rows) in enumerate(tables)
         ]
-        final = select(*(func.pg_notify(channel, "") for channel in channels)) if channels else select(literal(1))
+        final = (
+            select(*(func.pg_notify(channel, "") for channel in channels)) if channels else select(literal_column("1"))
+        )
         if pieces:
             final = final.add_cte(*(piece.cte(f"trailing_{n}") for n, piece in enumerate(pieces)))
         backs = [expression for i, late in enumerate(lates) for expression in late.read_back(f"l{i}_")]

@@ -61,7 +61,7 @@ def insert_new(session: Session, objects: Sequence[Any]) -> None:
             statement = _STATEMENTS[table] = prepared(insert(table).returning(key, sort_by_parameter_order=True))
         if len(rows) == 1:
             ids = [connection.execute(statement, rows[0]).scalar_one()]
-        elif connection.dialect.name == "postgresql":
+        elif connection.dialect.name == "postgresql" and len(rows) <= _PREPARED_ROWS:
             ids = _insert_rows(connection, table, key, rows)
         else:
             ids = connection.execute(statement, rows).scalars().all()
@@ -83,7 +83,7 @@ def insert_new(session: Session, objects: Sequence[Any]) -> None:
     count_new_objects(session, objects)
 
 
-_PREPARED_ROWS = 20
+_PREPARED_ROWS = 20  # more rows (a long invoice) take SQLAlchemy's own multi-row INSERT
 _ROWS_STATEMENTS: dict[tuple[Table, int], tuple[str, list[tuple[str, int, str, Any]]]] = {}
 
 
@@ -96,7 +96,9 @@ def _insert_rows(connection, table: Table, key, rows: list[dict[str, Any]]) -> l
     for every execution: three times the CPU for an invoice's three lines.
     Postgres writes the rows of a ``VALUES`` list in order, each drawing its
     key from the table's sequence as it goes, so the keys in ascending order
-    are the rows' (the same property SQLAlchemy's ordering relies on).
+    are the rows' (the same property SQLAlchemy's ordering relies on). This
+    needs the key to come from an ascending sequence that does not cycle, as
+    every table's here does.
     """
     found = _ROWS_STATEMENTS.get((table, len(rows)))
     if found is None:
@@ -116,8 +118,7 @@ def _insert_rows(connection, table: Table, key, rows: list[dict[str, Any]]) -> l
     for parameter, n, name, process in binds:
         value = rows[n][name]
         values[parameter] = process(value) if process is not None else value
-    # Prepared for the usual few rows; a long invoice's statement (one per row count) goes as text.
-    result = connection.exec_driver_sql(sql, values, execution_options={OPTION: len(rows) <= _PREPARED_ROWS})
+    result = connection.exec_driver_sql(sql, values, execution_options={OPTION: True})
     return sorted(result.scalars().all())
 
 

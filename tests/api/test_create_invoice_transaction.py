@@ -167,6 +167,8 @@ def test_create_invoice_is_a_few_statements_and_one_commit(api, api_app, backend
 @pytest.mark.backends("postgresql")
 def test_the_hot_path_runs_prepared(api, api_app, backend):
     """The API key, the idempotency claim, the client with settings, the INSERTs and the commit's message."""
+    with api_app.app_context():
+        db.engine.dispose()  # one connection from here on: the requests' and the check's
     client = api.post("/clients", json={"name": "Hot Path", "email": "hot@example.com"}).get_json()
     body = {
         "client_id": client["id"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from decimal import Decimal
 
 import psycopg2.extensions
@@ -83,8 +84,13 @@ def test_a_marked_statement_is_prepared_once_per_connection_and_executed_after(e
     assert len(mine) == 5, wire
     text_form, prepare, *executes = mine
     assert text_form.startswith("SELECT clients.id") and text_form.endswith("WHERE clients.name = %(wanted)s")
-    name = prepare.split()[1]
-    assert prepare == f"PREPARE {name} AS " + text_form.replace("%(wanted)s", "$1")
+    name = executes[0].split()[1].split("(")[0]
+    # At checkin, in a short transaction of its own that waits for no lock long.
+    assert prepare == (
+        f"BEGIN; SET LOCAL lock_timeout = '50ms'; PREPARE {name} AS "
+        + text_form.replace("%(wanted)s", "$1")
+        + "; COMMIT"
+    )
     assert name in names
     assert executes == [f"EXECUTE {name}(%(wanted)s)"] * 3
     # Listeners see the statement's own SQL, not the EXECUTE that carried it.
@@ -127,8 +133,8 @@ def test_the_first_use_takes_its_locks_in_the_statements_order_not_earlier(engin
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
             while time.monotonic() < deadline:  # each query its own snapshot of pg_stat_activity
                 waiting = watcher.exec_driver_sql(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE wait_event_type = 'Lock' AND position('prepared_second' in query) > 0"
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND position('prepared_second' in query) > 0"
                 ).scalar()
                 if waiting:
                     break
@@ -174,14 +180,16 @@ def test_values_keep_their_meaning_numbers_nulls_and_percent_signs(engine):
 
 def test_a_statement_postgres_cannot_prepare_is_sent_as_text(engine, wire):
     # The type of :value cannot be inferred (IS NULL takes any type): its PREPARE fails once, at checkin.
-    statement = prepared(text("SELECT :value IS NULL"))
+    sql = f"SELECT :value IS NULL AS unpreparable_{uuid.uuid4().hex}"  # new to this process whenever it runs
+    statement = prepared(text(sql))
     wire.clear()
     for _ in range(3):
         with engine.begin() as connection:
             assert connection.execute(statement, {"value": None}).scalar() is True
             assert connection.execute(statement, {"value": "x"}).scalar() is False
-    assert sum(s.startswith("PREPARE") for s in wire) == 1  # tried once, then always text
-    assert [s for s in wire if s.startswith("SELECT %(value)s IS NULL")] == ["SELECT %(value)s IS NULL"] * 6
+    assert sum("PREPARE" in s for s in wire) == 1  # tried once, then always text
+    as_text = sql.replace(":value", "%(value)s")
+    assert [s for s in wire if s == as_text] == [as_text] * 6
     with engine.connect() as connection:
         assert held(connection) == []
 
@@ -232,7 +240,7 @@ def test_the_setting_off_sends_everything_as_text(database_url, make_client, ses
         engine.dispose()
 
 
-def test_threads_meeting_new_statements_at_once_get_one_name_each(engine):
+def test_threads_meeting_new_statements_at_once_get_their_own_answers_and_one_name_per_statement(engine):
     statements = [prepared(text(f"SELECT CAST(:n AS INTEGER) + {k}")) for k in range(20)]
     answers: list[tuple[int, int]] = []
     failures: list[BaseException] = []
@@ -256,3 +264,62 @@ def test_threads_meeting_new_statements_at_once_get_one_name_each(engine):
     assert sorted(answers) == sorted((k, 100 + k) for k in range(20) for _ in range(4))
     names = {name_of(statement, engine) for statement in statements}
     assert len(names) == 20
+
+
+def test_a_migration_that_changes_a_result_replaces_the_connections_once(engine):
+    """Postgres refuses a prepared statement whose result type a migration changed, on every connection.
+
+    The request that meets it fails; its connection, and the pool's others,
+    are replaced, and the next requests prepare afresh against the new table.
+    """
+    with engine.begin() as setup:
+        setup.exec_driver_sql("DROP TABLE IF EXISTS prepared_migrated")
+        setup.exec_driver_sql("CREATE TABLE prepared_migrated (id int PRIMARY KEY, label varchar(10))")
+        setup.exec_driver_sql("INSERT INTO prepared_migrated VALUES (1, 'before')")
+    statement = prepared(text("SELECT label FROM prepared_migrated WHERE id = :id"))
+    engine.dispose()  # one pooled connection, used in turn
+    try:
+        for _ in range(2):  # text, then prepared at checkin
+            with engine.connect() as connection:
+                assert connection.execute(statement, {"id": 1}).scalar() == "before"
+        with engine.connect() as connection:
+            assert name_of(statement, engine) in held(connection)
+        with engine.begin() as migration:
+            migration.exec_driver_sql("ALTER TABLE prepared_migrated ALTER COLUMN label TYPE varchar(20)")
+        with pytest.raises(sa.exc.DBAPIError) as failed, engine.connect() as connection:
+            connection.execute(statement, {"id": 1})
+        assert failed.value.connection_invalidated
+        for _ in range(3):  # a new connection: text, then prepared again, against the new table
+            with engine.connect() as connection:
+                assert connection.execute(statement, {"id": 1}).scalar() == "before"
+    finally:
+        with engine.begin() as cleanup:
+            cleanup.exec_driver_sql("DROP TABLE IF EXISTS prepared_migrated")
+
+
+def test_a_prepare_waits_for_no_lock_long_at_checkin(engine):
+    """A table locked by someone else (a bulk load, a migration): the statement stays text for now."""
+    with engine.begin() as setup:
+        setup.exec_driver_sql("CREATE TABLE IF NOT EXISTS prepared_locked (n int)")
+    statement = prepared(text("INSERT INTO prepared_locked (n) VALUES (:n)"))
+    engine.dispose()
+    holder = engine.connect()
+    try:
+        with engine.connect() as connection:
+            connection.execute(statement, {"n": 1})  # as text: the PREPARE waits for the checkin
+            connection.commit()
+            holder.exec_driver_sql("LOCK TABLE prepared_locked IN ACCESS EXCLUSIVE MODE")
+            started = time.monotonic()
+        assert time.monotonic() - started < 5  # the checkin gave up on the lock
+        holder.rollback()
+        with engine.connect() as connection:
+            assert name_of(statement, engine) not in held(connection)  # left for a later checkin
+            connection.execute(statement, {"n": 2})
+            connection.commit()
+        with engine.connect() as connection:
+            assert name_of(statement, engine) in held(connection)
+    finally:
+        holder.rollback()
+        holder.close()
+        with engine.begin() as cleanup:
+            cleanup.exec_driver_sql("DROP TABLE IF EXISTS prepared_locked")
