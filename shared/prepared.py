@@ -43,6 +43,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 OPTION = "prepared"
+PREPARED = {OPTION: True}  # the execution options that mark one execution (``session.get(..., execution_options=)``)
 MOST_STATEMENTS = 500
 _PENDING = "prepare_at_checkin"
 _IDLE = 0  # psycopg2.extensions.TRANSACTION_STATUS_IDLE: connected, no transaction open

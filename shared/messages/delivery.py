@@ -51,6 +51,7 @@ from shared.messages import (
 from shared.messages.compose import build_email, build_sms, check_recipient
 from shared.models import Invoice, QueuedMessage
 from shared.models.enums import MessageState, WebhookEventType
+from shared.prepared import PREPARED, prepared
 from shared.representations import notification_json
 from shared.transactions import at_commit, atomic
 from shared.webhooks.events import emit_event
@@ -363,7 +364,7 @@ def deliver_message(
     # one else may take a row while its lease runs. Only when a tenth of the lease has gone
     # by, or the message is no longer wanted, is the row locked and written (renewed or
     # cancelled) in a transaction of its own, which costs a commit.
-    row = session.get(QueuedMessage, row_id, populate_existing=True)
+    row = session.get(QueuedMessage, row_id, populate_existing=True, execution_options=PREPARED)
     if not _leased_long_enough(row, owner, clock(), settings) or _no_longer_wanted(row):
         session.rollback()
         with atomic(session):
@@ -457,8 +458,9 @@ class _Sent:
         return cls(row.id, row.kind, row.channel, row.invoice_id, row.client_id, _describe(row))
 
 
-# Built once: every sent message is recorded with these (SPEC §9's worker overhead).
-_MARK_SENT = (
+# Built once, and sent prepared (shared.prepared): every sent message is recorded with these (SPEC §9's worker
+# overhead).
+_MARK_SENT = prepared(
     update(QueuedMessage)
     .where(
         QueuedMessage.id == bindparam("row_key"),
