@@ -33,6 +33,19 @@ def statements(session):
     event.remove(engine, "before_cursor_execute", record)
 
 
+def new_line(position: int, price: Decimal) -> InvoiceLine:
+    return InvoiceLine(
+        position=position,
+        description=f"Line {position}",
+        quantity=Decimal("1"),
+        unit_price=price,
+        tax_rate=Decimal("0"),
+        discount=Decimal("0"),
+        amount=price,
+        tax=Decimal("0"),
+    )
+
+
 def new_invoice(client, token: str = "tok-insert-new") -> Invoice:
     invoice = Invoice(
         client=client,
@@ -46,18 +59,7 @@ def new_invoice(client, token: str = "tok-insert-new") -> Invoice:
         total=Decimal("30.00"),
     )
     for position, price in enumerate(("10.00", "20.00"), start=1):
-        invoice.lines.append(
-            InvoiceLine(
-                position=position,
-                description=f"Line {position}",
-                quantity=Decimal("1"),
-                unit_price=Decimal(price),
-                tax_rate=Decimal("0"),
-                discount=Decimal("0"),
-                amount=Decimal(price),
-                tax=Decimal("0"),
-            )
-        )
+        invoice.lines.append(new_line(position, Decimal(price)))
     return invoice
 
 
@@ -94,18 +96,7 @@ def test_each_of_many_rows_gets_its_own_key(session, make_client, statements, ba
     with atomic(session):
         invoice = new_invoice(client)
         for position in range(3, 13):
-            invoice.lines.append(
-                InvoiceLine(
-                    position=position,
-                    description=f"Line {position}",
-                    quantity=Decimal("1"),
-                    unit_price=Decimal(position),
-                    tax_rate=Decimal("0"),
-                    discount=Decimal("0"),
-                    amount=Decimal(position),
-                    tax=Decimal("0"),
-                )
-            )
+            invoice.lines.append(new_line(position, Decimal(position)))
         statements.clear()
         insert_new(session, [invoice, *invoice.lines])
         if backend == "postgresql":
