@@ -122,6 +122,16 @@ def python_default(column) -> Any:
     return default.arg(None) if default.is_callable else default.arg
 
 
+def bind_processor(type_, dialect) -> Any:
+    """What SQLAlchemy does to a value of ``type_`` before the driver sees it on ``dialect`` (None: nothing).
+
+    For a statement compiled once and bound by hand. The dialect's own
+    implementation of the type: psycopg2's keeps a Decimal a Decimal, where the
+    generic Numeric's processor makes it a float (and a sixteenth digit is lost).
+    """
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
 Money = Annotated[Decimal, mapped_column(Fixed4())]
 Timestamp = Annotated[dt.datetime, mapped_column(UTCDateTime())]
 Str40 = Annotated[str, mapped_column(String(40))]

@@ -14,7 +14,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import BindParameter
 
-from shared.db import begin_write, plain_session
+from shared.db import begin_write, bind_processor, plain_session
 from shared.prepared import OPTION
 
 P = ParamSpec("P")
@@ -380,8 +380,7 @@ def _compiled(statement: Executable, dialect) -> tuple[Any, dict[str, Callable[[
         compiled = statement.compile(dialect=dialect)
         processors = {}
         for name, parameter in compiled.binds.items():
-            # The dialect's own type, as SQLAlchemy binds it: the generic Numeric's processor would make a float.
-            process = parameter.type.dialect_impl(dialect).bind_processor(dialect)
+            process = bind_processor(parameter.type, dialect)
             if process is not None:
                 processors[name] = process
         found = (compiled, processors)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.relationships import RelationshipDirection
 
-from shared.db import plain_session, python_default
+from shared.db import bind_processor, plain_session, python_default
 from shared.models.rollups import count_new_objects
 from shared.prepared import OPTION, prepared
 
@@ -102,13 +102,13 @@ def _insert_rows(connection, table: Table, key, rows: list[dict[str, Any]]) -> l
     """
     found = _ROWS_STATEMENTS.get((table, len(rows)))
     if found is None:
-        names = [name for name in rows[0]]
+        names = list(rows[0])
         statement = insert(table).values(
             [{name: bindparam(f"r{n}_{name}", type_=table.c[name].type) for name in names} for n in range(len(rows))]
         )
         compiled = statement.returning(key).compile(dialect=connection.dialect)
         binds = [
-            (f"r{n}_{name}", n, name, _bind_processor(table.c[name].type, connection.dialect))
+            (f"r{n}_{name}", n, name, bind_processor(table.c[name].type, connection.dialect))
             for n in range(len(rows))
             for name in names
         ]
@@ -120,16 +120,6 @@ def _insert_rows(connection, table: Table, key, rows: list[dict[str, Any]]) -> l
         values[parameter] = process(value) if process is not None else value
     result = connection.exec_driver_sql(sql, values, execution_options={OPTION: True})
     return sorted(result.scalars().all())
-
-
-def _bind_processor(type_, dialect):
-    """What SQLAlchemy does to a value of ``type_`` before the driver sees it, on ``dialect``.
-
-    The dialect's own implementation of the type: psycopg2's keeps a Decimal a
-    Decimal, where the generic Numeric's processor makes it a float (and a
-    sixteenth digit is lost).
-    """
-    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 _COLUMNS: dict[Any, list[tuple[Any, str]]] = {}
